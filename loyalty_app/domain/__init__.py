@@ -1,0 +1,1 @@
+"""Pure-Python loyalty domain core. Nothing here imports Reflex or the database."""
