@@ -1,4 +1,5 @@
-"""Time helpers. All stored datetimes are naive UTC; services accept ``now`` for tests."""
+"""Time helpers. Every stored datetime is timezone-aware UTC (SQLModel's UTCDateTime enforces
+it); services accept ``now`` so tests can move the clock."""
 
 from __future__ import annotations
 
@@ -6,5 +7,5 @@ from datetime import datetime, timezone
 
 
 def utcnow() -> datetime:
-    """Current time as naive UTC (what every table stores)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
