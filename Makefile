@@ -1,0 +1,78 @@
+# Two commands for a newcomer:  `make run`  and  `make test`  (see README.md).
+# Every target installs what it needs first; a second run re-installs nothing unless
+# requirements.txt or tools/package.json changed.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS_BIN := $(CURDIR)/tools/node_modules/.bin
+PORT ?= 3000
+
+# Reflex must not try to download bun or probe hosts it cannot reach.
+export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_CHECK_LATEST_VERSION := false
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install run test test-unit test-browser chromium audit i18n i18n-check bench screenshots clean
+
+help:
+	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
+	@echo "make test   - install everything (Chromium too) and run the whole test suite"
+	@echo "make bench  - run the benchmarks (figures, not pass/fail)"
+	@echo "make audit  - prove every member's balance equals the sum of their ledger entries"
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.11+ is required"; exit 1; }
+	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+tools/node_modules/.installed: tools/package.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is required to install bun"; exit 1; }
+	cd tools && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed tools/node_modules/.installed
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+run: install
+	$(PY) -m loyalty_app.cli setup --demo
+	$(PY) -m loyalty_app.cli banner --port $(PORT)
+	APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
+		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+test: install chromium
+	$(PY) -m loyalty_app.cli test
+
+test-unit: install
+	$(PY) -m pytest -m "not browser" -q
+
+test-browser: install chromium
+	$(PY) -m pytest -m browser -q -p no:cacheprovider
+
+audit: install
+	$(PY) -m loyalty_app.cli audit
+
+i18n: install
+	$(PY) scripts/i18n.py extract
+
+i18n-check: install
+	$(PY) scripts/i18n.py check
+
+bench: install
+	$(PY) -m benchmarks.ledger
+
+clean:
+	rm -rf .web .web-test .states test-artifacts

@@ -1,0 +1,134 @@
+"""Command line: ``python -m loyalty_app.cli <command>``.
+
+setup [--demo]  apply Alembic migrations, then (with --demo) load idempotent demo data
+migrate         apply Alembic migrations only
+seed-demo       load the demo data (idempotent)
+audit           prove balance == sum of ledger entries for every member (non-zero exit on drift)
+jobs            run the periodic jobs once (release pending points, expire points, tier evaluation)
+banner          print the URL and the demo logins
+test            run the whole test suite (unit/engine run, then browser run) with one summary line
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+from loyalty_app.settings import PROJECT_ROOT
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    command.upgrade(cfg, "head")
+
+
+def seed_demo() -> None:
+    from loyalty_app.services.demo import seed_demo_data
+
+    summary = seed_demo_data()
+    print(summary)
+
+
+def banner(port: int) -> None:
+    from loyalty_app.services.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    origin = os.environ.get("APP_ORIGIN", f"http://localhost:{port}")
+    print("\n" + "=" * 64)
+    print(f" Loyalty app: {origin}/")
+    for slug, logins in DEMO_LOGINS.items():
+        print(f"   {origin}/m/{slug}/home")
+        for role, email in logins:
+            print(f"     {role:<8} {email}")
+    print(f"   password for every demo login: {DEMO_PASSWORD}")
+    print("=" * 64 + "\n", flush=True)
+
+
+_SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|error|errors|xfailed|xpassed|deselected)")
+
+
+def _run_pytest(args: list[str]) -> tuple[int, dict[str, int]]:
+    """Run pytest in a subprocess, echo its output, and parse its closing line."""
+    cmd = [sys.executable, "-m", "pytest", *args]
+    print("$", " ".join(cmd), flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    last = ""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        if line.startswith("=") and (" passed" in line or " failed" in line or " skipped" in line or "no tests ran" in line):
+            last = line
+    code = proc.wait()
+    counts: dict[str, int] = {}
+    for n, word in _SUMMARY.findall(last):
+        key = "error" if word.startswith("error") else word
+        counts[key] = counts.get(key, 0) + int(n)
+    return code, counts
+
+
+def run_tests() -> int:
+    """Unit/engine tests and browser tests run as two pytest processes (Playwright's sync API
+    must not share a thread with pytest-asyncio's loop); one combined closing line."""
+    total: dict[str, int] = {}
+    codes = []
+    for args in (["-m", "not browser", "-q"], ["-m", "browser", "-q", "-p", "no:asyncio"]):
+        code, counts = _run_pytest(args)
+        codes.append(code)
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    failed = total.get("failed", 0) + total.get("error", 0)
+    ok = all(c in (0, 5) for c in codes) and failed == 0 and total.get("passed", 0) > 0
+    print(f"{total.get('passed', 0)} passed, {failed} failed, {total.get('skipped', 0)} skipped")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loyalty_app.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_setup = sub.add_parser("setup")
+    p_setup.add_argument("--demo", action="store_true")
+    sub.add_parser("migrate")
+    sub.add_parser("seed-demo")
+    sub.add_parser("audit")
+    sub.add_parser("jobs")
+    p_banner = sub.add_parser("banner")
+    p_banner.add_argument("--port", type=int, default=3000)
+    sub.add_parser("test")
+    args = parser.parse_args(argv)
+
+    if args.command == "setup":
+        migrate()
+        if args.demo:
+            seed_demo()
+        return 0
+    if args.command == "migrate":
+        migrate()
+        return 0
+    if args.command == "seed-demo":
+        seed_demo()
+        return 0
+    if args.command == "audit":
+        from loyalty_app.services.ledger import main_audit
+
+        return main_audit([])
+    if args.command == "jobs":
+        from loyalty_app.services.jobs import run_periodic_jobs
+
+        print(run_periodic_jobs())
+        return 0
+    if args.command == "banner":
+        banner(args.port)
+        return 0
+    if args.command == "test":
+        return run_tests()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The member app's frame: brand top bar, content column and the bottom tab bar.
+
+Pages pass their content and which tab is active; the frame links the merchant's theme
+stylesheet (relative href, so each ``/m/<slug>/`` path gets its own brand)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from loyalty_app.i18n import t
+from loyalty_app.state.session import SessionState
+
+TABS = (
+    ("home", "house", "Home"),
+    ("rewards", "gift", "Rewards"),
+    ("card", "qr-code", "Card"),
+    ("challenges", "trophy", "Challenges"),
+    ("profile", "circle-user-round", "Profile"),
+)
+
+
+def brand_stylesheet() -> rx.Component:
+    """Per-merchant CSS variables; relative so /m/cafe/x loads /m/cafe/theme.css."""
+    return rx.el.link(rel="stylesheet", href="theme.css")
+
+
+def tab_bar(active: str) -> rx.Component:
+    items = []
+    for key, icon, label in TABS:
+        items.append(
+            rx.el.a(
+                rx.el.span(rx.icon(icon, size=22, aria_hidden="true"), class_name="tab-icon"),
+                rx.el.span(t(label)),
+                href=f"/m/{SessionState.merchant_slug}/{key}",
+                class_name=f"tab tab-{key}",
+                aria_current="page" if key == active else None,
+                data_testid=f"tab-{key}",
+            )
+        )
+    return rx.el.nav(*items, class_name="tabbar", aria_label=t("Main navigation"))
+
+
+def top_bar() -> rx.Component:
+    return rx.el.header(
+        rx.cond(
+            SessionState.logo_url != "",
+            rx.el.img(src=SessionState.logo_url, alt="", class_name="topbar-logo", width="36", height="36"),
+        ),
+        rx.el.p(SessionState.merchant_short_name, class_name="topbar-title"),
+        class_name="topbar",
+    )
+
+
+def member_frame(*children: rx.Component, active: str) -> rx.Component:
+    """Signed-in member page: content only renders once the session check has passed."""
+    return rx.fragment(
+        brand_stylesheet(),
+        rx.el.div(
+            top_bar(),
+            rx.el.main(
+                rx.cond(
+                    SessionState.signed_in,
+                    rx.fragment(*children),
+                    rx.el.div(rx.el.p(t("Loading…")), class_name="empty", aria_busy="true"),
+                ),
+                class_name="content",
+                id="main",
+            ),
+            tab_bar(active),
+            class_name="app-frame",
+        ),
+    )
+
+
+def auth_frame(*children: rx.Component) -> rx.Component:
+    """Sign-in / sign-up: the brand mark on top, the form below; no tab bar."""
+    return rx.fragment(
+        brand_stylesheet(),
+        rx.el.main(
+            rx.el.div(
+                rx.cond(
+                    SessionState.logo_url != "",
+                    rx.el.img(src=SessionState.logo_url, alt="", width="84", height="84"),
+                ),
+                rx.el.h1(SessionState.merchant_name),
+                class_name="auth-brand",
+            ),
+            *children,
+            class_name="auth-wrap",
+        ),
+    )
+
+
+def field(label: rx.Var | str, *, name: str, type_: str = "text", autocomplete: str = "", required: bool = True, **props) -> rx.Component:
+    """A labelled input (label ``for`` = input ``id``), 48px tall for thumbs."""
+    return rx.el.div(
+        rx.el.label(label, html_for=f"f-{name}"),
+        rx.el.input(
+            id=f"f-{name}",
+            name=name,
+            type=type_,
+            auto_complete=autocomplete or None,
+            required=required,
+            class_name="input",
+            **props,
+        ),
+        class_name="field",
+    )
+
+
+def error_alert(message: rx.Var) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.el.div(message, class_name="alert alert-error", role="alert", data_testid="form-error"),
+    )

@@ -1,0 +1,81 @@
+"""Sign-in page: /m/<slug>/signin."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from loyalty_app.components.shell import auth_frame, error_alert, field
+from loyalty_app.db import get_engine
+from loyalty_app.i18n import t
+from loyalty_app.services import accounts
+from loyalty_app.state.forms import error_message, off_loop
+from loyalty_app.state.session import SessionState, full_navigation
+
+
+def safe_next(slug: str, raw: str | None) -> str:
+    """Only a path inside this merchant's app; anything else goes home (no open redirect)."""
+    prefix = f"/m/{slug}/"
+    if raw and raw.startswith(prefix) and "//" not in raw[1:] and "\\" not in raw:
+        return raw
+    return f"{prefix}home"
+
+
+class SignInState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.error = ""
+        session = await self.get_state(SessionState)
+        if not session._load_merchant():
+            return rx.redirect("/not-found")
+        self.busy = True
+        yield
+        try:
+            result = await off_loop(
+                accounts.sign_in,
+                get_engine(),
+                merchant_id=session._merchant_id,
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                ip=self.router.session.client_ip or "",
+                user_agent=(self.router.headers.user_agent or "")[:255],
+            )
+        except Exception as err:  # noqa: BLE001 - shown translated, unexpected ones logged
+            self.error = await error_message(self, err)
+            self.busy = False
+            return
+        self.busy = False
+        nxt = safe_next(session.merchant_slug, self.router.page.params.get("next"))
+        yield full_navigation(
+            f"/api/session/activate?ticket={quote(result.activation_ticket)}&next={quote(nxt, safe='')}"
+        )
+
+
+def signin_page() -> rx.Component:
+    return auth_frame(
+        rx.el.h2(t("Sign in"), class_name="section-title", style={"fontSize": "1.3rem"}),
+        error_alert(SignInState.error),
+        rx.el.form(
+            field(t("Email"), name="email", type_="email", autocomplete="email", inputmode="email"),
+            field(t("Password"), name="password", type_="password", autocomplete="current-password", max_length=1024),
+            rx.el.button(
+                rx.cond(SignInState.busy, t("Signing in…"), t("Sign in")),
+                type="submit",
+                class_name="btn btn-block",
+                disabled=SignInState.busy,
+                data_testid="signin-submit",
+            ),
+            on_submit=SignInState.submit,
+            reset_on_submit=False,
+        ),
+        rx.el.p(
+            t("New here?"),
+            " ",
+            rx.el.a(t("Create an account"), href=f"/m/{SessionState.merchant_slug}/signup"),
+            class_name="auth-links",
+        ),
+    )

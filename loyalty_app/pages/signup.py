@@ -1,0 +1,108 @@
+"""Sign-up page: /m/<slug>/signup (optionally with ?ref=<referral code>)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from loyalty_app.components.shell import auth_frame, error_alert, field
+from loyalty_app.db import get_engine
+from loyalty_app.i18n import t
+from loyalty_app.services import accounts
+from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.session import SessionState, full_navigation
+
+
+class SignUpState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def submit(self, form: dict):
+        self.error = ""
+        session = await self.get_state(SessionState)
+        if not session._load_merchant():
+            return rx.redirect("/not-found")
+        self.busy = True
+        yield
+        engine = get_engine()
+        email = str(form.get("email", ""))
+        password = str(form.get("password", ""))
+        try:
+            account = await off_loop(
+                accounts.sign_up_member,
+                engine,
+                merchant_id=session._merchant_id,
+                email=email,
+                password=password,
+                first_name=str(form.get("first_name", "")),
+                language=await current_language(self),
+            )
+            referral_code = str(self.router.page.params.get("ref", "") or "").strip()
+            if referral_code:
+                await off_loop(_register_referral, engine, session._merchant_id, account.id, referral_code)
+            result = await off_loop(
+                accounts.sign_in,
+                engine,
+                merchant_id=session._merchant_id,
+                email=email,
+                password=password,
+                ip=self.router.session.client_ip or "",
+                user_agent=(self.router.headers.user_agent or "")[:255],
+            )
+        except Exception as err:  # noqa: BLE001
+            self.error = await error_message(self, err)
+            self.busy = False
+            return
+        self.busy = False
+        nxt = f"/m/{session.merchant_slug}/home"
+        yield full_navigation(
+            f"/api/session/activate?ticket={quote(result.activation_ticket)}&next={quote(nxt, safe='')}"
+        )
+
+
+def _register_referral(engine, merchant_id: int, account_id: int, code: str) -> None:
+    """A bad referral code must not block the sign-up itself: it is refused and logged."""
+    from loyalty_app.domain.errors import LoyaltyError
+    from loyalty_app.services import referrals
+
+    try:
+        referrals.register_referral(engine, merchant_id=merchant_id, referee_account_id=account_id, code=code)
+    except LoyaltyError:
+        pass
+
+
+def signup_page() -> rx.Component:
+    return auth_frame(
+        rx.el.h2(t("Create account"), class_name="section-title", style={"fontSize": "1.3rem"}),
+        error_alert(SignUpState.error),
+        rx.el.form(
+            field(t("First name"), name="first_name", autocomplete="given-name", max_length=60),
+            field(t("Email"), name="email", type_="email", autocomplete="email", inputmode="email"),
+            field(
+                t("Password"),
+                name="password",
+                type_="password",
+                autocomplete="new-password",
+                min_length=8,
+                max_length=1024,
+            ),
+            rx.el.p(t("At least 8 characters. Long passphrases are welcome."), class_name="muted small", style={"marginTop": "-6px"}),
+            rx.el.button(
+                rx.cond(SignUpState.busy, t("Creating your account…"), t("Create account")),
+                type="submit",
+                class_name="btn btn-block",
+                disabled=SignUpState.busy,
+                data_testid="signup-submit",
+            ),
+            on_submit=SignUpState.submit,
+            reset_on_submit=False,
+        ),
+        rx.el.p(
+            t("Already a member?"),
+            " ",
+            rx.el.a(t("Sign in"), href=f"/m/{SessionState.merchant_slug}/signin"),
+            class_name="auth-links",
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Service layer: owns database transactions; states call these, pages never do."""

@@ -1,0 +1,47 @@
+"""Helpers shared by page states: translate a refusal into the member's language and run
+blocking service calls (argon2, database) off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+
+from loyalty_app.domain.errors import LoyaltyError, N_
+
+T = TypeVar("T")
+log = logging.getLogger("loyalty_app")
+
+GENERIC_ERROR = N_("Something went wrong. Please try again.")
+
+
+async def current_language(state: rx.State) -> str:
+    from loyalty_app.state.language import LanguageState
+
+    return (await state.get_state(LanguageState)).lang
+
+
+async def translated(state: rx.State, msgid: str, **params: Any) -> str:
+    from loyalty_app.i18n import translate
+
+    return translate(await current_language(state), msgid, **params)
+
+
+async def error_message(state: rx.State, err: Exception) -> str:
+    """A clear, translated message for a refusal; unexpected errors are logged, not shown."""
+    from loyalty_app.i18n import translate, translate_error
+
+    lang = await current_language(state)
+    if isinstance(err, LoyaltyError):
+        return translate_error(lang, err)
+    log.exception("unexpected error in event handler", exc_info=err)
+    return translate(lang, GENERIC_ERROR)
+
+
+async def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run a blocking call in a thread so one slow hash never stalls every member's events."""
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))

@@ -1,0 +1,147 @@
+"""Shared state: which merchant's app this is and who is signed in.
+
+The session credential is an HttpOnly cookie (``ls_<slug>``) set by an HTTP endpoint after
+sign-in; the browser sends it with the websocket handshake, and Reflex keeps the ``cookie``
+header server-side only. Every event that touches protected data calls ``require_actor`` which
+re-validates the session in the database (revocation and timeouts take effect at once).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import reflex as rx
+from sqlmodel import select
+
+from loyalty_app.db import get_engine, read_session
+from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
+from loyalty_app.domain.theme import Theme
+from loyalty_app.models import Account, Merchant
+from loyalty_app.services import permissions, sessions
+from loyalty_app.services.permissions import Action, Actor
+
+
+def full_navigation(url: str) -> rx.event.EventSpec:
+    """Leave the single-page app: the next page load opens a new websocket (with new cookies)."""
+    return rx.call_script(f"window.location.replace({json.dumps(url)})")
+
+
+class SessionState(rx.State):
+    """Merchant branding + the signed-in person's display data (never secrets)."""
+
+    merchant_slug: str = ""
+    merchant_name: str = ""
+    merchant_short_name: str = ""
+    logo_url: str = ""
+    signed_in: bool = False
+    first_name: str = ""
+    role: str = ""
+    # Backend-only: ids the browser must not see or set.
+    _merchant_id: int = 0
+    _account_id: int = 0
+
+    def _route_slug(self) -> str:
+        return str(self.router.page.params.get("slug", "") or "")
+
+    def _load_merchant(self) -> bool:
+        """Load branding for the route's merchant; False when the slug is unknown."""
+        slug = self._route_slug()
+        if slug and slug == self.merchant_slug and self._merchant_id:
+            return True
+        with read_session() as s:
+            merchant = s.exec(select(Merchant).where(Merchant.slug == slug)).first() if slug else None
+            if merchant is None:
+                self.merchant_slug = ""
+                self._merchant_id = 0
+                return False
+            theme = Theme.from_dict(merchant.theme)
+            self.merchant_slug = merchant.slug
+            self.merchant_name = merchant.name
+            self.merchant_short_name = theme.brand_name or merchant.short_name
+            self.logo_url = f"/m/{merchant.slug}/media/{merchant.logo_id}" if merchant.logo_id else ""
+            self._merchant_id = merchant.id
+        return True
+
+    def current_actor(self) -> Actor | None:
+        """Re-validate the session cookie for this event (None when signed out or expired)."""
+        if not self._merchant_id and not self._load_merchant():
+            return None
+        return sessions.resolve(
+            get_engine(),
+            merchant_id=self._merchant_id,
+            cookie_header=self.router.headers.cookie or "",
+            slug=self.merchant_slug,
+        )
+
+    def require_actor(self, action: Action, *, target_account_id: int | None = None, store_id: int | None = None) -> Actor:
+        """THE check every protected handler calls; raises NotAllowed (logged) when refused."""
+        actor = self.current_actor()
+        return permissions.authorize(
+            get_engine(),
+            actor,
+            action,
+            merchant_id=self._merchant_id,
+            target_account_id=target_account_id,
+            store_id=store_id,
+        )
+
+    def _apply_identity(self, actor: Actor | None) -> None:
+        if actor is None:
+            self.signed_in, self.first_name, self.role, self._account_id = False, "", "", 0
+            return
+        with read_session() as s:
+            account = s.get(Account, actor.account_id)
+        self.signed_in = True
+        self.first_name = account.first_name if account else ""
+        self.role = actor.role.value
+        self._account_id = actor.account_id
+
+    async def _apply_account_language(self) -> None:
+        from loyalty_app.state.language import LanguageState
+
+        if not self._account_id:
+            return
+        with read_session() as s:
+            account = s.get(Account, self._account_id)
+        if account and account.language:
+            lang_state = await self.get_state(LanguageState)
+            lang_state.apply(account.language)
+
+    @rx.event
+    async def guard_member_page(self):
+        """on_load of member pages: unknown merchant -> 404 page; signed out -> sign-in."""
+        if not self._load_merchant():
+            return rx.redirect("/not-found", replace=True)
+        actor = self.current_actor()
+        self._apply_identity(actor)
+        if actor is None:
+            nxt = quote(self.router.page.raw_path or f"/m/{self.merchant_slug}/home", safe="")
+            return rx.redirect(f"/m/{self.merchant_slug}/signin?next={nxt}", replace=True)
+        await self._apply_account_language()
+
+    @rx.event
+    def guard_public_page(self):
+        """on_load of sign-in/sign-up: load branding; a signed-in member goes to their home."""
+        if not self._load_merchant():
+            return rx.redirect("/not-found", replace=True)
+        actor = self.current_actor()
+        self._apply_identity(actor)
+        if actor is not None:
+            return rx.redirect(f"/m/{self.merchant_slug}/home", replace=True)
+
+    @rx.event
+    def sign_out(self):
+        """Revoke the session server-side, then let the HTTP endpoint clear the cookie."""
+        slug = self.merchant_slug or self._route_slug()
+        self._apply_identity(None)
+        return full_navigation(f"/api/session/signout?slug={quote(slug)}")
+
+
+def error_text(err: LoyaltyError) -> tuple[str, dict]:
+    """(msgid, params) of an error, for translation in the member's language."""
+    return err.message, dict(err.params)
+
+
+SIGN_IN_FIRST = N_("Please sign in first.")
+__all__ = ["SessionState", "full_navigation", "NotAllowed", "SIGN_IN_FIRST"]
