@@ -21,6 +21,5 @@ config = rx.Config(
     deploy_url=_settings.app_origin,
     # The websocket handshake only accepts our own origin (python-engineio checks Origin).
     cors_allowed_origins=[_settings.app_origin],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
-    state_auto_setters=False,
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

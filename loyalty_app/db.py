@@ -92,13 +92,11 @@ def reset_engine() -> None:
 
 @contextlib.contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
-    """A session for reads; rolled back at the end, never commits."""
+    """A session for reads; never commits. Closing it (not rolling back) ends the transaction
+    and keeps loaded objects readable after the block (rollback would expire them)."""
     engine = engine or get_engine()
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 @contextlib.contextmanager

@@ -31,7 +31,8 @@ class SignInState(rx.State):
         self.error = ""
         session = await self.get_state(SessionState)
         if not session._load_merchant():
-            return rx.redirect("/not-found")
+            yield rx.redirect("/not-found")
+            return
         self.busy = True
         yield
         try:

@@ -23,7 +23,8 @@ class SignUpState(rx.State):
         self.error = ""
         session = await self.get_state(SessionState)
         if not session._load_merchant():
-            return rx.redirect("/not-found")
+            yield rx.redirect("/not-found")
+            return
         self.busy = True
         yield
         engine = get_engine()

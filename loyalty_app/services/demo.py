@@ -17,7 +17,7 @@ from sqlmodel import select
 from loyalty_app.db import get_engine, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.theme import Theme
-from loyalty_app.models import Account, Merchant, Role, Store
+from loyalty_app.models import Account, AppMeta, Merchant, Store
 from loyalty_app.services.media import store_image
 
 DEMO_PASSWORD = "demo-password-1"
@@ -206,15 +206,31 @@ def _ensure_people(engine: Engine, spec: DemoMerchant, merchant_id: int, store_i
     return member_ids
 
 
+DEMO_VERSION = "1"
+_MARKER = "demo_data_version"
+
+
 def seed_demo_data(engine: Engine | None = None) -> str:
-    """Create (or leave as is) both demo merchants; return a one-line summary."""
+    """Create (or leave as is) both demo merchants; return a one-line summary.
+
+    Every step is idempotent on its own; a marker row written after a complete run makes the
+    next start skip the checks entirely (a crash half way leaves no marker, so it resumes).
+    """
     from loyalty_app.services.demo_program import seed_demo_program
 
     engine = engine or get_engine()
+    with write_session(engine) as s:
+        marker = s.get(AppMeta, _MARKER)
+        if marker is not None and marker.value == DEMO_VERSION:
+            return "demo data already loaded"
     lines = []
     for spec in DEMO_MERCHANTS:
         merchant_id, store_ids = _ensure_merchant(engine, spec)
         member_ids = _ensure_people(engine, spec, merchant_id, store_ids)
         seed_demo_program(engine, merchant_id, member_ids, store_ids, utcnow(), size=spec.size)
         lines.append(f"{spec.slug}: {len(store_ids)} stores, {len(member_ids)} members")
+    with write_session(engine) as s:
+        marker = s.get(AppMeta, _MARKER) or AppMeta(key=_MARKER, value=DEMO_VERSION)
+        marker.value = DEMO_VERSION
+        s.add(marker)
     return "demo data ready (" + "; ".join(lines) + ")"

@@ -1,0 +1,94 @@
+"""Shared cockpit data for the member tabs, loaded through services.cockpit in one call."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from loyalty_app.db import get_engine
+from loyalty_app.domain.clock import utcnow
+from loyalty_app.i18n import format_date, format_relative, translate
+from loyalty_app.services import cockpit
+from loyalty_app.services.permissions import Action
+from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.session import SessionState
+
+
+class CockpitState(rx.State):
+    """The member's cockpit data (home, rewards and challenges tabs read it)."""
+
+    loaded: bool = False
+    error: str = ""
+    available: int = 0
+    pending: int = 0
+    tier_name: str = ""
+    tier_colour: str = ""
+    next_tier_name: str = ""
+    points_to_next: int = 0
+    pct_to_next: int = 0
+    points_to_keep: int = 0
+    expiring_30d: int = 0
+    next_expiry: str = ""
+    quests: list[dict[str, str]] = []
+    challenges: list[dict[str, str]] = []
+    badges: list[dict[str, str]] = []
+    rewards: list[dict[str, str]] = []
+
+    @rx.event
+    async def load(self):
+        session = await self.get_state(SessionState)
+        try:
+            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            summary = await off_loop(
+                cockpit.member_summary, get_engine(), merchant_id=actor.merchant_id, account_id=actor.account_id
+            )
+        except Exception as err:  # noqa: BLE001
+            if session.signed_in:
+                self.error = await error_message(self, err)
+            return
+        lang = await current_language(self)
+        now = utcnow()
+        b = summary.balance
+        self.available, self.pending = b.available, b.pending
+        self.tier_name = summary.tier_name or ""
+        self.tier_colour = summary.tier_colour or ""
+        self.next_tier_name = summary.next_tier_name or ""
+        self.points_to_next = summary.points_to_next_tier
+        self.pct_to_next = summary.pct_to_next_tier
+        self.points_to_keep = summary.points_to_keep_tier
+        self.expiring_30d = summary.expiring_30d
+        self.next_expiry = format_date(lang, summary.next_expiry_at) if summary.next_expiry_at else ""
+        self.quests = [
+            {
+                "name": q.name,
+                "multiplier": f"×{q.multiplier_pct / 100:g}",
+                "ends": format_relative(lang, q.ends_at, now=now),
+            }
+            for q in summary.active_quests
+        ]
+        self.challenges = [
+            {
+                "name": c.name,
+                "description": c.description,
+                "progress": f"{c.count}/{c.target}",
+                "pct": str(c.pct),
+                "done": "1" if c.completed else "",
+            }
+            for c in summary.challenges
+        ]
+        self.badges = [
+            {"name": bd.name, "icon": bd.icon or "award", "when": format_date(lang, bd.awarded_at) if bd.awarded_at else ""}
+            for bd in summary.newest_badges
+        ]
+        self.rewards = [
+            {
+                "id": str(r.reward_id),
+                "name": r.name,
+                "cost": str(r.cost_points),
+                "image": f"/m/{session.merchant_slug}/media/{r.image_id}" if r.image_id else "",
+                "reason": translate(lang, r.reason, **r.reason_params),
+                "affordable": "1" if r.affordable else "",
+            }
+            for r in summary.recommended_rewards
+        ]
+        self.error = ""
+        self.loaded = True
