@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.i18n import t
+from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
 
 TABS = (
@@ -55,6 +56,7 @@ def member_frame(*children: rx.Component, active: str) -> rx.Component:
     """Signed-in member page: content only renders once the session check has passed."""
     return rx.fragment(
         brand_stylesheet(),
+        html_lang_sync(),
         rx.el.div(
             top_bar(),
             rx.el.main(
@@ -76,6 +78,7 @@ def auth_frame(*children: rx.Component) -> rx.Component:
     """Sign-in / sign-up: the brand mark on top, the form below; no tab bar."""
     return rx.fragment(
         brand_stylesheet(),
+        html_lang_sync(),
         rx.el.main(
             rx.el.div(
                 rx.cond(

@@ -16,10 +16,16 @@ from loyalty_app.settings import SUPPORTED_LANGUAGES
 _TIMEZONES = frozenset(available_timezones())
 
 
+_TOO_LONG = {
+    "first_name": N_("Your first name is too long (60 characters at most)."),
+    "last_name": N_("Your last name is too long (60 characters at most)."),
+}
+
+
 def _clean_name(value: str, field: str) -> str:
     value = " ".join((value or "").split())
     if len(value) > 60:
-        raise LoyaltyError(N_("{field} is too long (60 characters at most)."), code="too_long", field=field)
+        raise LoyaltyError(_TOO_LONG[field], code=f"{field}_too_long")
     return value
 
 
@@ -34,10 +40,10 @@ def update_profile(
     today: date | None = None,
 ) -> Account:
     """Validate everything first; write all fields in one transaction or none."""
-    first = _clean_name(first_name, "First name")
+    first = _clean_name(first_name, "first_name")
     if not first:
         raise LoyaltyError(N_("Please enter your first name."), code="first_name_required")
-    last = _clean_name(last_name, "Last name")
+    last = _clean_name(last_name, "last_name")
     birth: date | None = None
     if birthday:
         try:
