@@ -73,6 +73,11 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, echo: b
     )
 
 
+def holds_sqlite_write_lock(session: Session) -> bool:
+    """True inside a ``write_session`` on SQLite (another write transaction would wait on us)."""
+    return bool(session.connection().get_execution_options().get(_IMMEDIATE))
+
+
 @functools.lru_cache(maxsize=1)
 def get_engine() -> Engine:
     settings = get_settings()

@@ -9,17 +9,10 @@ import reflex as rx
 from loyalty_app.components.shell import auth_frame, error_alert, field
 from loyalty_app.db import get_engine
 from loyalty_app.i18n import t
+from loyalty_app.api.session_routes import safe_next
 from loyalty_app.services import accounts
 from loyalty_app.state.forms import error_message, off_loop
 from loyalty_app.state.session import SessionState, full_navigation
-
-
-def safe_next(slug: str, raw: str | None) -> str:
-    """Only a path inside this merchant's app; anything else goes home (no open redirect)."""
-    prefix = f"/m/{slug}/"
-    if raw and raw.startswith(prefix) and "//" not in raw[1:] and "\\" not in raw:
-        return raw
-    return f"{prefix}home"
 
 
 class SignInState(rx.State):
