@@ -9,6 +9,7 @@ from loyalty_app import pwa
 from loyalty_app.api import merchant_routes, session_routes
 from loyalty_app.pages.card import CardState, card_page
 from loyalty_app.pages.challenges import challenges_page
+from loyalty_app.pages.console import AdminState, TillState, admin_page, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
 from loyalty_app.pages.profile import ProfileState, profile_page
@@ -51,5 +52,17 @@ for _page, _route, _title in ((signin_page, "signin", "Sign in"), (signup_page, 
         on_load=[LanguageState.detect, SessionState.guard_public_page],
     )
 
+app.add_page(
+    staff_page,
+    route="/m/[slug]/staff",
+    title="Till",
+    on_load=[LanguageState.detect, SessionState.guard_staff_page, TillState.load],
+)
+app.add_page(
+    admin_page,
+    route="/m/[slug]/admin",
+    title="Program overview",
+    on_load=[LanguageState.detect, SessionState.guard_admin_page, AdminState.load],
+)
 app.add_page(landing_page, route="/", title="Loyalty programs", on_load=[LanguageState.detect, LandingState.load])
 app.add_page(not_found_page, route="/not-found", title="Not found", on_load=LanguageState.detect)

@@ -12,7 +12,7 @@ from loyalty_app.i18n import t
 from loyalty_app.api.session_routes import safe_next
 from loyalty_app.services import accounts
 from loyalty_app.state.forms import error_message, off_loop
-from loyalty_app.state.session import SessionState, full_navigation
+from loyalty_app.state.session import SessionState, full_navigation, home_path
 
 
 class SignInState(rx.State):
@@ -43,7 +43,8 @@ class SignInState(rx.State):
             self.busy = False
             return
         self.busy = False
-        nxt = safe_next(session.merchant_slug, self.router.page.params.get("next"))
+        requested = self.router.page.params.get("next")
+        nxt = safe_next(session.merchant_slug, requested) if requested else home_path(session.merchant_slug, result.role)
         yield full_navigation(
             f"/api/session/activate?ticket={quote(result.activation_ticket)}&next={quote(nxt, safe='')}"
         )

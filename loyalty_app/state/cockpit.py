@@ -36,6 +36,8 @@ class CockpitState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
+        if session.role != "member":
+            return  # staff and admins are redirected to their own pages by the guard
         try:
             actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
             summary = await off_loop(

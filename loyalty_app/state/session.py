@@ -17,9 +17,16 @@ from sqlmodel import select
 from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
 from loyalty_app.domain.theme import Theme
-from loyalty_app.models import Account, Merchant
+from loyalty_app.models import Account, Merchant, Role
 from loyalty_app.services import permissions, sessions
 from loyalty_app.services.permissions import Action, Actor
+
+
+def home_path(slug: str, role: Role | str) -> str:
+    """Where each role starts: members in the cockpit, staff at the till, admins in the console."""
+    role = Role(role)
+    page = {Role.MEMBER: "home", Role.STAFF: "staff", Role.ADMIN: "admin"}[role]
+    return f"/m/{slug}/{page}"
 
 
 def full_navigation(url: str) -> rx.event.EventSpec:
@@ -119,6 +126,30 @@ class SessionState(rx.State):
             nxt = quote(self.router.page.raw_path or f"/m/{self.merchant_slug}/home", safe="")
             return rx.redirect(f"/m/{self.merchant_slug}/signin?next={nxt}", replace=True)
         await self._apply_account_language()
+        if actor.role != Role.MEMBER:
+            return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)
+
+    async def _guard_console(self, allowed: set[Role]):
+        if not self._load_merchant():
+            return rx.redirect("/not-found", replace=True)
+        actor = self.current_actor()
+        self._apply_identity(actor)
+        if actor is None:
+            nxt = quote(self.router.page.raw_path or "", safe="")
+            return rx.redirect(f"/m/{self.merchant_slug}/signin?next={nxt}", replace=True)
+        await self._apply_account_language()
+        if actor.role not in allowed:
+            return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)
+
+    @rx.event
+    async def guard_staff_page(self):
+        """on_load of the till: staff and admins only."""
+        return await self._guard_console({Role.STAFF, Role.ADMIN})
+
+    @rx.event
+    async def guard_admin_page(self):
+        """on_load of the admin console: merchant admins only."""
+        return await self._guard_console({Role.ADMIN})
 
     @rx.event
     def guard_public_page(self):
@@ -128,7 +159,7 @@ class SessionState(rx.State):
         actor = self.current_actor()
         self._apply_identity(actor)
         if actor is not None:
-            return rx.redirect(f"/m/{self.merchant_slug}/home", replace=True)
+            return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)
 
     @rx.event
     def sign_out(self):

@@ -1,0 +1,93 @@
+"""Staff and merchant admins land on their own pages; a purchase credited at the till shows up
+in the member's cockpit; bad input gets a clear message and changes nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import harness
+from tests.browser.test_member_flows import DEMO_PASSWORD, sign_in
+
+
+def _member_number_and_points(browser: Browser, base_url: str, email: str) -> tuple[str, int]:
+    context = browser.new_context(base_url=base_url, **harness.MOBILE_CONTEXT)
+    page = context.new_page()
+    sign_in(page, "cafe", email)
+    page.wait_for_url("**/m/cafe/home")
+    balance = page.get_by_test_id("points-balance")
+    expect(balance).not_to_have_text("0")
+    points = int(re.sub(r"\D", "", balance.inner_text()))
+    page.get_by_test_id("tab-card").click()
+    card_number = page.get_by_test_id("member-number")
+    expect(card_number).to_have_text(re.compile(r"\d{4} \d{4}"))
+    number = re.sub(r"\D", "", card_number.inner_text())
+    context.close()
+    return number, points
+
+
+def test_staff_credits_purchase_once_per_receipt(page: Page, browser: Browser, live_app, screenshot):
+    number, points_before = _member_number_and_points(browser, live_app.base_url, "mihai@demo.test")
+    assert len(number) == 8
+
+    sign_in(page, "cafe", "staff@demo.test")
+    page.wait_for_url("**/m/cafe/staff")
+    expect(page.get_by_role("heading", name="Till")).to_be_visible()
+
+    page.fill("#f-member_number", "00000000")
+    page.get_by_test_id("till-find").click()
+    expect(page.get_by_test_id("form-error")).to_contain_text("No member has this number")
+
+    page.fill("#f-member_number", number)
+    page.get_by_test_id("till-find").click()
+    expect(page.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
+
+    page.fill("#f-amount", "-3")
+    page.fill("#f-receipt", "R-1")
+    page.get_by_test_id("till-credit").click()
+    expect(page.get_by_test_id("form-error")).to_contain_text("Enter the amount as a number")
+
+    receipt = f"R-{uuid.uuid4().hex[:6]}"
+    page.fill("#f-amount", "12.50")
+    page.fill("#f-receipt", receipt)
+    page.get_by_test_id("till-credit").click()
+    expect(page.get_by_test_id("till-result")).to_contain_text("points")
+    credited = int(re.search(r"\+(\d+)", page.get_by_test_id("till-result").inner_text()).group(1))
+    assert credited >= 12
+    screenshot(page, "staff-till")
+
+    # The same receipt again: credited once, and the cashier is told so.
+    page.fill("#f-amount", "12.50")
+    page.fill("#f-receipt", receipt)
+    page.get_by_test_id("till-credit").click()
+    expect(page.get_by_test_id("till-result")).to_contain_text("Already credited")
+
+    _number, points_after = _member_number_and_points(browser, live_app.base_url, "mihai@demo.test")
+    assert points_after == points_before + credited
+
+
+def test_staff_cannot_open_member_or_admin_pages(page: Page):
+    sign_in(page, "cafe", "staff@demo.test")
+    page.wait_for_url("**/m/cafe/staff")
+    page.goto("/m/cafe/admin")
+    page.wait_for_url("**/m/cafe/staff")
+    page.goto("/m/cafe/home")
+    page.wait_for_url("**/m/cafe/staff")
+
+
+def test_admin_sees_program_figures(page: Page, screenshot):
+    sign_in(page, "cafe", "admin@demo.test")
+    page.wait_for_url("**/m/cafe/admin")
+    figures = page.get_by_test_id("admin-figures")
+    expect(figures).to_contain_text("Members")
+    expect(figures).to_contain_text("Outstanding points")
+    screenshot(page, "admin-overview")
+
+
+def test_member_cannot_open_the_till(page: Page):
+    sign_in(page, "cafe", "member@demo.test")
+    page.wait_for_url("**/m/cafe/home")
+    page.goto("/m/cafe/staff")
+    page.wait_for_url("**/m/cafe/home")
