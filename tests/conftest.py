@@ -9,6 +9,7 @@ its own schema, so parallel runs never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -62,15 +63,63 @@ def db_backend(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def db_url(db_backend, tmp_path) -> Iterator[str]:
-    """A database URL for a fresh, empty database (file SQLite or a private PG schema).
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> str:
+    """An SQLite file with every table, created once and copied for each test (fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    return str(path)
 
-    For PostgreSQL the URL carries the schema in ``options`` so separate processes
-    (concurrency tests) can connect to the same private schema.
+
+@pytest.fixture(scope="session")
+def _pg_schema_url() -> Iterator[str]:
+    """One private PostgreSQL schema with every table for this pytest process."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    drop_pg_schema(PG_URL, schema)
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(db_backend, tmp_path, request) -> Iterator[str]:
+    """A database URL with every table and no rows (file SQLite, or a private PG schema).
+
+    Other processes can open it (concurrency tests). PostgreSQL reuses one schema per pytest
+    process and empties it before each test.
     """
     if db_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("_pg_schema_url")
+    _truncate_all(url)
+    yield url
+
+
+@pytest.fixture
+def empty_db_url(db_backend, tmp_path) -> Iterator[str]:
+    """A URL to a database with no tables at all (for migration tests)."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
@@ -84,9 +133,8 @@ def db_url(db_backend, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def db_engine(db_url) -> Iterator[Engine]:
-    """An engine on a fresh database with every table created."""
+    """An engine on a fresh database with every table and no rows."""
     engine = make_engine(db_url)
-    SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
 

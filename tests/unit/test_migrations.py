@@ -21,9 +21,9 @@ def _upgrade(url: str) -> None:
     command.upgrade(cfg, "head")
 
 
-def test_migrations_match_models(db_url):
-    _upgrade(db_url)
-    engine = make_engine(db_url)
+def test_migrations_match_models(empty_db_url):
+    _upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -35,6 +35,6 @@ def test_migrations_match_models(db_url):
         engine.dispose()
 
 
-def test_upgrade_is_repeatable(db_url):
-    _upgrade(db_url)
-    _upgrade(db_url)  # a second run (every `make run`) is a no-op
+def test_upgrade_is_repeatable(empty_db_url):
+    _upgrade(empty_db_url)
+    _upgrade(empty_db_url)  # a second run (every `make run`) is a no-op
