@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from loyalty_app import pwa
 from loyalty_app.api import merchant_routes, session_routes
+from loyalty_app.services.jobs import periodic_jobs_task
 from loyalty_app.pages.card import CardState, card_page
 from loyalty_app.pages.challenges import challenges_page
 from loyalty_app.pages.console import AdminState, TillState, admin_page, staff_page
@@ -27,6 +28,7 @@ app = rx.App(
     stylesheets=["/app.css"],
     api_transformer=api,
 )
+app.register_lifespan_task(periodic_jobs_task)
 
 
 def _member(page, route: str, title: str, *loaders) -> None:

@@ -11,3 +11,31 @@ from loyalty_app.models.accounts import (  # noqa: F401
     StaffStore,
     Store,
 )
+from loyalty_app.models.program import (  # noqa: F401
+    Badge,
+    Challenge,
+    ChallengeProgress,
+    Charity,
+    Donation,
+    EarningRule,
+    MemberActivity,
+    MemberBadge,
+    MemberTier,
+    MemberTierChange,
+    ProgramRules,
+    Quest,
+    Referral,
+    ReferralCode,
+    Reward,
+    RewardRating,
+    Tier,
+    Voucher,
+)
+from loyalty_app.models.loyalty import (  # noqa: F401
+    LedgerEntry,
+    LotMovement,
+    MemberBalance,
+    PointLot,
+    ProgramSettings,
+)
+from loyalty_app.models.meta import AppMeta  # noqa: F401,E402

@@ -1,0 +1,295 @@
+"""Program rules on top of the ledger: earning rules, tiers, quests, badges, challenges,
+rewards and vouchers, ratings, charities and referrals.
+
+Every row carries ``merchant_id`` and every lookup filters on it: one deployment hosts several
+programs and nothing crosses them. Points themselves live only in the ledger; these tables
+hold rules and the state the rules need (activity counters, tier state, vouchers).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from loyalty_app.domain.clock import utcnow
+
+
+class ProgramRules(SQLModel, table=True):
+    """Per-program settings of the rules engine that the ledger's ProgramSettings lacks."""
+
+    merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
+    quest_stacking: str = Field(default="multiply", max_length=16)  # multiply | best
+    max_multiplier_pct: int = Field(default=300)  # cap on tier × quests (300 = ×3)
+    voucher_validity_days: int = Field(default=30)
+
+
+class Tier(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"), UniqueConstraint("merchant_id", "rank"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=60)
+    colour: str = Field(default="#888888", max_length=9)
+    rank: int = 0
+    threshold: int = 0  # points EARNED in the qualification window
+    # Benefits: multiplier per action, in percent; "purchase" is the general purchase multiplier.
+    multipliers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    description: str = Field(default="", max_length=300)
+
+
+class MemberTier(SQLModel, table=True):
+    """A member's current tier and grace state (one row per member)."""
+
+    __table_args__ = (UniqueConstraint("merchant_id", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    tier_id: int | None = Field(default=None, foreign_key="tier.id")
+    since: datetime = Field(default_factory=utcnow)
+    grace_until: datetime | None = None
+    qualifying_points: int = 0
+    evaluated_at: datetime | None = None
+
+
+class MemberTierChange(SQLModel, table=True):
+    """Tier history: every upgrade and downgrade with the points that decided it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    from_tier_id: int | None = Field(default=None, foreign_key="tier.id")
+    to_tier_id: int | None = Field(default=None, foreign_key="tier.id")
+    reason: str = Field(max_length=24)  # earn | evaluation | grace_expired
+    qualifying_points: int = 0
+    at: datetime = Field(default_factory=utcnow)
+
+
+class EarningRule(SQLModel, table=True):
+    """Points for an action (or, for ``purchase``, points per currency unit)."""
+
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    action: str = Field(max_length=32, index=True)
+    name: str = Field(default="", max_length=80)
+    points: int = 0  # action rules
+    points_per_unit: str | None = Field(default=None, max_length=12)  # purchase rules, e.g. "1.5"
+    limit_count: int | None = None
+    limit_period: str = Field(default="none", max_length=8)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    tier_keys: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    segment_key: str | None = Field(default=None, max_length=40)
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    is_active: bool = True
+
+
+class Quest(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=300)
+    multiplier_pct: int = 200
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    tier_keys: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    segment_key: str | None = Field(default=None, max_length=40)
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    is_active: bool = True
+
+
+class Badge(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=60)
+    description: str = Field(default="", max_length=200)
+    kind: str = Field(max_length=24)
+    target: int = 1
+    param: str | None = Field(default=None, max_length=40)
+    icon: str = Field(default="star", max_length=24)
+    sort_order: int = 0
+
+
+class MemberBadge(SQLModel, table=True):
+    """A badge awarded to a member; the unique constraint makes the award happen once."""
+
+    __table_args__ = (UniqueConstraint("account_id", "badge_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    badge_id: int = Field(foreign_key="badge.id")
+    awarded_at: datetime = Field(default_factory=utcnow)
+
+
+class Challenge(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=300)
+    action: str = Field(max_length=32)  # an action, or "visit"
+    target: int = 1
+    recurrence: str = Field(default="one_off", max_length=12)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    reward_points: int = 0
+    reward_badge_id: int | None = Field(default=None, foreign_key="badge.id")
+    hidden: bool = False
+    is_active: bool = True
+
+
+class ChallengeProgress(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("challenge_id", "account_id", "period_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    challenge_id: int = Field(foreign_key="challenge.id")
+    period_key: str = Field(max_length=12)
+    count: int = 0
+    completed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MemberActivity(SQLModel, table=True):
+    """Every rewarded action (purchases too): feeds limits, badges, challenges and segments."""
+
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "idempotency_key"),
+        Index("ix_memberactivity_member_action", "merchant_id", "account_id", "action", "local_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    account_id: int = Field(foreign_key="account.id")
+    action: str = Field(max_length=32)
+    rule_id: int | None = Field(default=None, foreign_key="earningrule.id")
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    at: datetime
+    local_day: date  # merchant's calendar day, for per-day/week/month limits
+    idempotency_key: str = Field(max_length=120)
+    entry_id: int | None = None  # the ledger entry that paid for it
+    points: int = 0
+    breakdown: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Reward(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=300)
+    kind: str = Field(max_length=24)
+    cost_points: int
+    stock: int | None = None  # remaining; None = unlimited
+    per_member_limit: int | None = None
+    min_tier_id: int | None = Field(default=None, foreign_key="tier.id")
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    image_id: int | None = Field(default=None, foreign_key="mediablob.id")
+    voucher_validity_days: int | None = None
+    is_active: bool = True
+    sort_order: int = 0
+
+
+class Voucher(SQLModel, table=True):
+    """A single-use code issued for a redeemed reward."""
+
+    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    reward_id: int = Field(foreign_key="reward.id", index=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    status: str = Field(default="issued", max_length=12)  # issued | used | cancelled
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_store_id: int | None = Field(default=None, foreign_key="store.id")
+    used_by_id: int | None = Field(default=None, foreign_key="account.id")
+    cancelled_at: datetime | None = None
+    redeem_entry_id: int | None = None
+    reversal_entry_id: int | None = None
+    idempotency_key: str = Field(max_length=120)
+
+
+class RewardRating(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("account_id", "reward_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    reward_id: int = Field(foreign_key="reward.id", index=True)
+    stars: int
+    review_text: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    hidden_at: datetime | None = None
+    hidden_by_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class Charity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=300)
+    is_active: bool = True
+
+
+class Donation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    charity_id: int = Field(foreign_key="charity.id", index=True)
+    points: int
+    entry_id: int | None = None
+    at: datetime
+    idempotency_key: str = Field(max_length=120)
+
+
+class ReferralCode(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "code"), UniqueConstraint("merchant_id", "account_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    code: str = Field(max_length=16)
+
+
+class Referral(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("merchant_id", "referee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    referrer_id: int = Field(foreign_key="account.id", index=True)
+    referee_id: int = Field(foreign_key="account.id")
+    registered_at: datetime
+    referee_entry_id: int | None = None
+    referrer_rewarded_at: datetime | None = None
+    referrer_entry_id: int | None = None

@@ -1,0 +1,126 @@
+"""The member cockpit's home screen in one call: balance, tier and progress, expiring points,
+live quests, challenges, badges and recommended rewards.
+
+One read transaction and a handful of queries (balance, tier row, two earned-points sums,
+expiring lots, quests, challenges + progress, badges + activity counters, rewards + ratings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from loyalty_app.db import read_session
+from loyalty_app.domain import catalog
+from loyalty_app.domain import tiers as tier_rules
+from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.errors import N_, NotFound
+from loyalty_app.domain.ledger import BalanceSnapshot
+from loyalty_app.models import Account, Reward, Role
+from loyalty_app.services import ledger
+from loyalty_app.services.badges import BadgeView, member_badges
+from loyalty_app.services.challenges import ChallengeView, member_challenges
+from loyalty_app.services.earning import live_quests, load_context
+from loyalty_app.services.rewards import rating_averages, reward_spec, tier_ranks_by_id
+from loyalty_app.services.tiers import current_tier, keep_points, qualifying_points
+
+
+@dataclass(frozen=True)
+class QuestCard:
+    key: str
+    name: str
+    multiplier_pct: int
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class RewardCard:
+    reward_id: int
+    key: str
+    name: str
+    kind: str
+    cost_points: int
+    image_id: int | None
+    affordable: bool
+    rating: float | None
+    reason: str  # msgid
+    reason_params: dict
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    balance: BalanceSnapshot
+    tier_key: str | None
+    tier_name: str | None
+    tier_colour: str | None
+    next_tier_name: str | None
+    points_to_next_tier: int
+    pct_to_next_tier: int
+    points_to_keep_tier: int
+    qualifying_points: int
+    expiring_30d: int
+    next_expiry_at: datetime | None
+    active_quests: list[QuestCard]
+    challenges: list[ChallengeView]
+    newest_badges: list[BadgeView]
+    locked_badges: list[BadgeView]
+    recommended_rewards: list[RewardCard]
+
+
+def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: datetime | None = None) -> MemberSummary:
+    now = now or utcnow()
+    with read_session(engine) as session:
+        account = session.get(Account, account_id)
+        if account is None or account.merchant_id != merchant_id or account.role != Role.MEMBER:
+            raise NotFound(N_("Member not found."), code="member_not_found")
+        ctx = load_context(session, merchant_id)
+        balance = ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id)
+        tier = current_tier(session, merchant_id, account_id, ctx.tiers)
+        window = ctx.settings.tier_window
+        q_points = qualifying_points(session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=ctx.tz)
+        k_points = q_points if tier_rules.TierWindow(window) is tier_rules.TierWindow.ROLLING_12M else keep_points(
+            session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=ctx.tz
+        )
+        progress = tier_rules.progress(ctx.tiers, tier, q_points, k_points)
+        expiring = ledger.expiring_points(session, merchant_id=merchant_id, account_id=account_id, now=now, within_days=30)
+        quests = [
+            QuestCard(q.key, q.name, q.multiplier_pct, q.ends_at)
+            for q in live_quests(session, merchant_id, now)
+            if not q.tier_keys or (tier is not None and tier.key in q.tier_keys)
+        ]
+        challenges = [c for c in member_challenges(session, merchant_id=merchant_id, account_id=account_id, tz=ctx.tz, now=now)]
+        badges = member_badges(
+            session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier.rank if tier else -1, tier_ranks=ctx.tier_ranks
+        )
+        rows = session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
+        ranks = tier_ranks_by_id(session, merchant_id)
+        by_id = {r.id: r for r in rows}
+        recs = catalog.recommend(
+            [reward_spec(r, ranks) for r in rows], now=now, tier_rank=tier.rank if tier else -1,
+            available_points=balance.available, ratings=rating_averages(session, merchant_id),
+        )
+        return MemberSummary(
+            balance=balance,
+            tier_key=tier.key if tier else None,
+            tier_name=tier.name if tier else None,
+            tier_colour=tier.colour if tier else None,
+            next_tier_name=progress.next.name if progress.next else None,
+            points_to_next_tier=progress.points_to_next,
+            pct_to_next_tier=progress.pct_to_next,
+            points_to_keep_tier=progress.points_to_keep,
+            qualifying_points=q_points,
+            expiring_30d=sum(points for _at, points in expiring),
+            next_expiry_at=expiring[0][0] if expiring else None,
+            active_quests=sorted(quests, key=lambda q: q.ends_at),
+            challenges=[c for c in challenges if not c.completed] + [c for c in challenges if c.completed],
+            newest_badges=[b for b in badges if b.earned][:3],
+            locked_badges=[b for b in badges if not b.earned][:3],
+            recommended_rewards=[
+                RewardCard(r.reward.id, r.reward.key, r.reward.name, r.reward.kind.value, r.reward.cost_points,
+                           by_id[r.reward.id].image_id, r.affordable, r.rating, r.reason, r.reason_params)
+                for r in recs
+            ],
+        )
