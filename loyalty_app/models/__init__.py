@@ -39,3 +39,9 @@ from loyalty_app.models.loyalty import (  # noqa: F401
     ProgramSettings,
 )
 from loyalty_app.models.meta import AppMeta  # noqa: F401,E402
+
+from sqlmodel import SQLModel as _SQLModel  # noqa: E402
+
+from loyalty_app.models.append_only import install_listeners as _install_append_only  # noqa: E402
+
+_install_append_only(_SQLModel.metadata)
