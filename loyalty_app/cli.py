@@ -50,6 +50,8 @@ def banner(port: int) -> None:
     print("=" * 64 + "\n", flush=True)
 
 
+# pytest's closing line, with or without the "====" border (-q drops it).
+_CLOSING = re.compile(r"\d+ (passed|failed|skipped|errors?|deselected)\b.* in [\d.]+s")
 _SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|error|errors|xfailed|xpassed|deselected)")
 
 
@@ -62,14 +64,18 @@ def _run_pytest(args: list[str]) -> tuple[int, dict[str, int]]:
     assert proc.stdout is not None
     for line in proc.stdout:
         sys.stdout.write(line)
-        if line.startswith("=") and (" passed" in line or " failed" in line or " skipped" in line or "no tests ran" in line):
+        if _CLOSING.search(line) or "no tests ran" in line:
             last = line
-    code = proc.wait()
+    return proc.wait(), parse_closing_line(last)
+
+
+def parse_closing_line(line: str) -> dict[str, int]:
+    """{"passed": 553, "deselected": 20, ...} from pytest's closing line."""
     counts: dict[str, int] = {}
-    for n, word in _SUMMARY.findall(last):
+    for n, word in _SUMMARY.findall(line):
         key = "error" if word.startswith("error") else word
         counts[key] = counts.get(key, 0) + int(n)
-    return code, counts
+    return counts
 
 
 def run_tests() -> int:
