@@ -18,7 +18,8 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run test test-unit test-browser chromium audit i18n i18n-check bench screenshots clean
+
+.PHONY: help install python-deps js-tools run test test-unit test-browser chromium audit i18n i18n-check bench screenshots clean
 
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
@@ -26,19 +27,25 @@ help:
 	@echo "make bench  - run the benchmarks (figures, not pass/fail)"
 	@echo "make audit  - prove every member's balance equals the sum of their ledger entries"
 
-$(VENV)/.installed: requirements.txt
+# Re-install only when the file's content changed (a hash stamp, not mtimes: a fresh clone
+# or a checkout touches every file).
+python-deps:
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.11+ is required"; exit 1; }
 	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
-	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
+	@want=$$(sha256sum requirements.txt | cut -c1-64); \
+	if [ "$$(cat $(VENV)/.installed 2>/dev/null)" != "$$want" ]; then \
+		test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV); \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt && echo "$$want" > $(VENV)/.installed; \
+	fi
 
-tools/node_modules/.installed: tools/package.json
+js-tools:
 	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is required to install bun"; exit 1; }
-	cd tools && npm install --no-audit --no-fund --loglevel=error
-	touch $@
+	@want=$$(sha256sum tools/package.json | cut -c1-64); \
+	if [ "$$(cat tools/node_modules/.installed 2>/dev/null)" != "$$want" ] || [ ! -x tools/node_modules/.bin/bun ]; then \
+		(cd tools && npm install --no-audit --no-fund --loglevel=error) && echo "$$want" > tools/node_modules/.installed; \
+	fi
 
-install: $(VENV)/.installed tools/node_modules/.installed
+install: python-deps js-tools
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

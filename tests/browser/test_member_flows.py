@@ -117,3 +117,17 @@ def test_unknown_merchant_shows_not_found(page: Page):
     page.goto("/m/no-such-shop/home")
     page.wait_for_url("**/not-found")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+
+
+def test_language_follows_the_browser_at_first(browser, live_app):
+    from tests.browser import harness
+
+    options = {**harness.MOBILE_CONTEXT, "locale": "ru-RU"}
+    context = browser.new_context(base_url=live_app.base_url, **options)
+    try:
+        page = context.new_page()
+        page.goto("/m/cafe/signin")
+        expect(page.get_by_test_id("signin-submit")).to_have_text("Войти")
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+    finally:
+        context.close()
