@@ -7,6 +7,7 @@ Reflex app, the Alembic migrations, the CLI and the tests alike; each reads them
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -72,6 +73,18 @@ class Settings:
     login_failure_window: int = 15 * 60
     db_pool_size: int = 5
     db_max_overflow: int = 10
+    # Keys for member QR codes, newest first: {"kid": key}. The first signs; all verify.
+    member_code_keys: tuple[tuple[str, str], ...] = ()
+
+    def code_keys(self) -> dict[str, bytes]:
+        """Signing keys for member codes; without QR_SIGNING_KEYS one is derived from SECRET_KEY."""
+        if self.member_code_keys:
+            return {kid: key.encode() for kid, key in self.member_code_keys}
+        derived = hashlib.sha256(f"member-code:{self.secret_key}".encode()).digest()
+        return {"k0": derived}
+
+    def current_code_kid(self) -> str:
+        return self.member_code_keys[0][0] if self.member_code_keys else "k0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,4 +105,15 @@ def get_settings() -> Settings:
         app_origin=os.environ.get("APP_ORIGIN", "http://localhost:3000").rstrip("/"),
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", "5")),
         db_max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "10")),
+        member_code_keys=_parse_keys(os.environ.get("QR_SIGNING_KEYS", "")),
     )
+
+
+def _parse_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """``"k2:secret2,k1:secret1"`` -> (("k2", "secret2"), ("k1", "secret1")); first one signs."""
+    pairs = []
+    for item in raw.split(","):
+        kid, sep, key = item.strip().partition(":")
+        if sep and kid and key:
+            pairs.append((kid, key))
+    return tuple(pairs)

@@ -14,7 +14,9 @@ from loyalty_app.domain.errors import N_, NotFound
 from loyalty_app.domain.money import parse_amount_cents
 from loyalty_app.models import Account, Role, Store
 from loyalty_app.services import earning, ledger, permissions
+from loyalty_app.domain.member_codes import looks_like_member_code
 from loyalty_app.services.earning import EarnOutcome
+from loyalty_app.services.member_codes import consume_member_code
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.tiers import current_tier, load_tiers
 
@@ -43,20 +45,29 @@ def _normalise_number(member_number: str) -> str:
 
 
 def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_number: str) -> MemberAtTill:
-    """Look a member up by the number on their card; unknown numbers get one clear message."""
+    """Look a member up by the live QR code on their card or the number printed under it;
+    unknown numbers get one clear message."""
     staff = permissions.authorize(
         engine, actor, Action.STAFF_SCAN_MEMBER, merchant_id=actor.merchant_id if actor else 0, store_id=store_id
     )
-    number = _normalise_number(member_number)
-    with read_session(engine) as s:
-        account = s.exec(
-            select(Account).where(
-                Account.merchant_id == staff.merchant_id,
-                Account.member_number == number,
-                Account.role == Role.MEMBER,
-                Account.deleted_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).first() if number else None
+    if looks_like_member_code(member_number):
+        # A scanned QR (camera or a USB scanner typing into the field): signed, live, single use.
+        account_id = consume_member_code(
+            engine, merchant_id=staff.merchant_id, code=member_number, staff_account_id=staff.account_id
+        )
+        with read_session(engine) as s:
+            account = s.get(Account, account_id)
+    else:
+        number = _normalise_number(member_number)
+        with read_session(engine) as s:
+            account = s.exec(
+                select(Account).where(
+                    Account.merchant_id == staff.merchant_id,
+                    Account.member_number == number,
+                    Account.role == Role.MEMBER,
+                    Account.deleted_at.is_(None),  # type: ignore[union-attr]
+                )
+            ).first() if number else None
     if account is None:
         raise NotFound(N_("No member has this number. Check the card and try again."), code="member_not_found")
     # Checked again with the member: staff never serve their own member account.

@@ -91,3 +91,36 @@ def test_member_cannot_open_the_till(page: Page):
     page.wait_for_url("**/m/cafe/home")
     page.goto("/m/cafe/staff")
     page.wait_for_url("**/m/cafe/home")
+
+
+def test_card_qr_scanned_at_the_till_once(page: Page, browser: Browser, live_app, screenshot):
+    """The QR the member's phone shows (decoded from the pixels by zxing-cpp, an independent
+    decoder) identifies the member at the till when a USB scanner types it; a replay is refused."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    member_ctx = browser.new_context(base_url=live_app.base_url, **harness.MOBILE_CONTEXT)
+    member_page = member_ctx.new_page()
+    sign_in(member_page, "cafe", "sofia@demo.test")
+    member_page.wait_for_url("**/m/cafe/home")
+    member_page.get_by_test_id("tab-card").click()
+    qr = member_page.get_by_test_id("member-qr")
+    expect(qr).to_be_visible()
+    member_page.wait_for_timeout(300)
+    screenshot(member_page, "card-qr")
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    member_ctx.close()
+    assert len(decoded) == 1 and decoded[0].text.startswith("LM1.")
+    code = decoded[0].text
+
+    sign_in(page, "cafe", "staff@demo.test")
+    page.wait_for_url("**/m/cafe/staff")
+    page.get_by_label("Member number").press_sequentially(code, delay=2)  # a keyboard-wedge scanner types...
+    page.get_by_label("Member number").press("Enter")  # ...then presses Enter
+    expect(page.get_by_test_id("till-member")).to_have_text("Sofía García")
+
+    page.get_by_label("Member number").fill(code)
+    page.get_by_label("Member number").press("Enter")
+    expect(page.get_by_test_id("form-error")).to_contain_text("already used")

@@ -1,0 +1,58 @@
+"""Member QR codes: issued to the signed-in member, accepted once at a till."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from loyalty_app.db import write_session
+from loyalty_app.domain import member_codes
+from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.models import Account, Role, UsedMemberCode
+from loyalty_app.services import permissions
+from loyalty_app.services.permissions import Action, Actor
+from loyalty_app.settings import get_settings
+
+
+def issue_member_code(engine: Engine, actor: Actor | None, *, now: datetime | None = None) -> tuple[str, datetime]:
+    """A fresh code for the signed-in member's own card: (code, expires_at)."""
+    member = permissions.authorize(engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    settings = get_settings()
+    kid = settings.current_code_kid()
+    code, claims = member_codes.issue(
+        merchant_id=member.merchant_id, account_id=member.account_id, kid=kid, key=settings.code_keys()[kid], now=now or utcnow()
+    )
+    return code, claims.expires_at
+
+
+def consume_member_code(
+    engine: Engine, *, merchant_id: int, code: str, staff_account_id: int, ip: str = "", now: datetime | None = None
+) -> int:
+    """Verify a scanned code and mark it used; returns the member's account id.
+
+    Every refusal (bad signature, other program, expired, replayed) is logged with who and why.
+    """
+    now = now or utcnow()
+    try:
+        claims = member_codes.verify(code, keys=get_settings().code_keys(), merchant_id=merchant_id, now=now)
+        with write_session(engine) as s:
+            account = s.get(Account, claims.account_id)
+            if account is None or account.merchant_id != merchant_id or account.role != Role.MEMBER or account.deleted_at or not account.is_active:
+                raise LoyaltyError(N_("This member code is not valid."), code="code_unknown_member")
+            s.add(UsedMemberCode(nonce=claims.nonce, merchant_id=merchant_id, account_id=account.id,
+                                 expires_at=claims.expires_at, used_at=now, used_by=staff_account_id))
+        return claims.account_id
+    except IntegrityError:
+        err = LoyaltyError(
+            N_("This member code was already used. Ask the member to show the live code on their card."), code="code_replayed"
+        )
+    except LoyaltyError as refusal:
+        err = refusal
+    permissions.record_security_event(
+        engine, merchant_id=merchant_id, account_id=staff_account_id, action="scan_member_code",
+        reason=err.code, detail={"code_prefix": (code or "")[:12]}, ip=ip, now=now,
+    )
+    raise err
