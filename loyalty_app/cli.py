@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 
-from loyalty_app.settings import PROJECT_ROOT
+from loyalty_app.settings import PROJECT_ROOT, get_settings
 
 
 def migrate() -> None:
@@ -110,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "setup":
         migrate()
-        if args.demo:
+        if args.demo and get_settings().demo_mode:
             seed_demo()
+        elif args.demo:
+            print("DEMO_MODE is off: no demo data loaded")
         return 0
     if args.command == "migrate":
         migrate()
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         print(run_periodic_jobs())
         return 0
     if args.command == "banner":
-        banner(args.port)
+        if get_settings().demo_mode:
+            banner(args.port)
         return 0
     if args.command == "test":
         return run_tests()
