@@ -116,3 +116,24 @@ def error_alert(message: rx.Var) -> rx.Component:
         message != "",
         rx.el.div(message, class_name="alert alert-error", role="alert", data_testid="form-error"),
     )
+
+
+def submit_button(label: rx.Var, busy_label: rx.Var, *, busy: rx.Var, test_id: str) -> rx.Component:
+    """A full-width submit that says what is happening and cannot be pressed twice."""
+    return rx.el.button(
+        rx.cond(busy, busy_label, label),
+        type="submit",
+        class_name="btn btn-block",
+        disabled=busy,
+        data_testid=test_id,
+    )
+
+
+def auth_switch_link(question: rx.Var, link_text: rx.Var, page: str) -> rx.Component:
+    """"New here? Create an account" / "Already a member? Sign in"."""
+    return rx.el.p(
+        question,
+        " ",
+        rx.el.a(link_text, href=f"/m/{SessionState.merchant_slug}/{page}"),
+        class_name="auth-links",
+    )

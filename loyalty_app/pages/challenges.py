@@ -6,7 +6,7 @@ import reflex as rx
 
 from loyalty_app.components.shell import member_frame
 from loyalty_app.i18n import t
-from loyalty_app.pages.home import progress_bar
+from loyalty_app.pages.home import badge_section, progress_bar
 from loyalty_app.state.cockpit import CockpitState
 
 
@@ -36,19 +36,6 @@ def challenges_page() -> rx.Component:
             rx.foreach(CockpitState.challenges, challenge_card),
             rx.cond(CockpitState.loaded, rx.el.p(t("No challenges right now. Check back soon!"), class_name="empty")),
         ),
-        rx.cond(
-            CockpitState.badges.length() > 0,
-            rx.el.section(
-                rx.el.h2(t("Your badges")),
-                rx.el.ul(
-                    rx.foreach(
-                        CockpitState.badges,
-                        lambda b: rx.el.li(rx.el.span(b["name"], style={"fontWeight": 700}), rx.el.span(b["when"], class_name="small muted")),
-                    ),
-                    class_name="list",
-                ),
-                class_name="card",
-            ),
-        ),
+        badge_section(t("Your badges")),
         active="challenges",
     )

@@ -78,6 +78,24 @@ def challenge_row(c: rx.Var) -> rx.Component:
     )
 
 
+def badge_section(title: rx.Var) -> rx.Component:
+    """Earned badges with the date each was earned (home and challenges tabs)."""
+    return rx.cond(
+        CockpitState.badges.length() > 0,
+        rx.el.section(
+            rx.el.h2(title),
+            rx.el.ul(
+                rx.foreach(
+                    CockpitState.badges,
+                    lambda b: rx.el.li(rx.el.span(b["name"], style={"fontWeight": 700}), rx.el.span(b["when"], class_name="small muted")),
+                ),
+                class_name="list",
+            ),
+            class_name="card",
+        ),
+    )
+
+
 def reward_tile(r: rx.Var) -> rx.Component:
     return rx.el.a(
         rx.cond(r["image"] != "", rx.el.img(src=r["image"], alt="", loading="lazy", width="200", height="150")),
@@ -117,20 +135,7 @@ def home_page() -> rx.Component:
                 class_name="card",
             ),
         ),
-        rx.cond(
-            CockpitState.badges.length() > 0,
-            rx.el.section(
-                rx.el.h2(t("Newest badges")),
-                rx.el.ul(
-                    rx.foreach(
-                        CockpitState.badges,
-                        lambda b: rx.el.li(rx.el.span(b["name"], style={"fontWeight": 700}), rx.el.span(b["when"], class_name="small muted")),
-                    ),
-                    class_name="list",
-                ),
-                class_name="card",
-            ),
-        ),
+        badge_section(t("Newest badges")),
         rx.cond(
             CockpitState.rewards.length() > 0,
             rx.el.section(

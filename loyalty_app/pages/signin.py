@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 
-from loyalty_app.components.shell import auth_frame, error_alert, field
+from loyalty_app.components.shell import auth_frame, auth_switch_link, error_alert, field, submit_button
 from loyalty_app.db import get_engine
 from loyalty_app.i18n import t
 from loyalty_app.api.session_routes import safe_next
 from loyalty_app.services import accounts
 from loyalty_app.state.forms import error_message, off_loop
-from loyalty_app.state.session import SessionState, full_navigation, home_path
+from loyalty_app.state.session import SessionState, activate_session, home_path
 
 
 class SignInState(rx.State):
@@ -45,9 +43,7 @@ class SignInState(rx.State):
         self.busy = False
         requested = self.router.page.params.get("next")
         nxt = safe_next(session.merchant_slug, requested) if requested else home_path(session.merchant_slug, result.role)
-        yield full_navigation(
-            f"/api/session/activate?ticket={quote(result.activation_ticket)}&next={quote(nxt, safe='')}"
-        )
+        yield activate_session(result.activation_ticket, nxt)
 
 
 def signin_page() -> rx.Component:
@@ -57,20 +53,9 @@ def signin_page() -> rx.Component:
         rx.el.form(
             field(t("Email"), name="email", type_="email", autocomplete="email", inputmode="email"),
             field(t("Password"), name="password", type_="password", autocomplete="current-password", max_length=1024),
-            rx.el.button(
-                rx.cond(SignInState.busy, t("Signing in…"), t("Sign in")),
-                type="submit",
-                class_name="btn btn-block",
-                disabled=SignInState.busy,
-                data_testid="signin-submit",
-            ),
+            submit_button(t("Sign in"), t("Signing in…"), busy=SignInState.busy, test_id="signin-submit"),
             on_submit=SignInState.submit,
             reset_on_submit=False,
         ),
-        rx.el.p(
-            t("New here?"),
-            " ",
-            rx.el.a(t("Create an account"), href=f"/m/{SessionState.merchant_slug}/signup"),
-            class_name="auth-links",
-        ),
+        auth_switch_link(t("New here?"), t("Create an account"), "signup"),
     )

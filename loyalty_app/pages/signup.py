@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 
-from loyalty_app.components.shell import auth_frame, error_alert, field
+from loyalty_app.components.shell import auth_frame, auth_switch_link, error_alert, field, submit_button
 from loyalty_app.db import get_engine
 from loyalty_app.i18n import t
 from loyalty_app.services import accounts
 from loyalty_app.state.forms import current_language, error_message, off_loop
-from loyalty_app.state.session import SessionState, full_navigation
+from loyalty_app.state.session import SessionState, activate_session
 
 
 class SignUpState(rx.State):
@@ -58,9 +56,7 @@ class SignUpState(rx.State):
             return
         self.busy = False
         nxt = f"/m/{session.merchant_slug}/home"
-        yield full_navigation(
-            f"/api/session/activate?ticket={quote(result.activation_ticket)}&next={quote(nxt, safe='')}"
-        )
+        yield activate_session(result.activation_ticket, nxt)
 
 
 def _register_referral(engine, merchant_id: int, account_id: int, code: str) -> None:
@@ -90,20 +86,9 @@ def signup_page() -> rx.Component:
                 max_length=1024,
             ),
             rx.el.p(t("At least 8 characters. Long passphrases are welcome."), class_name="muted small", style={"marginTop": "-6px"}),
-            rx.el.button(
-                rx.cond(SignUpState.busy, t("Creating your account…"), t("Create account")),
-                type="submit",
-                class_name="btn btn-block",
-                disabled=SignUpState.busy,
-                data_testid="signup-submit",
-            ),
+            submit_button(t("Create account"), t("Creating your account…"), busy=SignUpState.busy, test_id="signup-submit"),
             on_submit=SignUpState.submit,
             reset_on_submit=False,
         ),
-        rx.el.p(
-            t("Already a member?"),
-            " ",
-            rx.el.a(t("Sign in"), href=f"/m/{SessionState.merchant_slug}/signin"),
-            class_name="auth-links",
-        ),
+        auth_switch_link(t("Already a member?"), t("Sign in"), "signin"),
     )

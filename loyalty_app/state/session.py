@@ -29,6 +29,11 @@ def home_path(slug: str, role: Role | str) -> str:
     return f"/m/{slug}/{page}"
 
 
+def activate_session(ticket: str, next_path: str) -> rx.event.EventSpec:
+    """After sign-in: exchange the one-time ticket for the HttpOnly cookie, then go on."""
+    return full_navigation(f"/api/session/activate?ticket={quote(ticket)}&next={quote(next_path, safe='')}")
+
+
 def full_navigation(url: str) -> rx.event.EventSpec:
     """Leave the single-page app: the next page load opens a new websocket (with new cookies)."""
     return rx.call_script(f"window.location.replace({json.dumps(url)})")
