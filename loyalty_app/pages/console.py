@@ -10,7 +10,7 @@ from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_number, t, translate
 from loyalty_app.services import overview, till
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, error_message, off_loop, translated
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
 
@@ -72,6 +72,9 @@ class TillState(rx.State):
     @rx.event
     async def credit(self, form: dict):
         self.error = self.result = ""
+        if not self._member_id:
+            self.error = await translated(self, N_("Scan the member's card or enter their number first."))
+            return
         session = await self.get_state(SessionState)
         try:
             outcome = await off_loop(

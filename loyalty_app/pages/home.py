@@ -102,7 +102,7 @@ def reward_tile(r: rx.Var) -> rx.Component:
         rx.el.div(
             rx.el.p(r["name"], class_name="reward-name"),
             rx.el.p(t("{points} pts", points=r["cost"]), class_name="cost", style={"margin": 0}),
-            rx.el.span(r["reason"], class_name="badge-can"),
+            rx.el.span(r["reason"], class_name=rx.cond(r["affordable"] != "", "badge-can", "small muted")),
             class_name="body",
         ),
         href=f"/m/{SessionState.merchant_slug}/rewards",

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from loyalty_app.db import get_engine, write_session
+from loyalty_app.db import get_engine, read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import Account, AppMeta, Merchant, Store
@@ -162,7 +162,7 @@ def _ensure_merchant(engine: Engine, spec: DemoMerchant) -> tuple[int, list[int]
 
 
 def _existing(engine: Engine, merchant_id: int, email: str) -> Account | None:
-    with write_session(engine) as s:
+    with read_session(engine) as s:
         return s.exec(select(Account).where(Account.merchant_id == merchant_id, Account.email == email)).first()
 
 

@@ -19,9 +19,7 @@ class CockpitState(rx.State):
     loaded: bool = False
     error: str = ""
     available: int = 0
-    pending: int = 0
     tier_name: str = ""
-    tier_colour: str = ""
     next_tier_name: str = ""
     points_to_next: int = 0
     pct_to_next: int = 0
@@ -50,9 +48,8 @@ class CockpitState(rx.State):
         lang = await current_language(self)
         now = utcnow()
         b = summary.balance
-        self.available, self.pending = b.available, b.pending
+        self.available = b.available
         self.tier_name = summary.tier_name or ""
-        self.tier_colour = summary.tier_colour or ""
         self.next_tier_name = summary.next_tier_name or ""
         self.points_to_next = summary.points_to_next_tier
         self.pct_to_next = summary.pct_to_next_tier

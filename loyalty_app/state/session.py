@@ -112,7 +112,9 @@ class SessionState(rx.State):
     async def _apply_account_language(self) -> None:
         from loyalty_app.state.language import LanguageState
 
-        if not self._account_id:
+        # Members choose their language in Profile; staff and admins have no such page yet,
+        # so for them the device's choice (browser or remembered) stands.
+        if not self._account_id or self.role != Role.MEMBER.value:
             return
         with read_session() as s:
             account = s.get(Account, self._account_id)

@@ -124,3 +124,18 @@ def test_card_qr_scanned_at_the_till_once(page: Page, browser: Browser, live_app
     page.get_by_label("Member number").fill(code)
     page.get_by_label("Member number").press("Enter")
     expect(page.get_by_test_id("form-error")).to_contain_text("already used")
+
+
+def test_staff_see_their_browser_language_and_a_clear_refusal(browser: Browser, live_app):
+    context = browser.new_context(base_url=live_app.base_url, **{**harness.MOBILE_CONTEXT, "locale": "ro-RO"})
+    try:
+        page = context.new_page()
+        sign_in(page, "cafe", "staff@demo.test")
+        page.wait_for_url("**/m/cafe/staff")
+        expect(page.get_by_role("heading", name="Casa de marcat")).to_be_visible()
+        expect(page.get_by_test_id("till-credit")).to_have_count(0)  # no member yet: no credit form
+        page.fill("#f-member_number", "LM1.k0.forged.code")
+        page.press("#f-member_number", "Enter")
+        expect(page.get_by_test_id("form-error")).to_have_text("Acest cod de membru nu este valid.")
+    finally:
+        context.close()
