@@ -10,7 +10,8 @@ from loyalty_app.api import merchant_routes, session_routes
 from loyalty_app.services.jobs import periodic_jobs_task
 from loyalty_app.pages.card import CardState, card_page
 from loyalty_app.pages.challenges import challenges_page
-from loyalty_app.pages.console import AdminState, TillState, admin_page, staff_page
+from loyalty_app.pages.admin import AdminState, admin_page
+from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
 from loyalty_app.pages.profile import ProfileState, profile_page

@@ -88,6 +88,8 @@ class Account(SQLModel, table=True):
     avatar_id: int | None = Field(default=None, foreign_key="mediablob.id")
     background_id: int | None = Field(default=None, foreign_key="mediablob.id")
     # Marketing consent per channel: {"email": "2026-11-01T10:00:00", ...}; absent = no consent.
+    # Staff and admins: their own member account, which they may never serve at a till.
+    personal_account_id: int | None = Field(default=None, foreign_key="account.id")
     consents: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)

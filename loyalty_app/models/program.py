@@ -23,6 +23,8 @@ class ProgramRules(SQLModel, table=True):
     quest_stacking: str = Field(default="multiply", max_length=16)  # multiply | best
     max_multiplier_pct: int = Field(default=300)  # cap on tier × quests (300 = ×3)
     voucher_validity_days: int = Field(default=30)
+    till_credits_per_member_hour: int = Field(default=4)  # more is refused and flagged for the fraud view
+    till_undo_minutes: int = Field(default=10)  # how long a cashier may undo a credit
 
 
 class Tier(SQLModel, table=True):

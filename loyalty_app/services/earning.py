@@ -13,6 +13,7 @@ details is a Conflict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -480,6 +481,8 @@ def credit_purchase(
     receipt: str,
     staff_account_id: int | None = None,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
+    guard: Callable[[Session, Account, datetime], None] | None = None,
 ) -> EarnOutcome:
     """Points for a purchase at a store: amount × rate (program or best purchase rule),
     rounded as the program states, then tier and quest multipliers.
@@ -494,7 +497,7 @@ def credit_purchase(
     receipt = (receipt or "").strip()
     if not receipt or len(receipt) > MAX_RECEIPT_LENGTH:
         raise LoyaltyError(N_("Enter the receipt number."), code="receipt_required")
-    key = purchase_key(store_id, receipt)
+    key = idempotency_key or purchase_key(store_id, receipt)
 
     def run(session: Session) -> EarnOutcome:
         ctx = load_context(session, merchant_id)
@@ -507,6 +510,8 @@ def credit_purchase(
             if previous.account_id != account_id or previous.detail.get("amount_cents") != amount_cents:
                 raise Conflict(N_("This receipt was already used for another purchase."), code="idempotency_conflict")
             return _replay(session, previous)
+        if guard is not None:
+            guard(session, account, now)  # e.g. the till's velocity limit, under the member's lock
         tier = current_tier(session, merchant_id, account_id, ctx.tiers)
         segments = _Segments(session, account, ctx, now)
         rule = matching_rule(session, ctx, action=Action.PURCHASE, tier=tier, segments=segments, store_id=store_id, now=now)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -56,3 +57,11 @@ def consume_member_code(
         reason=err.code, detail={"code_prefix": (code or "")[:12]}, ip=ip, now=now,
     )
     raise err
+
+
+def purge_used(engine: Engine, *, now: datetime | None = None) -> int:
+    """Forget nonces of codes that expired over an hour ago: their signature already refuses them."""
+    cutoff = (now or utcnow()) - timedelta(hours=1)
+    with write_session(engine) as s:
+        result = s.exec(delete(UsedMemberCode).where(UsedMemberCode.expires_at < cutoff))  # type: ignore[call-overload]
+        return result.rowcount or 0

@@ -26,6 +26,7 @@ log = logging.getLogger("loyalty_app.security")
 
 NOT_ALLOWED = N_("You are not allowed to do this.")
 SIGN_IN_FIRST = N_("Please sign in first.")
+OWN_MEMBER_ACCOUNT = N_("You cannot serve your own member account. Ask a colleague.")
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def authorize(
             detail=detail,
             ip=ip,
         )
-        code = "sign_in_required" if refusal.message == SIGN_IN_FIRST else "not_allowed"
+        code = {SIGN_IN_FIRST: "sign_in_required", OWN_MEMBER_ACCOUNT: "own_member_account"}.get(refusal.message, "not_allowed")
         raise NotAllowed(refusal.message, code=code) from None
     return actor  # type: ignore[return-value]  # _check refuses None
 
@@ -195,6 +196,8 @@ def _check(
                 raise _Refusal("own_account")
             if not _member_of_merchant(engine_or_session, target_account_id, merchant_id):
                 raise _Refusal("target_not_member_of_merchant")
+            if _is_own_member_account(engine_or_session, actor.account_id, target_account_id):
+                raise _Refusal("own_member_account", OWN_MEMBER_ACCOUNT)
         return
     # Admin actions.
     if store_id is not None and not _store_of_merchant(engine_or_session, store_id, merchant_id):
@@ -228,6 +231,27 @@ def _member_of_merchant(engine_or_session: Engine | Session, account_id: int, me
         and _role(account.role) is Role.MEMBER
         and account.deleted_at is None
     )
+
+
+def canonical_email(email: str) -> str:
+    """The mailbox an address delivers to: lower-case, without a "+tag" (ana+shop@x == ana@x)
+    and, for Gmail, without dots. Used to spot a cashier's own member account."""
+    local, _, domain = (email or "").strip().lower().partition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _is_own_member_account(engine_or_session: Engine | Session, staff_id: int, member_id: int) -> bool:
+    """The member account the staff person linked as theirs, or one at the same mailbox."""
+    staff = _get(engine_or_session, Account, staff_id)
+    member = _get(engine_or_session, Account, member_id)
+    if staff is None or member is None:
+        return False
+    if staff.personal_account_id == member.id:
+        return True
+    return canonical_email(staff.email) == canonical_email(member.email)
 
 
 def record_security_event(

@@ -1,24 +1,39 @@
-"""At the till, by hand: staff find a member by number and credit a purchase.
+"""At the till: staff scan a member's card (camera, USB scanner or typed number) or a voucher,
+credit purchases once per receipt, undo a mistaken credit for a few minutes, redeem vouchers.
 
-The camera scanner and signed QR codes build on the same two functions."""
+Guards kept here (with the one permission check): staff act only for their stores, never for
+their own member account, and at most N credits per member per hour; going over is refused
+and raised as a fraud flag for the merchant. Every refusal is logged with who, what and why.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from loyalty_app.db import read_session
-from loyalty_app.domain.errors import N_, NotFound
-from loyalty_app.domain.money import parse_amount_cents
-from loyalty_app.models import Account, Role, Store
-from loyalty_app.services import earning, ledger, permissions
+from loyalty_app.db import read_session, write_session
+from loyalty_app.domain import vouchers as voucher_rules
+from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.earning import Action as EarnAction
+from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed, NotFound
+from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.member_codes import looks_like_member_code
+from loyalty_app.domain.money import parse_amount_cents
+from loyalty_app.models import Account, FraudFlag, LedgerEntry, MemberActivity, ProgramRules, Reward, Role, Store, Voucher
+from loyalty_app.services import earning, ledger, permissions, rewards
 from loyalty_app.services.earning import EarnOutcome
 from loyalty_app.services.member_codes import consume_member_code
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.tiers import current_tier, load_tiers
+from loyalty_app.services.tx import run_in_transaction
+
+UNDO_REASON = N_("Purchase undone at the till")
+DEFAULT_CREDITS_PER_HOUR = 4
+DEFAULT_UNDO_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,36 @@ class MemberAtTill:
     member_number: str
     tier_name: str
     available: int
+    avatar_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VoucherAtTill:
+    """A scanned voucher that can be redeemed now (unusable ones are refused at the scan)."""
+
+    code: str
+    reward_name: str
+    reward_kind: str
+    member_name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TillCredit:
+    outcome: EarnOutcome
+    entry_id: int | None
+    undo_until: datetime | None  # None: nothing to undo (a replay of an undone credit)
+
+
+@dataclass(frozen=True)
+class TillUndo:
+    points: int  # taken back
+    balance: BalanceSnapshot
+    member_account_id: int
+
+
+class VelocityLimit(LoyaltyError):
+    """More credits for one member in an hour than the program allows."""
 
 
 def staff_stores(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
@@ -40,16 +85,51 @@ def staff_stores(engine: Engine, actor: Actor) -> list[tuple[int, str]]:
     return [(st.id, st.name) for st in stores if st.id in actor.store_ids]
 
 
+def _program_rules(session: Session, merchant_id: int) -> ProgramRules:
+    return session.get(ProgramRules, merchant_id) or ProgramRules(
+        merchant_id=merchant_id, till_credits_per_member_hour=DEFAULT_CREDITS_PER_HOUR, till_undo_minutes=DEFAULT_UNDO_MINUTES
+    )
+
+
 def _normalise_number(member_number: str) -> str:
     return "".join(ch for ch in (member_number or "") if ch.isdigit())
+
+
+def _authorize_staff(engine: Engine, actor: Actor | None, action: Action, *, store_id: int, target: int | None = None) -> Actor:
+    """The one permission check; an attempt on the cashier's own member account is also a fraud flag."""
+    merchant_id = actor.merchant_id if actor else 0
+    try:
+        return permissions.authorize(engine, actor, action, merchant_id=merchant_id, target_account_id=target, store_id=store_id)
+    except NotAllowed as refusal:
+        if refusal.code == "own_member_account" and actor is not None:
+            raise_flag(engine, merchant_id=merchant_id, kind="own_account", member_account_id=target,
+                       staff_account_id=actor.account_id, store_id=store_id, detail={"action": action.value})
+        raise
+
+
+def raise_flag(
+    engine: Engine, *, merchant_id: int, kind: str, member_account_id: int | None, staff_account_id: int | None,
+    store_id: int | None, detail: dict, now: datetime | None = None,
+) -> None:
+    """Write a fraud flag in its own transaction (it must survive the refused operation)."""
+    with write_session(engine) as s:
+        s.add(FraudFlag(merchant_id=merchant_id, kind=kind, member_account_id=member_account_id,
+                        staff_account_id=staff_account_id, store_id=store_id, detail=detail, at=now or utcnow()))
+
+
+def scan(engine: Engine, actor: Actor | None, *, store_id: int, text: str) -> MemberAtTill | VoucherAtTill:
+    """Whatever the cashier scanned or typed: a member's live card code, a voucher code, or a
+    member number."""
+    text = (text or "").strip()
+    if not looks_like_member_code(text) and voucher_rules.normalise_code(text):
+        return find_voucher(engine, actor, store_id=store_id, code=text)
+    return find_member(engine, actor, store_id=store_id, member_number=text)
 
 
 def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_number: str) -> MemberAtTill:
     """Look a member up by the live QR code on their card or the number printed under it;
     unknown numbers get one clear message."""
-    staff = permissions.authorize(
-        engine, actor, Action.STAFF_SCAN_MEMBER, merchant_id=actor.merchant_id if actor else 0, store_id=store_id
-    )
+    staff = _authorize_staff(engine, actor, Action.STAFF_SCAN_MEMBER, store_id=store_id)
     if looks_like_member_code(member_number):
         # A scanned QR (camera or a USB scanner typing into the field): signed, live, single use.
         account_id = consume_member_code(
@@ -69,11 +149,13 @@ def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_nu
                 )
             ).first() if number else None
     if account is None:
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_find_member",
+            reason="member_not_found", detail={"store_id": store_id, "typed": _normalise_number(member_number)[:16]},
+        )
         raise NotFound(N_("No member has this number. Check the card and try again."), code="member_not_found")
     # Checked again with the member: staff never serve their own member account.
-    permissions.authorize(
-        engine, staff, Action.STAFF_SCAN_MEMBER, merchant_id=staff.merchant_id, target_account_id=account.id, store_id=store_id
-    )
+    _authorize_staff(engine, staff, Action.STAFF_SCAN_MEMBER, store_id=store_id, target=account.id)
     with read_session(engine) as s:
         balance = ledger.get_balance(s, merchant_id=staff.merchant_id, account_id=account.id)
         tier = current_tier(s, staff.merchant_id, account.id, load_tiers(s, staff.merchant_id))
@@ -83,7 +165,101 @@ def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_nu
         member_number=account.member_number,
         tier_name=tier.name if tier else "",
         available=balance.available,
+        avatar_id=account.avatar_id,
     )
+
+
+def find_voucher(engine: Engine, actor: Actor | None, *, store_id: int, code: str, now: datetime | None = None) -> VoucherAtTill:
+    """A scanned voucher with its reward; used, expired or cancelled ones are refused with the
+    reason, unknown or another program's codes are "not found"."""
+    staff = _authorize_staff(engine, actor, Action.STAFF_REDEEM_VOUCHER, store_id=store_id)
+    now = now or utcnow()
+    canonical = voucher_rules.normalise_code(code)
+    with read_session(engine) as s:
+        voucher = s.exec(select(Voucher).where(Voucher.code == canonical)).first() if canonical else None
+        reward = s.get(Reward, voucher.reward_id) if voucher else None
+        member = s.get(Account, voucher.account_id) if voucher else None
+    try:
+        if voucher is None or voucher.merchant_id != staff.merchant_id or reward is None or member is None:
+            raise NotFound(N_("Voucher not found."), code="voucher_not_found")
+        voucher_rules.check_usable(voucher.status, voucher.expires_at, now)
+    except LoyaltyError as refusal:
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_scan_voucher",
+            reason=refusal.code, detail={"store_id": store_id, "code_prefix": (canonical or code or "")[:6]},
+        )
+        raise
+    _authorize_staff(engine, staff, Action.STAFF_REDEEM_VOUCHER, store_id=store_id, target=member.id)
+    return VoucherAtTill(
+        code=voucher.code,
+        reward_name=reward.name,
+        reward_kind=reward.kind,
+        member_name=f"{member.first_name} {member.last_name}".strip(),
+        expires_at=voucher.expires_at,
+    )
+
+
+def redeem_voucher_at_till(
+    engine: Engine, actor: Actor | None, *, store_id: int, code: str, now: datetime | None = None
+) -> rewards.VoucherUse:
+    """Hand over the reward: the voucher is marked used once (a second scan is refused)."""
+    preview = find_voucher(engine, actor, store_id=store_id, code=code, now=now)
+    staff = actor  # authorized by find_voucher, with the member as target
+    try:
+        return rewards.use_voucher(
+            engine, merchant_id=staff.merchant_id, code=preview.code, store_id=store_id, staff_account_id=staff.account_id, now=now
+        )
+    except LoyaltyError as refusal:  # lost a race with another till
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_redeem_voucher",
+            reason=refusal.code, detail={"store_id": store_id, "code_prefix": preview.code[:6]},
+        )
+        raise
+
+
+def _reversed_entry_ids(session: Session, entry_ids: list[int]) -> set[int]:
+    if not entry_ids:
+        return set()
+    return set(session.exec(select(LedgerEntry.reverses_entry_id).where(LedgerEntry.reverses_entry_id.in_(entry_ids))).all())  # type: ignore[union-attr]
+
+
+def _receipt_key(engine: Engine, merchant_id: int, store_id: int, receipt: str) -> str:
+    """The receipt's idempotency key. A credit undone at the till frees its receipt: the next
+    credit for it gets the next key in the chain (receipt, receipt#2, ...)."""
+    base = earning.purchase_key(store_id, receipt.strip())
+    with read_session(engine) as s:
+        rows = s.exec(
+            select(MemberActivity.idempotency_key, MemberActivity.entry_id).where(
+                MemberActivity.merchant_id == merchant_id,
+                (MemberActivity.idempotency_key == base) | MemberActivity.idempotency_key.startswith(base + "#"),  # type: ignore[attr-defined]
+            )
+        ).all()
+        undone = _reversed_entry_ids(s, [entry_id for _key, entry_id in rows if entry_id])
+    by_key = dict(rows)
+    key, n = base, 1
+    while key in by_key and by_key[key] in undone:
+        n += 1
+        key = f"{base}#{n}"
+    return key
+
+
+def _velocity_guard(limit: int, store_id: int, staff_id: int):
+    def guard(session: Session, account: Account, now: datetime) -> None:
+        recent = session.exec(
+            select(func.count()).select_from(MemberActivity).where(
+                MemberActivity.merchant_id == account.merchant_id,
+                MemberActivity.account_id == account.id,
+                MemberActivity.action == EarnAction.PURCHASE.value,
+                MemberActivity.at >= now - timedelta(hours=1),
+            )
+        ).one()
+        if recent >= limit:
+            raise VelocityLimit(
+                N_("This member already had {count} purchases credited in the last hour. A manager must check this one."),
+                code="velocity_limit", count=recent,
+            )
+
+    return guard
 
 
 def credit_purchase_at_till(
@@ -94,23 +270,89 @@ def credit_purchase_at_till(
     member_account_id: int,
     amount_text: str,
     receipt: str,
-) -> EarnOutcome:
-    """Parse what the cashier typed, check who is asking, then credit once per receipt."""
-    staff = permissions.authorize(
-        engine,
-        actor,
-        Action.STAFF_CREDIT_PURCHASE,
-        merchant_id=actor.merchant_id if actor else 0,
-        target_account_id=member_account_id,
-        store_id=store_id,
-    )
+    now: datetime | None = None,
+) -> TillCredit:
+    """Parse what the cashier typed, check who is asking, then credit once per receipt, within
+    the program's credits-per-hour limit."""
+    staff = _authorize_staff(engine, actor, Action.STAFF_CREDIT_PURCHASE, store_id=store_id, target=member_account_id)
+    now = now or utcnow()
     amount_cents = parse_amount_cents(amount_text)
-    return earning.credit_purchase(
-        engine,
-        merchant_id=staff.merchant_id,
-        account_id=member_account_id,
-        store_id=store_id,
-        amount_cents=amount_cents,
-        receipt=receipt,
-        staff_account_id=staff.account_id,
-    )
+    receipt = (receipt or "").strip()
+    with read_session(engine) as s:
+        rules = _program_rules(s, staff.merchant_id)
+    key = _receipt_key(engine, staff.merchant_id, store_id, receipt) if receipt else None
+    try:
+        outcome = earning.credit_purchase(
+            engine, merchant_id=staff.merchant_id, account_id=member_account_id, store_id=store_id,
+            amount_cents=amount_cents, receipt=receipt, staff_account_id=staff.account_id, now=now,
+            idempotency_key=key, guard=_velocity_guard(rules.till_credits_per_member_hour, store_id, staff.account_id),
+        )
+    except VelocityLimit as refusal:
+        detail = {"count": refusal.params.get("count"), "limit": rules.till_credits_per_member_hour,
+                  "amount_cents": amount_cents, "receipt": receipt[:64]}
+        raise_flag(engine, merchant_id=staff.merchant_id, kind="velocity", member_account_id=member_account_id,
+                   staff_account_id=staff.account_id, store_id=store_id, detail=detail, now=now)
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_credit_purchase",
+            reason="velocity_limit", detail={"member_account_id": member_account_id, **detail}, now=now,
+        )
+        raise
+    except LoyaltyError as refusal:
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_credit_purchase",
+            reason=refusal.code, detail={"member_account_id": member_account_id, "store_id": store_id, "receipt": receipt[:64]},
+            now=now,
+        )
+        raise
+    with read_session(engine) as s:
+        entry = s.get(LedgerEntry, outcome.entry_id) if outcome.entry_id else None
+        undone = bool(entry and _reversed_entry_ids(s, [entry.id]))
+    undo_until = None
+    if entry is not None and not undone:
+        undo_until = _aware(entry.created_at) + timedelta(minutes=rules.till_undo_minutes)
+    return TillCredit(outcome=outcome, entry_id=outcome.entry_id, undo_until=undo_until)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def undo_credit(
+    engine: Engine, actor: Actor | None, *, store_id: int, entry_id: int, now: datetime | None = None
+) -> TillUndo:
+    """Take back a purchase credited at this store a few minutes ago (a typo in the amount, the
+    wrong member). Writes a reversal entry; the receipt can then be credited again."""
+    staff = _authorize_staff(engine, actor, Action.STAFF_CREDIT_PURCHASE, store_id=store_id)
+    now = now or utcnow()
+
+    def run(session: Session) -> TillUndo:
+        entry = session.get(LedgerEntry, entry_id)
+        if (
+            entry is None
+            or entry.merchant_id != staff.merchant_id
+            or entry.kind != EntryKind.EARN.value
+            or (entry.source or {}).get("store_id") != store_id
+            or "receipt" not in (entry.source or {})
+        ):
+            raise NotFound(N_("This credit cannot be found at this store."), code="credit_not_found")
+        permissions.authorize(session, staff, Action.STAFF_CREDIT_PURCHASE, merchant_id=staff.merchant_id,
+                              target_account_id=entry.account_id, store_id=store_id)
+        rules = _program_rules(session, staff.merchant_id)
+        if now - _aware(entry.created_at) > timedelta(minutes=rules.till_undo_minutes):
+            raise LoyaltyError(N_("A credit can only be undone within {minutes} minutes. Ask a manager."),
+                               code="undo_too_late", minutes=rules.till_undo_minutes)
+        result = ledger.reverse(
+            session, merchant_id=staff.merchant_id, entry_id=entry.id, idempotency_key=f"till-undo:{entry.id}",
+            reason=UNDO_REASON, author_id=staff.account_id, now=now,
+            source={"store_id": store_id, "staff_id": staff.account_id, "undoes": entry.id},
+        )
+        return TillUndo(points=abs(result.points), balance=result.balance, member_account_id=entry.account_id)
+
+    try:
+        return run_in_transaction(engine, run)
+    except LoyaltyError as refusal:
+        permissions.record_security_event(
+            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_undo_credit",
+            reason=refusal.code, detail={"entry_id": entry_id, "store_id": store_id}, now=now,
+        )
+        raise

@@ -33,6 +33,10 @@ class CockpitState(rx.State):
 
     @rx.event
     async def load(self):
+        await self._refresh()
+
+    async def _refresh(self) -> None:
+        """Re-read the cockpit (also called when a change is pushed live from elsewhere)."""
         session = await self.get_state(SessionState)
         if session.role != "member":
             return  # staff and admins are redirected to their own pages by the guard

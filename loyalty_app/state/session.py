@@ -8,6 +8,7 @@ re-validates the session in the database (revocation and timeouts take effect at
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import Account, Merchant, Role
-from loyalty_app.services import permissions, sessions
+from loyalty_app.services import live, permissions, sessions
 from loyalty_app.services.permissions import Action, Actor
 
 
@@ -52,6 +53,8 @@ class SessionState(rx.State):
     # Backend-only: ids the browser must not see or set.
     _merchant_id: int = 0
     _account_id: int = 0
+    _merchant_tz: str = "UTC"
+    _live_tab: str = ""  # "<client token>:<account id>" once this tab is registered for live updates
 
     def _route_slug(self) -> str:
         return str(self.router.page.params.get("slug", "") or "")
@@ -73,6 +76,7 @@ class SessionState(rx.State):
             self.merchant_short_name = theme.brand_name or merchant.short_name
             self.logo_url = f"/m/{merchant.slug}/media/{merchant.logo_id}" if merchant.logo_id else ""
             self._merchant_id = merchant.id
+            self._merchant_tz = merchant.timezone or "UTC"
         return True
 
     def current_actor(self) -> Actor | None:
@@ -135,6 +139,15 @@ class SessionState(rx.State):
         await self._apply_account_language()
         if actor.role != Role.MEMBER:
             return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)
+        await self._register_live_tab(actor)
+
+    async def _register_live_tab(self, actor: Actor) -> None:
+        """Let changes made elsewhere (the till) reach this tab live; once per tab and member."""
+        token = self.router.session.client_token
+        mark = f"{token}:{actor.account_id}"
+        if token and self._live_tab != mark:
+            await asyncio.to_thread(live.register_client, get_engine(), actor, token)
+            self._live_tab = mark
 
     async def _guard_console(self, allowed: set[Role]):
         if not self._load_merchant():

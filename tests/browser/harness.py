@@ -67,6 +67,7 @@ class LiveApp:
     log_path: Path | None = None
     process: subprocess.Popen | None = None
     instance_dir: Path | None = None
+    database_url: str = ""  # the server's database, for tests that prepare data through the services
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
@@ -259,7 +260,7 @@ def live_app_server() -> Iterator[LiveApp]:
     """The app under test: BROWSER_BASE_URL when set, else a fresh production server."""
     reuse = os.environ.get("BROWSER_BASE_URL")
     if reuse:
-        app = LiveApp(base_url=reuse.rstrip("/"))
+        app = LiveApp(base_url=reuse.rstrip("/"), database_url=os.environ.get("BROWSER_TEST_DATABASE_URL", ""))
         wait_until_ready(app, timeout=60)
         yield app
         return
@@ -291,7 +292,8 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,  # own process group
             )
-        app = LiveApp(base_url=f"http://localhost:{port}", log_path=log_path, process=process, instance_dir=instance_dir)
+        app = LiveApp(base_url=f"http://localhost:{port}", log_path=log_path, process=process, instance_dir=instance_dir,
+                      database_url=database_url)
         started = time.monotonic()
         wait_until_ready(app, float(os.environ.get("BROWSER_APP_START_TIMEOUT", DEFAULT_START_TIMEOUT)))
         print(f"\n[browser harness] app ready at {app.base_url} after {time.monotonic() - started:.0f} s "

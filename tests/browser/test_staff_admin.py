@@ -36,11 +36,11 @@ def test_staff_credits_purchase_once_per_receipt(page: Page, browser: Browser, l
     page.wait_for_url("**/m/cafe/staff")
     expect(page.get_by_role("heading", name="Till")).to_be_visible()
 
-    page.fill("#f-member_number", "00000000")
+    page.fill("#f-code", "00000000")
     page.get_by_test_id("till-find").click()
     expect(page.get_by_test_id("form-error")).to_contain_text("No member has this number")
 
-    page.fill("#f-member_number", number)
+    page.fill("#f-code", number)
     page.get_by_test_id("till-find").click()
     expect(page.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
 
@@ -117,12 +117,12 @@ def test_card_qr_scanned_at_the_till_once(page: Page, browser: Browser, live_app
 
     sign_in(page, "cafe", "staff@demo.test")
     page.wait_for_url("**/m/cafe/staff")
-    page.get_by_label("Member number").press_sequentially(code, delay=2)  # a keyboard-wedge scanner types...
-    page.get_by_label("Member number").press("Enter")  # ...then presses Enter
+    page.get_by_test_id("till-code").press_sequentially(code, delay=2)  # a keyboard-wedge scanner types...
+    page.get_by_test_id("till-code").press("Enter")  # ...then presses Enter
     expect(page.get_by_test_id("till-member")).to_have_text("Sofía García")
 
-    page.get_by_label("Member number").fill(code)
-    page.get_by_label("Member number").press("Enter")
+    page.get_by_test_id("till-code").fill(code)
+    page.get_by_test_id("till-code").press("Enter")
     expect(page.get_by_test_id("form-error")).to_contain_text("already used")
 
 
@@ -134,8 +134,93 @@ def test_staff_see_their_browser_language_and_a_clear_refusal(browser: Browser, 
         page.wait_for_url("**/m/cafe/staff")
         expect(page.get_by_role("heading", name="Casa de marcat")).to_be_visible()
         expect(page.get_by_test_id("till-credit")).to_have_count(0)  # no member yet: no credit form
-        page.fill("#f-member_number", "LM1.k0.forged.code")
-        page.press("#f-member_number", "Enter")
+        page.fill("#f-code", "LM1.k0.forged.code")
+        page.press("#f-code", "Enter")
         expect(page.get_by_test_id("form-error")).to_have_text("Acest cod de membru nu este valid.")
     finally:
         context.close()
+
+
+def _staff_page(browser: Browser, base_url: str) -> tuple:
+    context = browser.new_context(base_url=base_url, **harness.MOBILE_CONTEXT)
+    page = context.new_page()
+    sign_in(page, "cafe", "staff@demo.test")
+    page.wait_for_url("**/m/cafe/staff")
+    return context, page
+
+
+def test_till_credit_arrives_live_in_the_open_cockpit_and_undo_takes_it_back(page: Page, browser: Browser, live_app, screenshot):
+    """The member keeps the cockpit open; the cashier credits a purchase on another device: the
+    balance changes without a reload and a toast says why. Undo takes it back, live too."""
+    sign_in(page, "cafe", "mihai@demo.test")
+    page.wait_for_url("**/m/cafe/home")
+    balance = page.get_by_test_id("points-balance")
+    expect(balance).not_to_have_text("0")
+    before = int(re.sub(r"\D", "", balance.inner_text()))
+    page.get_by_test_id("tab-card").click()
+    number = re.sub(r"\D", "", page.get_by_test_id("member-number").inner_text())
+    page.get_by_test_id("tab-home").click()
+    expect(balance).to_be_visible()
+
+    staff_ctx, till_page = _staff_page(browser, live_app.base_url)
+    try:
+        till_page.get_by_test_id("till-code").fill(number)
+        till_page.get_by_test_id("till-code").press("Enter")
+        expect(till_page.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
+        till_page.fill("#f-amount", "40")
+        till_page.fill("#f-receipt", f"LIVE-{uuid.uuid4().hex[:6]}")
+        till_page.get_by_test_id("till-credit").click()
+        expect(till_page.get_by_test_id("till-result")).to_contain_text("points")
+        credited = int(re.search(r"\+(\d+)", till_page.get_by_test_id("till-result").inner_text()).group(1))
+
+        toast = page.get_by_test_id("live-toast")
+        expect(toast).to_contain_text(f"+{credited} points", timeout=10_000)
+        expect(balance).to_have_text(re.compile(rf"^{before + credited:,}$".replace(",", "[,.\u202f\u00a0 ]?")))
+        screenshot(page, "cockpit-live-credit")
+
+        expect(till_page.get_by_test_id("till-undo")).to_be_visible()
+        screenshot(till_page, "staff-till-undo")
+        till_page.get_by_test_id("till-undo").click()
+        expect(till_page.get_by_test_id("till-result")).to_contain_text("Credit undone")
+        expect(toast).to_contain_text("taken back", timeout=10_000)
+        expect(balance).to_have_text(re.compile(rf"^{before:,}$".replace(",", "[,.\u202f\u00a0 ]?")))
+    finally:
+        staff_ctx.close()
+
+
+def test_voucher_scanned_at_the_till_is_redeemed_once(page: Page, live_app, screenshot):
+    """A voucher the member got (made here through the services, on the server's database) is
+    typed by a scanner into the till: the reward is shown, redeemed once, then refused."""
+    import pytest
+
+    if not live_app.database_url:
+        pytest.skip("needs the server's database (BROWSER_TEST_DATABASE_URL when reusing a server)")
+    from sqlmodel import select
+
+    from loyalty_app.db import make_engine, read_session
+    from loyalty_app.models import Account, Merchant, Reward
+    from loyalty_app.services import rewards
+
+    engine = make_engine(live_app.database_url)
+    try:
+        with read_session(engine) as s:
+            cafe = s.exec(select(Merchant).where(Merchant.slug == "cafe")).one()
+            ana = s.exec(select(Account).where(Account.merchant_id == cafe.id, Account.email == "member@demo.test")).one()
+            reward = s.exec(select(Reward).where(Reward.merchant_id == cafe.id, Reward.is_active).order_by(Reward.cost_points)).first()
+        voucher = rewards.redeem_reward(engine, merchant_id=cafe.id, account_id=ana.id, reward_id=reward.id,
+                                        idempotency_key=f"browser-{uuid.uuid4().hex}")
+    finally:
+        engine.dispose()
+
+    sign_in(page, "cafe", "staff@demo.test")
+    page.wait_for_url("**/m/cafe/staff")
+    page.get_by_test_id("till-code").press_sequentially(voucher.code, delay=2)
+    page.get_by_test_id("till-code").press("Enter")
+    expect(page.get_by_test_id("till-voucher-reward")).to_have_text(reward.name)
+    screenshot(page, "staff-till-voucher")
+    page.get_by_test_id("till-redeem-voucher").click()
+    expect(page.get_by_test_id("till-result")).to_contain_text(f"hand over {reward.name}")
+
+    page.get_by_test_id("till-code").fill(voucher.code)
+    page.get_by_test_id("till-code").press("Enter")
+    expect(page.get_by_test_id("form-error")).to_have_text("This voucher was already used.")

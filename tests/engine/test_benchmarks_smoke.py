@@ -24,3 +24,16 @@ def test_ledger_benchmark_prints_its_figures():
     assert re.search(r"cockpit summary \(member with 300 entries: .*20 history rows\): p50 [\d.]+ ms, p95 [\d.]+ ms", out)
     assert re.search(r"full cockpit summary \(services.cockpit.member_summary, same member\): p50 [\d.]+ ms, p95 [\d.]+ ms", out)
     assert re.search(r"audit: 2100 entries, \d+ members in [\d.]+ s: OK", out)
+
+
+def test_scan_benchmark_prints_its_figures():
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scan", "--members", "100", "--entries", "1000", "--scans", "20"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert re.search(r"bare ledger credit \(baseline\): 20 credits, p50 [\d.]+ ms, p95 [\d.]+ ms", out)
+    assert re.search(r"scan \(verify \+ consume code, member lookup\): p50 [\d.]+ ms", out)
+    assert re.search(r"scan-to-credit: 20 scans, p50 [\d.]+ ms, p95 [\d.]+ ms, \d+ scans/s", out)
+    assert re.search(r"ratio: scan-to-credit is [\d.]+x \(p50\) and [\d.]+x \(p95\) the bare ledger credit", out)

@@ -32,12 +32,12 @@ def test_a_round_releases_and_expires_points(db_engine):
     start = utcnow() - timedelta(days=100)
     run_in_transaction(db_engine, lambda s: ledger.credit(
         s, merchant_id=merchant_id, account_id=member.id, points=50, idempotency_key="old", reason="Welcome", now=start))
-    assert run_periodic_jobs(db_engine) == {"released": 0, "expired": 1, "tier_changes": 0}
+    assert run_periodic_jobs(db_engine) == {"released": 0, "expired": 1, "tier_changes": 0, "purged": 0}
     run_in_transaction(db_engine, lambda s: ledger.credit(
         s, merchant_id=merchant_id, account_id=member.id, points=20, idempotency_key="held", reason="Welcome",
         pending_days=7, now=utcnow() - timedelta(days=8)))
-    assert run_periodic_jobs(db_engine) == {"released": 1, "expired": 0, "tier_changes": 0}
+    assert run_periodic_jobs(db_engine) == {"released": 1, "expired": 0, "tier_changes": 0, "purged": 0}
     with read_session(db_engine) as s:
         b = ledger.get_balance(s, merchant_id=merchant_id, account_id=member.id)
     assert (b.available, b.pending, b.expired) == (20, 0, 50)
-    assert run_periodic_jobs(db_engine) == {"released": 0, "expired": 0, "tier_changes": 0}
+    assert run_periodic_jobs(db_engine) == {"released": 0, "expired": 0, "tier_changes": 0, "purged": 0}

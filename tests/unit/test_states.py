@@ -91,7 +91,7 @@ def ledger_rows(engine) -> int:
 
 
 def test_anonymous_cannot_use_the_till(app_db):
-    from loyalty_app.pages.console import TillState
+    from loyalty_app.pages.staff import TillState
 
     engine, ids = app_db
     till = substate(root_state(), TillState)
@@ -104,7 +104,7 @@ def test_anonymous_cannot_use_the_till(app_db):
 
 
 def test_member_cannot_credit_themselves_at_the_till(app_db):
-    from loyalty_app.pages.console import TillState
+    from loyalty_app.pages.staff import TillState
 
     engine, ids = app_db
     till = substate(root_state(cookie=cookie_for(engine, ids["member"], "cafe")), TillState)
@@ -115,7 +115,7 @@ def test_member_cannot_credit_themselves_at_the_till(app_db):
 
 
 def test_staff_credits_and_store_choice_is_checked_on_the_server(app_db):
-    from loyalty_app.pages.console import TillState
+    from loyalty_app.pages.staff import TillState
 
     engine, ids = app_db
     root = root_state(cookie=cookie_for(engine, ids["staff"], "cafe"))
@@ -167,7 +167,7 @@ def test_ids_and_secrets_stay_on_the_server(app_db):
     server-only ids nor the session cookie."""
     from reflex_base.utils.format import json_dumps
 
-    from loyalty_app.pages.console import TillState
+    from loyalty_app.pages.staff import TillState
     from loyalty_app.state.session import SessionState
 
     engine, ids = app_db

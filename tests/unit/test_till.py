@@ -53,8 +53,8 @@ def test_staff_finds_member_and_credits_once_per_receipt(world):
     e, staff = world["engine"], world["staff"]
     found = till.find_member(e, staff, store_id=world["store_a"], member_number=world["member"].member_number)
     assert found.account_id == world["member"].id and found.name == "Ana" and found.available == 0
-    first = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24,50", receipt="R1")
-    again = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24.50", receipt="R1")
+    first = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24,50", receipt="R1").outcome
+    again = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24.50", receipt="R1").outcome
     assert first.points == 24 and not first.replayed
     assert again.replayed and again.entry_id == first.entry_id
     with read_session(e) as s:

@@ -1,0 +1,244 @@
+"""The till's guards and extra flows: scanning any code, velocity limits and fraud flags, the
+cashier's own member account, undo within minutes, vouchers redeemed once, refusals logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from loyalty_app.db import read_session, write_session
+from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
+from loyalty_app.models import Account, FraudFlag, LedgerEntry, Merchant, ProgramRules, Role, SecurityEvent, Store, Voucher
+from loyalty_app.services import accounts, ledger, live, member_codes, program_admin, rewards, till
+from loyalty_app.services.permissions import Actor, canonical_email
+
+PW = "correct horse battery"
+
+
+@pytest.fixture
+def world(db_engine):
+    with write_session(db_engine) as s:
+        m = Merchant(slug="cafe", name="Cafe", short_name="Cafe")
+        other = Merchant(slug="books", name="Books", short_name="Books")
+        s.add(m)
+        s.add(other)
+        s.flush()
+        a, b, c = (Store(merchant_id=m.id, code="a", name="A"), Store(merchant_id=m.id, code="b", name="B"),
+                   Store(merchant_id=other.id, code="c", name="C"))
+        for st in (a, b, c):
+            s.add(st)
+        s.flush()
+        s.add(ProgramRules(merchant_id=m.id, till_credits_per_member_hour=3, till_undo_minutes=10))
+        reward = program_admin.upsert_reward(s, m.id, "coffee", name="Free coffee", kind="free_product", cost_points=10)
+        ids = dict(cafe=m.id, books=other.id, a=a.id, b=b.id, c=c.id, reward=reward.id)
+    member = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana")
+    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
+                                  store_ids=[ids["a"]])
+    books_member = accounts.sign_up_member(db_engine, merchant_id=ids["books"], email="bo@x.test", password=PW, first_name="Bo")
+    return {
+        **ids,
+        "engine": db_engine,
+        "member": member,
+        "member_actor": Actor(member.id, ids["cafe"], Role.MEMBER, frozenset(), 3),
+        "staff": Actor(staff.id, ids["cafe"], Role.STAFF, frozenset({ids["a"]}), 1),
+        "books_member": books_member,
+    }
+
+
+def _credit(w, receipt: str, amount: str = "10", store: str = "a", actor=None, now=None):
+    return till.credit_purchase_at_till(w["engine"], actor or w["staff"], store_id=w[store], member_account_id=w["member"].id,
+                                        amount_text=amount, receipt=receipt, now=now)
+
+
+def _balance(w) -> int:
+    with read_session(w["engine"]) as s:
+        return ledger.get_balance(s, merchant_id=w["cafe"], account_id=w["member"].id).available
+
+
+def _events(w, reason: str) -> list[SecurityEvent]:
+    with read_session(w["engine"]) as s:
+        return list(s.exec(select(SecurityEvent).where(SecurityEvent.reason == reason)).all())
+
+
+def _flags(w) -> list[FraudFlag]:
+    with read_session(w["engine"]) as s:
+        return list(s.exec(select(FraudFlag)).all())
+
+
+# --- scanning: the keyboard wedge types the same text the camera reads ---------------------
+
+def test_keyboard_wedge_text_with_spaces_and_newline_finds_the_member_once(world):
+    code, _ = member_codes.issue_member_code(world["engine"], world["member_actor"])
+    found = till.scan(world["engine"], world["staff"], store_id=world["a"], text=f"  {code}\r\n")
+    assert isinstance(found, till.MemberAtTill) and found.account_id == world["member"].id
+    with pytest.raises(LoyaltyError) as replay:
+        till.scan(world["engine"], world["staff"], store_id=world["a"], text=code)
+    assert replay.value.code == "code_replayed"
+    assert _events(world, "code_replayed")
+
+
+def test_scan_by_member_number_with_spaces(world):
+    number = world["member"].member_number
+    spaced = " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    found = till.scan(world["engine"], world["staff"], store_id=world["a"], text=spaced)
+    assert found.account_id == world["member"].id
+
+
+def test_expired_and_forged_codes_are_refused_and_logged(world):
+    e = world["engine"]
+    old, _ = member_codes.issue_member_code(e, world["member_actor"], now=utcnow() - timedelta(minutes=5))
+    with pytest.raises(LoyaltyError) as expired:
+        till.scan(e, world["staff"], store_id=world["a"], text=old)
+    fresh, _ = member_codes.issue_member_code(e, world["member_actor"])
+    forged = fresh[:-2] + ("AA" if not fresh.endswith("AA") else "BB")
+    with pytest.raises(LoyaltyError) as bad:
+        till.scan(e, world["staff"], store_id=world["a"], text=forged)
+    assert expired.value.code != bad.value.code
+    with read_session(e) as s:
+        reasons = {ev.reason for ev in s.exec(select(SecurityEvent).where(SecurityEvent.action == "scan_member_code")).all()}
+    assert {expired.value.code, bad.value.code} <= reasons
+
+
+def test_staff_of_another_store_cannot_scan_there(world):
+    with pytest.raises(NotAllowed):
+        till.scan(world["engine"], world["staff"], store_id=world["b"], text=world["member"].member_number)
+    assert _events(world, "store_not_assigned")
+
+
+# --- velocity ------------------------------------------------------------------------------
+
+def test_velocity_limit_refuses_and_flags_then_allows_after_an_hour(world):
+    now = utcnow()
+    for i in range(3):
+        _credit(world, f"R{i}", now=now + timedelta(minutes=i))
+    before = _balance(world)
+    with pytest.raises(LoyaltyError) as err:
+        _credit(world, "R3", now=now + timedelta(minutes=5))
+    assert err.value.code == "velocity_limit" and err.value.params["count"] == 3
+    assert _balance(world) == before, "a refused credit changes nothing"
+    flags = _flags(world)
+    assert len(flags) == 1 and flags[0].kind == "velocity" and flags[0].member_account_id == world["member"].id
+    assert flags[0].staff_account_id == world["staff"].account_id and flags[0].detail["limit"] == 3
+    assert _events(world, "velocity_limit")
+    # A replay of an already credited receipt is not a new credit: answered, not refused.
+    assert _credit(world, "R0", now=now + timedelta(minutes=6)).outcome.replayed
+    # An hour after the first credits the member can be served again.
+    assert _credit(world, "R4", now=now + timedelta(minutes=61)).outcome.points == 10
+
+
+# --- the cashier's own member account --------------------------------------------------------
+
+def test_staff_never_serve_their_own_member_account(world):
+    e = world["engine"]
+    mine = accounts.sign_up_member(e, merchant_id=world["cafe"], email="Sam+coffee@x.test", password=PW, first_name="Sam")
+    with pytest.raises(NotAllowed) as err:
+        till.find_member(e, world["staff"], store_id=world["a"], member_number=mine.member_number)
+    assert err.value.code == "own_member_account"
+    with pytest.raises(NotAllowed):
+        till.credit_purchase_at_till(e, world["staff"], store_id=world["a"], member_account_id=mine.id, amount_text="5", receipt="S1")
+    # Linked explicitly, with an unrelated address.
+    linked = accounts.sign_up_member(e, merchant_id=world["cafe"], email="private@y.test", password=PW, first_name="S")
+    with write_session(e) as s:
+        staff_row = s.get(Account, world["staff"].account_id)
+        staff_row.personal_account_id = linked.id
+        s.add(staff_row)
+    with pytest.raises(NotAllowed):
+        till.credit_purchase_at_till(e, world["staff"], store_id=world["a"], member_account_id=linked.id, amount_text="5", receipt="S2")
+    flags = [f for f in _flags(world) if f.kind == "own_account"]
+    assert len(flags) == 3 and {f.member_account_id for f in flags} == {mine.id, linked.id}
+    with read_session(e) as s:
+        assert s.exec(select(LedgerEntry)).all() == []
+
+
+def test_canonical_email():
+    assert canonical_email("A.Na+shop@GoogleMail.com") == canonical_email("ana@gmail.com")
+    assert canonical_email("ana+x@y.test") == "ana@y.test"
+    assert canonical_email("a.na@y.test") != canonical_email("ana@y.test")
+
+
+# --- undo --------------------------------------------------------------------------------------
+
+def test_undo_within_minutes_reverses_and_frees_the_receipt(world):
+    now = utcnow()
+    done = _credit(world, "U1", amount="50", now=now)
+    assert done.undo_until is not None and _balance(world) == 50
+    undone = till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=2))
+    assert undone.points == 50 and undone.balance.available == 0 and _balance(world) == 0
+    # Twice is harmless (idempotent), and the receipt can be credited again with the right amount.
+    till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=3))
+    again = _credit(world, "U1", amount="5", now=now + timedelta(minutes=4))
+    assert not again.outcome.replayed and again.outcome.points == 5 and _balance(world) == 5
+    assert _credit(world, "U1", amount="5", now=now + timedelta(minutes=5)).outcome.replayed
+    with read_session(world["engine"]) as s:
+        kinds = [e.kind for e in s.exec(select(LedgerEntry).order_by(LedgerEntry.id)).all()]
+    assert kinds == ["earn", "reversal", "earn"]
+    assert ledger.audit(world["engine"]).ok
+
+
+def test_undo_too_late_other_store_or_unknown_entry_is_refused(world):
+    now = utcnow()
+    done = _credit(world, "U2", now=now)
+    with pytest.raises(LoyaltyError) as late:
+        till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=11))
+    assert late.value.code == "undo_too_late"
+    with pytest.raises(NotAllowed):
+        till.undo_credit(world["engine"], world["staff"], store_id=world["b"], entry_id=done.entry_id, now=now)
+    with pytest.raises(NotFound):
+        till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=999999, now=now)
+    with pytest.raises(NotAllowed):
+        till.undo_credit(world["engine"], world["member_actor"], store_id=world["a"], entry_id=done.entry_id, now=now)
+    assert _balance(world) == 10 and _events(world, "undo_too_late")
+
+
+# --- vouchers at the till ---------------------------------------------------------------------
+
+def _voucher(w) -> str:
+    _credit(w, "V-points", amount="30")
+    out = rewards.redeem_reward(w["engine"], merchant_id=w["cafe"], account_id=w["member"].id, reward_id=w["reward"],
+                                idempotency_key=f"redeem-{utcnow().timestamp()}")
+    return out.code
+
+
+def test_voucher_scan_shows_the_reward_and_redeems_once(world):
+    code = _voucher(world)
+    seen = till.scan(world["engine"], world["staff"], store_id=world["a"], text=code.lower().replace("-", " "))
+    assert isinstance(seen, till.VoucherAtTill) and seen.reward_name == "Free coffee" and seen.member_name == "Ana"
+    used = till.redeem_voucher_at_till(world["engine"], world["staff"], store_id=world["a"], code=code)
+    assert used.reward_name == "Free coffee" and used.account_id == world["member"].id
+    with pytest.raises(LoyaltyError) as again:
+        till.scan(world["engine"], world["staff"], store_id=world["a"], text=code)
+    assert again.value.code == "voucher_used" and _events(world, "voucher_used")
+
+
+def test_expired_cancelled_and_foreign_vouchers_are_refused_with_the_reason(world):
+    e = world["engine"]
+    code = _voucher(world)
+    with pytest.raises(LoyaltyError) as expired:
+        till.find_voucher(e, world["staff"], store_id=world["a"], code=code, now=utcnow() + timedelta(days=400))
+    assert expired.value.code == "voucher_expired"
+    with read_session(e) as s:
+        voucher_id = s.exec(select(Voucher.id).where(Voucher.code == code)).one()
+    rewards.cancel_voucher(e, merchant_id=world["cafe"], account_id=world["member"].id, voucher_id=voucher_id)
+    with pytest.raises(LoyaltyError) as cancelled:
+        till.scan(e, world["staff"], store_id=world["a"], text=code)
+    assert cancelled.value.code == "voucher_cancelled"
+    with pytest.raises(NotFound):
+        till.scan(e, world["staff"], store_id=world["a"], text="ABCDE-FGHJK-MNPQR-STVWX")
+    with pytest.raises(NotAllowed):
+        till.redeem_voucher_at_till(e, world["member_actor"], store_id=world["a"], code=code)
+
+
+# --- live tabs ----------------------------------------------------------------------------------
+
+def test_live_tabs_are_per_member_and_purged(world):
+    e, member = world["engine"], world["member_actor"]
+    assert live.register_client(e, member, "tok-1")
+    assert not live.register_client(e, world["staff"], "tok-staff"), "only members' tabs are tracked"
+    assert not live.register_client(e, member, "x" * 65)
+    assert live.member_clients(e, merchant_id=world["cafe"], account_id=member.account_id) == ["tok-1"]
+    assert live.member_clients(e, merchant_id=world["books"], account_id=member.account_id) == []
+    assert live.purge_stale(e, now=utcnow() + timedelta(days=2)) == 1
+    assert live.member_clients(e, merchant_id=world["cafe"], account_id=member.account_id) == []
