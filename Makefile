@@ -19,7 +19,7 @@ export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help install python-deps js-tools run test test-unit test-browser chromium audit i18n i18n-check bench screenshots clean
+.PHONY: help install python-deps js-tools run test test-unit test-browser chromium audit i18n i18n-check bench bench-tools screenshots clean
 
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
@@ -78,8 +78,19 @@ i18n: install
 i18n-check: install
 	$(PY) scripts/i18n.py check
 
-bench: install
+screenshots: install chromium
+	$(PY) scripts/screenshots.py
+
+bench-tools:
+	@want=$$(sha256sum tools/bench/package.json | cut -c1-64); \
+	if [ "$$(cat tools/bench/node_modules/.installed 2>/dev/null)" != "$$want" ]; then \
+		(cd tools/bench && npm install --no-audit --no-fund --loglevel=error) && echo "$$want" > tools/bench/node_modules/.installed; \
+	fi
+
+bench: install chromium bench-tools
 	$(PY) -m benchmarks.ledger
+	$(PY) -m benchmarks.scan
+	$(PY) -m benchmarks.cockpit
 
 clean:
 	rm -rf .web .web-test .states test-artifacts

@@ -26,8 +26,20 @@ def progress_bar(pct: rx.Var, label: rx.Var) -> rx.Component:
 
 def hero() -> rx.Component:
     return rx.el.section(
-        rx.el.p(t("Hi, {name}", name=SessionState.first_name), class_name="hero-greeting"),
-        rx.el.p(localized_number(CockpitState.available), class_name="hero-points", data_testid="points-balance"),
+        rx.cond(
+            CockpitState.is_birthday,
+            rx.el.p(rx.icon("cake", size=18, aria_hidden="true"), t("Happy birthday, {name}!", name=SessionState.first_name),
+                    class_name="hero-greeting hero-birthday", data_testid="birthday-greeting"),
+            rx.el.p(t("Hi, {name}", name=SessionState.first_name), class_name="hero-greeting"),
+        ),
+        # live.js counts the number up when it changes (a credit pushed from the till); the first
+        # value is shown as is.
+        rx.el.p(
+            localized_number(CockpitState.available),
+            class_name="hero-points",
+            data_testid="points-balance",
+            data_count_to=rx.cond(CockpitState.loaded, CockpitState.available.to_string(), ""),
+        ),
         rx.el.p(t("Available points"), class_name="hero-points-label"),
         rx.cond(
             CockpitState.tier_name != "",
@@ -47,7 +59,11 @@ def hero() -> rx.Component:
         ),
         rx.cond(
             CockpitState.points_to_keep > 0,
-            rx.el.p(t("Earn {points} more points to keep {tier}.", points=CockpitState.points_to_keep, tier=CockpitState.tier_name), class_name="small", style={"margin": "4px 0 0", "opacity": 0.9}),
+            rx.fragment(
+                progress_bar(CockpitState.pct_to_keep, t("Progress to keep {tier}", tier=CockpitState.tier_name)),
+                rx.el.p(t("Earn {points} more points to keep {tier}.", points=CockpitState.points_to_keep, tier=CockpitState.tier_name),
+                        class_name="small", style={"margin": 0, "opacity": 0.9}, data_testid="keep-tier"),
+            ),
         ),
         class_name="hero",
         aria_label=t("Your points"),
@@ -59,7 +75,11 @@ def quest_card(q: rx.Var) -> rx.Component:
         rx.el.span(q["multiplier"], class_name="tier-chip", style={"fontSize": "1rem"}),
         rx.el.div(
             rx.el.p(q["name"], style={"margin": 0, "fontWeight": 800}),
-            rx.el.p(t("Ends {time}", time=q["ends"]), class_name="small muted", style={"margin": 0}),
+            rx.el.p(
+                t("Ends {time}", time=q["ends"]),
+                rx.el.span(class_name="countdown", data_countdown_to=q["ends_at"], aria_hidden="true", data_testid="quest-countdown"),
+                class_name="small muted", style={"margin": 0},
+            ),
         ),
         class_name="card",
         style={"display": "flex", "gap": "14px", "alignItems": "center", "borderLeft": "6px solid var(--brand-accent)"},
@@ -105,7 +125,7 @@ def reward_tile(r: rx.Var) -> rx.Component:
             rx.el.span(r["reason"], class_name=rx.cond(r["affordable"] != "", "badge-can", "small muted")),
             class_name="body",
         ),
-        href=f"/m/{SessionState.merchant_slug}/rewards",
+        href=f"/m/{SessionState.merchant_slug}/reward?id=" + r["id"],
         class_name="reward-tile",
         style={"textDecoration": "none", "color": "inherit"},
     )

@@ -7,8 +7,10 @@ expiring lots, quests, challenges + progress, badges + activity counters, reward
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -60,6 +62,7 @@ class MemberSummary:
     points_to_next_tier: int
     pct_to_next_tier: int
     points_to_keep_tier: int
+    pct_to_keep_tier: int  # how far the member is towards keeping the current tier
     qualifying_points: int
     expiring_30d: int
     next_expiry_at: datetime | None
@@ -68,6 +71,22 @@ class MemberSummary:
     newest_badges: list[BadgeView]
     locked_badges: list[BadgeView]
     recommended_rewards: list[RewardCard]
+    is_birthday: bool = False
+
+
+def is_birthday(birthday: date | None, now: datetime, tz_name: str) -> bool:
+    """The member's birthday in their own time zone (29 February is celebrated on the 28th in
+    other years)."""
+    if birthday is None:
+        return False
+    try:
+        today = now.astimezone(ZoneInfo(tz_name or "UTC")).date()
+    except (KeyError, ValueError):
+        today = now.date()
+    month, day = birthday.month, birthday.day
+    if (month, day) == (2, 29) and not calendar.isleap(today.year):
+        day = 28
+    return (today.month, today.day) == (month, day)
 
 
 def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: datetime | None = None) -> MemberSummary:
@@ -111,6 +130,7 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
             points_to_next_tier=progress.points_to_next,
             pct_to_next_tier=progress.pct_to_next,
             points_to_keep_tier=progress.points_to_keep,
+            pct_to_keep_tier=_pct_to_keep(tier.threshold if tier else 0, progress.points_to_keep),
             qualifying_points=q_points,
             expiring_30d=sum(points for _at, points in expiring),
             next_expiry_at=expiring[0][0] if expiring else None,
@@ -123,4 +143,11 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
                            by_id[r.reward.id].image_id, r.affordable, r.rating, r.reason, r.reason_params)
                 for r in recs
             ],
+            is_birthday=is_birthday(account.birthday, now, account.timezone),
         )
+
+
+def _pct_to_keep(threshold: int, points_to_keep: int) -> int:
+    if threshold <= 0 or points_to_keep <= 0:
+        return 100
+    return max(0, min(100, round(100 * (threshold - points_to_keep) / threshold)))

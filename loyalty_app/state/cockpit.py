@@ -24,6 +24,8 @@ class CockpitState(rx.State):
     points_to_next: int = 0
     pct_to_next: int = 0
     points_to_keep: int = 0
+    pct_to_keep: int = 100
+    is_birthday: bool = False
     expiring_30d: int = 0
     next_expiry: str = ""
     quests: list[dict[str, str]] = []
@@ -58,6 +60,8 @@ class CockpitState(rx.State):
         self.points_to_next = summary.points_to_next_tier
         self.pct_to_next = summary.pct_to_next_tier
         self.points_to_keep = summary.points_to_keep_tier
+        self.pct_to_keep = summary.pct_to_keep_tier
+        self.is_birthday = summary.is_birthday
         self.expiring_30d = summary.expiring_30d
         self.next_expiry = format_date(lang, summary.next_expiry_at) if summary.next_expiry_at else ""
         self.quests = [
@@ -65,6 +69,7 @@ class CockpitState(rx.State):
                 "name": q.name,
                 "multiplier": f"×{q.multiplier_pct / 100:g}",
                 "ends": format_relative(lang, q.ends_at, now=now),
+                "ends_at": q.ends_at.isoformat(),
             }
             for q in summary.active_quests
         ]

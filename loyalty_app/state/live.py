@@ -52,6 +52,11 @@ class LiveState(rx.State):
             return False
         cockpit = await self.get_state(CockpitState)
         await cockpit._refresh()
+        if str(self.router.page.path).endswith("/voucher"):
+            # A voucher screen left open at the till turns "used" by itself.
+            from loyalty_app.pages.vouchers import VoucherState
+
+            await (await self.get_state(VoucherState))._fetch()
         lang = await current_language(self)
         self.toast = " · ".join(translate(lang, msgid, **params) for msgid, params in messages)
         self.toast_seq += 1

@@ -96,7 +96,7 @@ def test_anonymous_cannot_use_the_till(app_db):
     engine, ids = app_db
     till = substate(root_state(), TillState)
     till.store_id = str(ids["store"])
-    asyncio.run(run(till.find({"member_number": ids["member_number"]})))
+    asyncio.run(run(till.scan({"code": ids["member_number"]})))
     assert till.error == "Please sign in first." and till.member_name == ""
     till._member_id = ids["member"]  # even with a member id planted server-side
     asyncio.run(run(till.credit({"amount": "10", "receipt": "R1"})))
@@ -124,7 +124,7 @@ def test_staff_credits_and_store_choice_is_checked_on_the_server(app_db):
     assert till.stores == [{"id": str(ids["store"]), "name": "A"}]
     till.choose_store("999")  # not one of theirs: ignored
     assert till.store_id == str(ids["store"])
-    asyncio.run(run(till.find({"member_number": ids["member_number"]})))
+    asyncio.run(run(till.scan({"code": ids["member_number"]})))
     assert till.member_name == "Ana" and till.error == ""
     asyncio.run(run(till.credit({"amount": "10", "receipt": "R1"})))
     assert till.error == "" and till.result.startswith("+10 points") and ledger_rows(engine) == 1
