@@ -198,7 +198,7 @@ class RewardDetailState(rx.State):
             self.rating_error = await error_message(self, err)
             self.saving = False
             return
-        earned = outcome.earn.total_points if outcome.earn is not None else 0
+        earned = sum(e.total_points for e in (outcome.earn, outcome.review_earn) if e is not None)
         if earned > 0:
             self.rating_notice = await translated(self, "Thanks for rating! You earned {points} points.", points=earned)
         elif outcome.created:

@@ -52,7 +52,7 @@ ACTION_RULES = [
     ("fill_survey", "survey", 30, 1, "month", {}),
     ("subscribe_newsletter", "newsletter", 50, 1, "ever", {}),
     ("tag_social", "social-tag", 15, 3, "week", {}),
-    ("attend_event", "event", 60, 2, "month", {"event_codes": ["TASTING", "MEETUP"]}),
+    ("attend_event", "event", 60, 2, "month", {"event_codes": ["TASTING", "MEETUP", "JAZZNIGHT"]}),
     ("photo_contest", "photo-contest", 40, 1, "month", {}),
     ("check_in", "check-in", 10, 1, "day", {}),
     ("birthday", "birthday", 200, 1, "year", {}),
@@ -98,6 +98,18 @@ CHARITIES = [
     ("trees", "Plant a Tree", "Native trees for urban parks."),
     ("animal-shelter", "Animal Shelter", "Care for rescued cats and dogs."),
 ]
+
+# (title, description, questions) of the café's demo survey (services.engagement.upsert_survey).
+DEMO_SURVEY = (
+    "Help us pick the next blend",
+    "Three quick questions, under a minute.",
+    [
+        {"id": "visit", "text": "How often do you visit us?", "kind": "choice",
+         "options": ["Every day", "A few times a week", "A few times a month", "Rarely"]},
+        {"id": "coffee", "text": "How do you rate our coffee?", "kind": "stars"},
+        {"id": "wish", "text": "What should we add to the menu?", "kind": "text", "required": False, "max_length": 300},
+    ],
+)
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,11 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
                            reward_points=75)
     admin.upsert_challenge(session, mid, "surprise", name="Surprise: three check-ins", action="check_in", target=3,
                            reward_points=30, reward_badge_key="surprise", hidden=True)
+    # The café asks its members three quick questions (Challenges tab, "Ways to earn").
+    if not small:
+        from loyalty_app.services.engagement import upsert_survey
+
+        upsert_survey(session, mid, "taste-survey", title=DEMO_SURVEY[0], description=DEMO_SURVEY[1], questions=DEMO_SURVEY[2])
     for key, name, description in CHARITIES:
         admin.upsert_charity(session, mid, key, name=name, description=description)
     rewards = REWARDS_SMALL if small else REWARDS_FULL

@@ -264,6 +264,7 @@ class RatingOutcome:
     created: bool
     stars: int
     earn: EarnOutcome | None  # points for a first rating, when a rate_reward rule exists
+    review_earn: EarnOutcome | None = None  # points for the first written review (write_review rule)
 
 
 def rate_reward(
@@ -301,7 +302,7 @@ def rate_reward(
                 rating.stars, rating.review_text, rating.updated_at = stars, text, now
                 session.add(rating)
                 session.flush()
-            return RatingOutcome(rating.id, False, stars, None)
+            return RatingOutcome(rating.id, False, stars, None, _review_points(session, merchant_id, account_id, reward_id, text, now))
         rating = RewardRating(merchant_id=merchant_id, account_id=account_id, reward_id=reward_id, stars=stars,
                               review_text=text, created_at=now, updated_at=now)
         session.add(rating)
@@ -316,9 +317,30 @@ def rate_reward(
         except LoyaltyError as refused:
             if refused.code not in ("no_rule", "limit_reached"):
                 raise
-        return RatingOutcome(rating.id, True, stars, earn)
+        return RatingOutcome(rating.id, True, stars, earn, _review_points(session, merchant_id, account_id, reward_id, text, now))
 
     return run_in_transaction(engine, run)
+
+
+def _optional_earn(session: Session, **kwargs) -> EarnOutcome | None:
+    """An earn that the program may not offer (no rule) or that is used up: then nothing."""
+    try:
+        return record_action_in_session(session, **kwargs)
+    except LoyaltyError as refused:
+        if refused.code not in ("no_rule", "limit_reached"):
+            raise
+        return None
+
+
+def _review_points(session: Session, merchant_id: int, account_id: int, reward_id: int, text: str, now: datetime) -> EarnOutcome | None:
+    """A written review (not just stars) is the "write a review" action, once per reward."""
+    if not text:
+        return None
+    earn = _optional_earn(
+        session, merchant_id=merchant_id, account_id=account_id, action=Action.WRITE_REVIEW,
+        idempotency_key=f"review:{reward_id}:{account_id}", now=now, detail={"reward_id": reward_id},
+    )
+    return None if earn is None or earn.replayed else earn
 
 
 def hide_review(

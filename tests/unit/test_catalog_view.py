@@ -317,3 +317,18 @@ def test_voucher_state_shows_own_voucher_and_never_another_members(shop):
     asyncio.run(run(own.confirm_cancel()))
     assert own.notice == "Voucher cancelled. 100 points are back in your balance."
     assert own.voucher["status"] == "cancelled" and own.qr_src == ""
+
+
+def test_a_written_review_is_the_write_review_action_once_per_reward(db_engine, program):
+    """Stars alone earn the rate_reward points; the first written review (now or in a later
+    edit) also earns write_review, once per reward."""
+    p = program
+    coffee = p.reward_ids["coffee"]
+    buy(db_engine, p)
+    catalog_view.redeem(db_engine, member(p), reward_id=coffee, idempotency_key="k", now=T0)
+    stars_only = catalog_view.rate(db_engine, member(p), reward_id=coffee, stars=5, now=T0)
+    assert stars_only.earn.points == 5 and stars_only.review_earn is None
+    with_text = catalog_view.rate(db_engine, member(p), reward_id=coffee, stars=5, review_text="Lovely crema", now=T0)
+    assert with_text.earn is None and with_text.review_earn is not None and with_text.review_earn.points == 25
+    again = catalog_view.rate(db_engine, member(p), reward_id=coffee, stars=4, review_text="Still lovely", now=T0)
+    assert again.review_earn is None, "a review earns once per reward, edits earn nothing more"
