@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from loyalty_app.components.member_photo import photo_backdrop_props
 from loyalty_app.components.shell import member_frame
 from loyalty_app.i18n import localized_number, t
 from loyalty_app.state.cockpit import CockpitState
@@ -25,6 +26,7 @@ def progress_bar(pct: rx.Var, label: rx.Var) -> rx.Component:
 
 
 def hero() -> rx.Component:
+    backdrop = photo_backdrop_props("hero")
     return rx.el.section(
         rx.cond(
             CockpitState.is_birthday,
@@ -65,7 +67,8 @@ def hero() -> rx.Component:
                         class_name="small", style={"margin": 0, "opacity": 0.9}, data_testid="keep-tier"),
             ),
         ),
-        class_name="hero",
+        class_name=backdrop["class_name"],
+        style=backdrop["style"],
         aria_label=t("Your points"),
     )
 

@@ -33,6 +33,7 @@ class TillState(rx.State):
     member_tier: str = ""
     member_points: int = 0
     member_number: str = ""
+    member_avatar: str = ""
     voucher_reward: str = ""
     voucher_member: str = ""
     voucher_expires: str = ""
@@ -74,7 +75,7 @@ class TillState(rx.State):
 
     def _clear(self) -> None:
         self._member_id, self.member_name, self.member_tier, self.member_number = 0, "", "", ""
-        self.member_points = 0
+        self.member_points, self.member_avatar = 0, ""
         self._voucher_code, self.voucher_reward, self.voucher_member, self.voucher_expires = "", "", "", ""
         self._undo_entry_id, self.undo_until = 0, ""
 
@@ -115,6 +116,7 @@ class TillState(rx.State):
         self._member_id = found.account_id
         self.member_name, self.member_tier = found.name, found.tier_name
         self.member_points, self.member_number = found.available, found.member_number
+        self.member_avatar = found.avatar_src
 
     @rx.event
     async def credit(self, form: dict):
@@ -219,7 +221,12 @@ def _scan_card() -> rx.Component:
 def _member_card() -> rx.Component:
     return rx.el.section(
         rx.el.div(
-            rx.el.div(TillState.member_name.to(str)[:1], class_name="till-avatar", aria_hidden="true"),
+            rx.cond(
+                TillState.member_avatar != "",
+                rx.el.img(src=TillState.member_avatar, alt="", class_name="till-avatar", width="52", height="52",
+                          data_testid="till-avatar"),
+                rx.el.div(TillState.member_name.to(str)[:1], class_name="till-avatar", aria_hidden="true"),
+            ),
             rx.el.div(
                 rx.el.p(TillState.member_name, class_name="till-name", data_testid="till-member"),
                 rx.el.p(

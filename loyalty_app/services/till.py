@@ -8,6 +8,7 @@ and raised as a fraud flag for the merchant. Every refusal is logged with who, w
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -23,7 +24,7 @@ from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.member_codes import looks_like_member_code
 from loyalty_app.domain.money import parse_amount_cents
-from loyalty_app.models import Account, FraudFlag, LedgerEntry, MemberActivity, ProgramRules, Reward, Role, Store, Voucher
+from loyalty_app.models import Account, FraudFlag, LedgerEntry, MediaBlob, MemberActivity, ProgramRules, Reward, Role, Store, Voucher
 from loyalty_app.services import earning, ledger, permissions, rewards
 from loyalty_app.services.earning import EarnOutcome
 from loyalty_app.services.member_codes import consume_member_code
@@ -43,7 +44,7 @@ class MemberAtTill:
     member_number: str
     tier_name: str
     available: int
-    avatar_id: int | None = None
+    avatar_src: str = ""  # the member's own photo as a data: URI, so the cashier knows who to serve
 
 
 @dataclass(frozen=True)
@@ -159,13 +160,17 @@ def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_nu
     with read_session(engine) as s:
         balance = ledger.get_balance(s, merchant_id=staff.merchant_id, account_id=account.id)
         tier = current_tier(s, staff.merchant_id, account.id, load_tiers(s, staff.merchant_id))
+        avatar = s.get(MediaBlob, account.avatar_id) if account.avatar_id else None
+        avatar_src = ""
+        if avatar is not None and avatar.kind == "avatar" and avatar.merchant_id == staff.merchant_id:
+            avatar_src = f"data:{avatar.content_type};base64,{base64.b64encode(avatar.data).decode()}"
     return MemberAtTill(
         account_id=account.id,
         name=f"{account.first_name} {account.last_name}".strip(),
         member_number=account.member_number,
         tier_name=tier.name if tier else "",
         available=balance.available,
-        avatar_id=account.avatar_id,
+        avatar_src=avatar_src,
     )
 
 

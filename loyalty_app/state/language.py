@@ -53,7 +53,7 @@ class LanguageState(rx.State):
     # Remembered on this device; sync=True so other open tabs follow a change.
     stored_lang: str = rx.LocalStorage("", name=STORAGE_KEY, sync=True)
 
-    def apply(self, lang: str) -> bool:
+    def _apply(self, lang: str) -> bool:
         """Switch to ``lang`` and remember it on this device; False (nothing changes) when unsupported.
 
         A plain method so other states can call it after ``await self.get_state(LanguageState)``.
@@ -83,7 +83,7 @@ class LanguageState(rx.State):
     @rx.event
     def choose(self, lang: str):
         """The member picked a language (an unsupported value changes nothing)."""
-        if not self.apply(lang):
+        if not self._apply(lang):
             return None
         return set_html_lang(self.lang)
 

@@ -19,6 +19,7 @@ from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import Account, Merchant, Role
+from loyalty_app.pwa import offline_card
 from loyalty_app.services import live, permissions, sessions
 from loyalty_app.services.permissions import Action, Actor
 
@@ -124,7 +125,7 @@ class SessionState(rx.State):
             account = s.get(Account, self._account_id)
         if account and account.language:
             lang_state = await self.get_state(LanguageState)
-            lang_state.apply(account.language)
+            lang_state._apply(account.language)
 
     @rx.event
     async def guard_member_page(self):
@@ -180,13 +181,18 @@ class SessionState(rx.State):
         self._apply_identity(actor)
         if actor is not None:
             return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)
+        # Signed out (or expired): drop the member card kept on this device for offline use.
+        return rx.call_script(offline_card.forget_script(self.merchant_slug))
 
     @rx.event
     def sign_out(self):
         """Revoke the session server-side, then let the HTTP endpoint clear the cookie."""
         slug = self.merchant_slug or self._route_slug()
         self._apply_identity(None)
-        return full_navigation(f"/api/session/signout?slug={quote(slug)}")
+        return [
+            rx.call_script(offline_card.forget_script(slug)),  # the card kept for offline use
+            full_navigation(f"/api/session/signout?slug={quote(slug)}"),
+        ]
 
 
 def error_text(err: LoyaltyError) -> tuple[str, dict]:

@@ -337,10 +337,10 @@ def test_detect_prefers_the_stored_choice_else_asks_the_browser():
 
 def test_saved_language_wins_over_a_late_browser_answer():
     state = LanguageState()
-    assert state.apply("ru") is True
+    assert state._apply("ru") is True
     LanguageState.receive_browser_languages.fn(state, ["es-MX"])
     assert state.lang == "ru"
-    assert state.apply("xx") is False and state.lang == "ru"
+    assert state._apply("xx") is False and state.lang == "ru"
 
 
 def test_every_translated_language_has_a_catalog():

@@ -242,3 +242,19 @@ def test_live_tabs_are_per_member_and_purged(world):
     assert live.member_clients(e, merchant_id=world["books"], account_id=member.account_id) == []
     assert live.purge_stale(e, now=utcnow() + timedelta(days=2)) == 1
     assert live.member_clients(e, merchant_id=world["cafe"], account_id=member.account_id) == []
+
+
+def test_the_cashier_sees_the_members_own_photo(world):
+    from PIL import Image
+    import io
+
+    from loyalty_app.services import member_media
+
+    e = world["engine"]
+    found = till.find_member(e, world["staff"], store_id=world["a"], member_number=world["member"].member_number)
+    assert found.avatar_src == ""
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 300), (200, 30, 30)).save(buf, format="PNG")
+    member_media.set_member_image(e, world["member_actor"], kind="avatar", data=buf.getvalue(), filename="me.png")
+    found = till.find_member(e, world["staff"], store_id=world["a"], member_number=world["member"].member_number)
+    assert found.avatar_src.startswith("data:image/")
