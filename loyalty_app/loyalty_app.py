@@ -6,26 +6,35 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from loyalty_app import pwa
-from loyalty_app.api import merchant_routes, session_routes
+from loyalty_app.api import member_media_routes, merchant_routes, poster_routes, session_routes
 from loyalty_app.services.jobs import periodic_jobs_task
+from loyalty_app.pages.activity import ActivityState, activity_page
 from loyalty_app.pages.card import CardState, card_page
-from loyalty_app.pages.challenges import challenges_page
+from loyalty_app.pages.donate import DonateState, donate_page
+from loyalty_app.pages.invite import InviteState, invite_page
+from loyalty_app.pages.checkin import CheckinState, checkin_page
+from loyalty_app.pages.challenges import ChallengesState, challenges_page
 from loyalty_app.pages.admin import AdminState, admin_page
 from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
 from loyalty_app.pages.profile import ProfileState, profile_page
-from loyalty_app.pages.rewards import rewards_page
+from loyalty_app.pages.reward_detail import RewardDetailState, reward_detail_page
+from loyalty_app.pages.rewards import RewardsState, rewards_page
+from loyalty_app.pages.vouchers import VoucherState, VouchersState, voucher_page, vouchers_page
 from loyalty_app.pages.signin import signin_page
 from loyalty_app.pages.signup import signup_page
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.language import LanguageState
+from loyalty_app.state.member_media import MemberMediaState
+from loyalty_app.state.ping import PingState  # noqa: F401  (benchmark baseline event)
 from loyalty_app.state.session import SessionState
 
-api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *pwa.routes()])
+api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *member_media_routes.routes, *poster_routes.routes, *pwa.routes()])
 
 app = rx.App(
-    head_components=pwa.head_components(),
+    # live.js: count-up numbers and live countdowns, without a server round trip.
+    head_components=[*pwa.head_components(), rx.el.script(src="/live.js", defer=True)],
     stylesheets=["/app.css"],
     api_transformer=api,
 )
@@ -41,11 +50,18 @@ def _member(page, route: str, title: str, *loaders) -> None:
     )
 
 
-_member(home_page, "home", "Home", CockpitState.load)
-_member(rewards_page, "rewards", "Rewards", CockpitState.load)
+_member(home_page, "home", "Home", CockpitState.load, MemberMediaState.load)
+_member(rewards_page, "rewards", "Rewards", RewardsState.load)
+_member(reward_detail_page, "reward", "Reward", RewardDetailState.load)
+_member(vouchers_page, "vouchers", "My vouchers", VouchersState.load)
+_member(voucher_page, "voucher", "Voucher", VoucherState.load)
 _member(card_page, "card", "Member card", CardState.load)
-_member(challenges_page, "challenges", "Challenges", CockpitState.load)
+_member(checkin_page, "checkin", "Check in", CheckinState.load)
+_member(challenges_page, "challenges", "Challenges", ChallengesState.load)
 _member(profile_page, "profile", "Profile", ProfileState.load)
+_member(activity_page, "activity", "Activity", ActivityState.load)
+_member(donate_page, "donate", "Give points", DonateState.load)
+_member(invite_page, "invite", "Invite friends", InviteState.load)
 
 for _page, _route, _title in ((signin_page, "signin", "Sign in"), (signup_page, "signup", "Join")):
     app.add_page(

@@ -69,7 +69,35 @@ def member_frame(*children: rx.Component, active: str) -> rx.Component:
                 id="main",
             ),
             tab_bar(active),
+            live_toast(),
             class_name="app-frame",
+        ),
+    )
+
+
+def live_toast() -> rx.Component:
+    """What arrived while the app was open (points from the till, a tier, a badge), with
+    confetti for the big moments. Re-keyed per toast so its animation restarts."""
+    from loyalty_app.state.live import LiveState
+
+    return rx.fragment(
+        rx.cond(
+            LiveState.toast != "",
+            rx.el.div(
+                rx.el.p(LiveState.toast, data_testid="live-toast"),
+                rx.el.button(rx.icon("x", size=18, aria_hidden="true"), type="button", class_name="live-toast-close",
+                             aria_label=t("Dismiss"), on_click=LiveState.dismiss),
+                key=LiveState.toast_seq,
+                class_name="live-toast",
+                role="status",
+                aria_live="polite",
+            ),
+        ),
+        rx.cond(
+            LiveState.celebrate,
+            rx.el.div(*[rx.el.span(class_name=f"confetti-bit b{i % 6}", style={"left": f"{(i * 37) % 100}%",
+                        "animationDelay": f"{(i % 7) * 0.12:.2f}s"}) for i in range(28)],
+                      key=LiveState.toast_seq, class_name="confetti", aria_hidden="true", data_testid="confetti"),
         ),
     )
 
@@ -136,4 +164,81 @@ def auth_switch_link(question: rx.Var, link_text: rx.Var, page: str) -> rx.Compo
         " ",
         rx.el.a(link_text, href=f"/m/{SessionState.merchant_slug}/{page}"),
         class_name="auth-links",
+    )
+
+
+def star_rating(pct: rx.Var | str, label: rx.Var | str, *, size: str = "md") -> rx.Component:
+    """Read-only stars, filled to ``pct`` (0-100, 90 = 4.5 of 5), announced as one image with
+    ``label`` ("Rated 4.5 out of 5"). Used by the rewards catalog, reward detail and reviews."""
+    return rx.el.span(
+        rx.el.span("★★★★★", class_name="stars-fill", style={"width": f"{pct}%"}),
+        "★★★★★",
+        class_name=f"stars stars-{size}",
+        role="img",
+        aria_label=label,
+    )
+
+
+def confirm_sheet(
+    *,
+    open_: rx.Var,
+    title: rx.Var,
+    body: rx.Component,
+    confirm_label: rx.Var,
+    busy_label: rx.Var,
+    cancel_label: rx.Var,
+    on_confirm,
+    on_cancel,
+    busy: rx.Var,
+    danger: bool = False,
+    test_id: str = "confirm",
+) -> rx.Component:
+    """A bottom sheet asking to confirm one consequential tap (spend points, cancel a voucher).
+
+    An ``alertdialog`` with a title and description; the confirm button takes focus, Escape or
+    a tap on the dimmed page cancels (Escape presses the sheet's own cancel button). Both buttons are real buttons; confirm cannot be pressed
+    twice while ``busy``."""
+    return rx.cond(
+        open_,
+        rx.el.div(
+            rx.el.div(class_name="sheet-scrim", on_click=on_cancel, aria_hidden="true"),
+            rx.el.div(
+                rx.el.div(class_name="sheet-grip", aria_hidden="true"),
+                rx.el.h2(title, id=f"{test_id}-title", class_name="sheet-title"),
+                rx.el.div(body, id=f"{test_id}-desc", class_name="sheet-body"),
+                rx.el.div(
+                    rx.el.button(
+                        rx.cond(busy, busy_label, confirm_label),
+                        type="button",
+                        class_name="btn btn-block btn-danger" if danger else "btn btn-block",
+                        on_click=on_confirm,
+                        disabled=busy,
+                        auto_focus=True,
+                        data_testid=f"{test_id}-yes",
+                    ),
+                    rx.el.button(
+                        cancel_label,
+                        type="button",
+                        class_name="btn btn-block btn-ghost",
+                        on_click=on_cancel,
+                        disabled=busy,
+                        data_testid=f"{test_id}-no",
+                    ),
+                    class_name="sheet-actions",
+                ),
+                class_name="sheet",
+                role="alertdialog",
+                aria_modal="true",
+                aria_labelledby=f"{test_id}-title",
+                aria_describedby=f"{test_id}-desc",
+                custom_attrs={
+                    "onKeyDown": rx.Var(
+                        "((e) => { if (e.key === 'Escape') { e.preventDefault(); "
+                        f"document.querySelector('[data-testid={test_id}-no]')?.click(); }} }})"
+                    )
+                },
+                data_testid=test_id,
+            ),
+            class_name="sheet-wrap",
+        ),
     )

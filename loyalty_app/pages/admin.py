@@ -9,6 +9,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_number, t, translate
+from loyalty_app.pages.admin_posters import poster_card
 from loyalty_app.services import overview
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState
@@ -56,4 +57,5 @@ def admin_page() -> rx.Component:
             style={"marginBottom": "16px"},
             data_testid="admin-figures",
         ),
+        poster_card(),
     )

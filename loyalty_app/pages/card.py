@@ -2,25 +2,54 @@
 
 The QR holds a signed code that lives 60 s and works once; the page fetches a new one every
 45 s while it is open (for at most 15 minutes, then a tap refreshes it). The member number
-under it is for manual entry when a code cannot be scanned."""
+under it is for manual entry when a code cannot be scanned.
+
+Offline: the service worker serves this page from its cache, but without the websocket the
+session cannot be checked, so nothing from the server arrives. Each online visit therefore
+keeps the member's name and number on the device (``loyalty_app.pwa.offline_card``), and when
+the socket cannot connect the page shows that card for manual entry, with a note that live
+codes need a connection. The texts of that block are picked in the browser in the member's
+last language (stored with the card), because the language state cannot load offline either.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import reflex as rx
+from reflex_base.vars.base import Var
+from reflex_components_core.core.banner import has_connection_errors
 
-from loyalty_app.components.shell import member_frame
+from loyalty_app.components.shell import TABS, brand_stylesheet
 from loyalty_app.db import get_engine, read_session
+from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import t
+from loyalty_app.i18n.catalogs import SOURCE_LANGUAGE, TRANSLATED_LANGUAGES, catalogs
 from loyalty_app.models import Account
+from loyalty_app.pwa import offline_card
 from loyalty_app.services.member_codes import issue_member_code
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.state.forms import current_language
+from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
 
 REFRESH_SECONDS = 45
 MAX_REFRESHES = 20
+
+OFFLINE_NOTE = N_("You are offline. Live codes need a connection: show this number at the till instead.")
+OFFLINE_STALE_NOTE = N_("You are offline. This code may have expired: show your member number at the till.")
+OFFLINE_BADGE = N_("Offline")
+OFFLINE_NO_CARD = N_("You are offline. Open your card once with a connection to keep it on this phone.")
+MEMBER_CARD = N_("Member card")
+MEMBER_NUMBER = N_("Member number")
+LOADING = N_("Loading…")
+
+
+def format_member_number(number: str) -> str:
+    """Groups of four digits, as printed on the card and typed at the till."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
 
 
 class CardState(rx.State):
@@ -48,11 +77,18 @@ class CardState(rx.State):
             account = s.get(Account, actor.account_id)
         if account is None:
             return
-        number = account.member_number
-        self.member_number = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+        self.member_number = format_member_number(account.member_number)
         self.full_name = f"{account.first_name} {account.last_name}".strip()
         self._issue(actor)
-        return CardState.keep_fresh
+        kept = {
+            "name": self.full_name,
+            "number": self.member_number,
+            "merchant": session.merchant_name,
+            "short": session.merchant_short_name,
+            "logo": session.logo_url,
+            "lang": await current_language(self),
+        }
+        return [rx.call_script(offline_card.remember_script(session.merchant_slug, kept)), CardState.keep_fresh]
 
     @rx.event
     async def refresh_now(self):
@@ -89,28 +125,110 @@ class CardState(rx.State):
                 self._refreshing = False
 
 
-def card_page() -> rx.Component:
-    return member_frame(
-        rx.el.h1(t("Member card"), class_name="sr-only"),
+# ------------------------------------------------------------------------- offline (browser side)
+
+
+def _stored(field: str) -> Var:
+    """A field of the card kept on this device ('' when none)."""
+    return Var(_js_expr=f"(({offline_card.READ_JS})?.[{json.dumps(field)}] ?? '')", _var_type=str).to(str)
+
+
+_STORED_LANG_JS = (
+    f"((({offline_card.READ_JS})?.lang) || ((typeof navigator !== 'undefined' && navigator.language) || 'en').slice(0, 2))"
+)
+
+
+def offline_t(msgid: str) -> Var:
+    """``msgid`` in the language stored with the card (the language state needs the server)."""
+    loaded = catalogs()
+    texts = {SOURCE_LANGUAGE: msgid}
+    for lang in TRANSLATED_LANGUAGES:
+        text = loaded[lang].singulars.get(msgid)
+        if text:
+            texts[lang] = text
+    table = json.dumps(texts, ensure_ascii=False)
+    return Var(_js_expr=f"({table}[{_STORED_LANG_JS}] ?? {json.dumps(msgid)})", _var_type=str).to(str)
+
+
+_slug_var = rx.cond(SessionState.merchant_slug != "", SessionState.merchant_slug, Var(_js_expr=offline_card.SLUG_JS, _var_type=str))
+
+
+def _top_bar() -> rx.Component:
+    """The brand bar; offline, the names kept with the card stand in for the server's."""
+    logo = rx.cond(SessionState.logo_url != "", SessionState.logo_url, _stored("logo"))
+    return rx.el.header(
+        rx.cond(logo != "", rx.el.img(src=logo, alt="", class_name="topbar-logo", width="36", height="36")),
+        rx.el.p(rx.cond(SessionState.merchant_short_name != "", SessionState.merchant_short_name, _stored("short")), class_name="topbar-title"),
+        class_name="topbar",
+    )
+
+
+def _tab_bar() -> rx.Component:
+    """The tab bar of ``components.shell`` with links that also work before the state loads."""
+    items = [
+        rx.el.a(
+            rx.el.span(rx.icon(icon, size=22, aria_hidden="true"), class_name="tab-icon"),
+            rx.el.span(t(label)),
+            href=f"/m/{_slug_var}/{key}",
+            class_name=f"tab tab-{key}",
+            aria_current="page" if key == "card" else None,
+            data_testid=f"tab-{key}",
+        )
+        for key, icon, label in TABS
+    ]
+    return rx.el.nav(*items, class_name="tabbar", aria_label=t("Main navigation"))
+
+
+def offline_card_block() -> rx.Component:
+    """The kept card: merchant, name, number, and why there is no QR."""
+    return rx.cond(
+        _stored("number") != "",
         rx.el.section(
-            rx.el.p(SessionState.merchant_name, style={"margin": 0, "fontWeight": 800, "opacity": 0.9}),
-            rx.el.p(CardState.full_name, style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}),
+            rx.el.span(rx.icon("wifi-off", size=14, aria_hidden="true"), offline_t(OFFLINE_BADGE), class_name="offline-chip"),
+            rx.el.p(_stored("merchant"), style={"margin": "10px 0 0", "fontWeight": 800, "opacity": 0.9}),
+            rx.el.p(_stored("name"), style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}, data_testid="offline-name"),
             rx.el.div(
-                rx.cond(
-                    CardState.qr_src != "",
-                    rx.el.img(
-                        src=CardState.qr_src,
-                        alt=t("Your member QR code"),
-                        width="240",
-                        height="240",
-                        style={"display": "block", "width": "min(68vw, 280px)", "height": "auto",
-                               "opacity": rx.cond(CardState.paused, "0.25", "1")},
-                        data_testid="member-qr",
-                    ),
-                    rx.el.div(style={"width": "min(68vw, 280px)", "aspectRatio": "1"}),
-                ),
-                class_name="qr",
+                rx.el.p(offline_t(MEMBER_NUMBER), class_name="small", style={"margin": "0 0 6px", "opacity": 0.85}),
+                rx.el.p(_stored("number"), class_name="number", data_testid="offline-member-number"),
+                class_name="offline-number",
             ),
+            rx.el.p(offline_t(OFFLINE_NOTE), class_name="offline-note", role="status", data_testid="offline-note"),
+            class_name="member-card member-card-offline",
+            data_testid="offline-card",
+        ),
+        rx.el.div(
+            rx.icon("wifi-off", size=28, aria_hidden="true"),
+            rx.el.p(offline_t(OFFLINE_NO_CARD)),
+            class_name="empty",
+            role="status",
+            data_testid="offline-no-card",
+        ),
+    )
+
+
+def live_card() -> rx.Component:
+    return rx.el.section(
+        rx.el.p(SessionState.merchant_name, style={"margin": 0, "fontWeight": 800, "opacity": 0.9}),
+        rx.el.p(CardState.full_name, style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}),
+        rx.el.div(
+            rx.cond(
+                CardState.qr_src != "",
+                rx.el.img(
+                    src=CardState.qr_src,
+                    alt=t("Your member QR code"),
+                    width="240",
+                    height="240",
+                    style={"display": "block", "width": "min(68vw, 280px)", "height": "auto",
+                           "opacity": rx.cond(CardState.paused | has_connection_errors, "0.25", "1")},
+                    data_testid="member-qr",
+                ),
+                rx.el.div(style={"width": "min(68vw, 280px)", "aspectRatio": "1"}),
+            ),
+            class_name="qr",
+        ),
+        rx.cond(
+            has_connection_errors,
+            rx.el.p(t(OFFLINE_STALE_NOTE), class_name="offline-note", role="status", data_testid="offline-note"),
             rx.cond(
                 CardState.paused,
                 rx.el.button(t("Tap to show a new code"), type="button", class_name="btn", on_click=CardState.refresh_now,
@@ -118,9 +236,35 @@ def card_page() -> rx.Component:
                 rx.el.p(t("Turn your screen brightness up. The code renews itself and works once."),
                         class_name="small", style={"margin": "0 0 14px", "opacity": 0.9}),
             ),
-            rx.el.p(t("Member number"), class_name="small", style={"margin": "4px 0 4px", "opacity": 0.85}),
-            rx.el.p(CardState.member_number, class_name="number", data_testid="member-number"),
-            class_name="member-card",
         ),
-        active="card",
+        rx.el.p(t(MEMBER_NUMBER), class_name="small", style={"margin": "4px 0 4px", "opacity": 0.85}),
+        rx.el.p(CardState.member_number, class_name="number", data_testid="member-number"),
+        class_name="member-card",
+    )
+
+
+def card_page() -> rx.Component:
+    """Like ``components.shell.member_frame``, plus the offline branch."""
+    return rx.fragment(
+        brand_stylesheet(),
+        html_lang_sync(),
+        rx.el.div(
+            _top_bar(),
+            rx.el.main(
+                rx.el.h1(t(MEMBER_CARD), class_name="sr-only"),
+                rx.cond(
+                    SessionState.signed_in,
+                    live_card(),
+                    rx.cond(
+                        has_connection_errors,
+                        offline_card_block(),
+                        rx.el.div(rx.el.p(t(LOADING)), class_name="empty", aria_busy="true"),
+                    ),
+                ),
+                class_name="content",
+                id="main",
+            ),
+            _tab_bar(),
+            class_name="app-frame",
+        ),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.components.member_photo import photo_backdrop_props
+from loyalty_app.components.more_links import more_links
 from loyalty_app.components.shell import member_frame
 from loyalty_app.i18n import localized_number, t
 from loyalty_app.state.cockpit import CockpitState
@@ -150,6 +151,7 @@ def home_page() -> rx.Component:
             ),
         ),
         rx.foreach(CockpitState.quests, quest_card),
+        more_links(),
         rx.cond(
             CockpitState.challenges.length() > 0,
             rx.el.section(

@@ -9,10 +9,25 @@ from loyalty_app.i18n import t
 from loyalty_app.state.auth import AuthFormState
 
 
+def referral_notice() -> rx.Component:
+    """Opened from a friend's invite link (?ref=CODE): say so. The code itself is read from the
+    URL again when the form is submitted (``AuthFormState._run``) and applied to the new account."""
+    code = AuthFormState.router.url.query_parameters.get("ref", "").to(str)
+    return rx.cond(
+        code != "",
+        rx.el.p(
+            t("A friend invited you (code {code}). Your welcome points are added when you join.", code=code),
+            class_name="alert alert-success",
+            data_testid="referral-applied",
+        ),
+    )
+
+
 def signup_page() -> rx.Component:
     return auth_frame(
         rx.el.h2(t("Create account"), class_name="section-title", style={"fontSize": "1.3rem"}),
         error_alert(AuthFormState.error),
+        referral_notice(),
         rx.el.form(
             field(t("First name"), name="first_name", autocomplete="given-name", max_length=60),
             field(t("Email"), name="email", type_="email", autocomplete="email", inputmode="email"),

@@ -54,6 +54,7 @@ class Action(str, enum.Enum):
     DONATE = "donate"
     CANCEL_OWN_VOUCHER = "cancel_own_voucher"
     RATE_REWARD = "rate_reward"
+    CHECK_IN = "check_in"  # scan a store's check-in poster
     STAFF_SCAN_MEMBER = "staff_scan_member"
     STAFF_CREDIT_PURCHASE = "staff_credit_purchase"
     STAFF_REDEEM_VOUCHER = "staff_redeem_voucher"
@@ -72,6 +73,7 @@ MEMBER_ACTIONS = frozenset(
         Action.DONATE,
         Action.CANCEL_OWN_VOUCHER,
         Action.RATE_REWARD,
+        Action.CHECK_IN,
     }
 )
 STAFF_ACTIONS = frozenset({Action.STAFF_SCAN_MEMBER, Action.STAFF_CREDIT_PURCHASE, Action.STAFF_REDEEM_VOUCHER})

@@ -146,3 +146,79 @@ def reward_first_purchase(session: Session, *, merchant_id: int, referee_account
     session.flush()
     return referral
 
+
+
+# --------------------------------------------------------------------------- the member's invite screen
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """One friend the member invited, as the member may see it (first name + initial only)."""
+
+    referral_id: int
+    friend_name: str
+    joined_at: datetime
+    # "joined": no purchase yet; "bonus_paid": first purchase made, the member's bonus credited;
+    # "purchased": first purchase made but no bonus (the program's monthly limit had been reached)
+    status: str
+    bonus_points: int
+
+
+@dataclass(frozen=True)
+class MemberReferrals:
+    code: str
+    friend_points: int  # what a friend gets on joining with the code
+    referrals: list[ReferralView]
+
+
+def referral_link(slug: str, code: str, origin: str | None = None) -> str:
+    """The absolute sign-up link a member shares: ``{APP_ORIGIN}/m/<slug>/signup?ref=<code>``."""
+    from urllib.parse import quote
+
+    if origin is None:
+        from loyalty_app.settings import get_settings
+
+        origin = get_settings().app_origin
+    return f"{origin.rstrip('/')}/m/{quote(slug, safe='')}/signup?ref={quote(code, safe='')}"
+
+
+def _short_name(first: str | None, last: str | None) -> str:
+    """"Sofía G." — enough for the member to recognise a friend, no more."""
+    first, last = (first or "").strip(), (last or "").strip()
+    return f"{first} {last[0]}.".strip() if last else first
+
+
+def member_referrals(engine: Engine, actor, *, limit: int = 50) -> MemberReferrals:
+    """The signed-in member's own code (created on first request) and the friends who joined
+    with it, newest first. Authorized for the member themself only (``Actor`` from the session)."""
+    from sqlalchemy.orm import aliased
+
+    from loyalty_app.db import read_session
+    from loyalty_app.models import LedgerEntry
+    from loyalty_app.services.permissions import Action as Permission
+    from loyalty_app.services.permissions import authorize
+
+    actor = authorize(engine, actor, Permission.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    code = referral_code_for(engine, merchant_id=actor.merchant_id, account_id=actor.account_id)
+    friend = aliased(Account)
+    bonus = aliased(LedgerEntry)
+    with read_session(engine) as session:
+        settings = ledger.get_program_settings(session, actor.merchant_id)
+        rows = session.exec(
+            select(Referral, friend.first_name, friend.last_name, friend.deleted_at, bonus.points)
+            .join(friend, friend.id == Referral.referee_id)
+            .join(bonus, bonus.id == Referral.referrer_entry_id, isouter=True)
+            .where(Referral.merchant_id == actor.merchant_id, Referral.referrer_id == actor.account_id)
+            .order_by(Referral.id.desc())
+            .limit(max(1, min(limit, 200)))
+        ).all()
+    views = []
+    for referral, first, last, deleted_at, points in rows:
+        name = "" if deleted_at is not None else _short_name(first, last)
+        if referral.referrer_rewarded_at is None:
+            status = "joined"
+        else:
+            status = "bonus_paid" if referral.referrer_entry_id is not None else "purchased"
+        registered = referral.registered_at
+        views.append(ReferralView(referral.id, name, registered, status, int(points or 0)))
+    return MemberReferrals(code=code, friend_points=settings.referral_referee_points, referrals=views)
