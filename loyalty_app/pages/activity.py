@@ -258,7 +258,7 @@ def topic_icon(topic: rx.Var) -> rx.Component:
 
 def history_item(row: rx.Var) -> rx.Component:
     return rx.fragment(
-        rx.cond(row["new_day"] == "1", rx.el.li(row["day"], class_name="act-day", role="presentation")),
+        rx.cond(row["new_day"] == "1", rx.el.li(rx.el.h3(row["day"], class_name="act-day-title"), class_name="act-day")),
         rx.el.li(
             rx.el.span(topic_icon(row["topic"]), class_name=f"act-icon act-icon-{row['kind']}"),
             rx.el.span(

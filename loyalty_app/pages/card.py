@@ -31,6 +31,7 @@ from loyalty_app.pwa import offline_card
 from loyalty_app.services.member_codes import issue_member_code
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.services.tiers import current_tier, load_tiers
 from loyalty_app.state.forms import current_language
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
@@ -55,6 +56,7 @@ def format_member_number(number: str) -> str:
 class CardState(rx.State):
     member_number: str = ""
     full_name: str = ""
+    tier_name: str = ""
     qr_src: str = ""
     paused: bool = False
     _refreshing: bool = False
@@ -75,8 +77,10 @@ class CardState(rx.State):
             return
         with read_session() as s:
             account = s.get(Account, actor.account_id)
+            tier = current_tier(s, actor.merchant_id, actor.account_id, load_tiers(s, actor.merchant_id)) if account else None
         if account is None:
             return
+        self.tier_name = tier.name if tier else ""
         self.member_number = format_member_number(account.member_number)
         self.full_name = f"{account.first_name} {account.last_name}".strip()
         self._issue(actor)
@@ -210,6 +214,11 @@ def live_card() -> rx.Component:
     return rx.el.section(
         rx.el.p(SessionState.merchant_name, style={"margin": 0, "fontWeight": 800, "opacity": 0.9}),
         rx.el.p(CardState.full_name, style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}),
+        rx.cond(
+            CardState.tier_name != "",
+            rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), CardState.tier_name, class_name="tier-chip",
+                       style={"marginTop": "8px"}, data_testid="card-tier"),
+        ),
         rx.el.div(
             rx.cond(
                 CardState.qr_src != "",

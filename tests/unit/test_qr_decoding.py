@@ -1,6 +1,6 @@
 """Every QR the app produces is read back by an independent decoder (zxing-cpp) to exactly the
 text the app meant: the member card code (PNG and the SVG the card shows), the voucher code
-(PNG and the SVG the voucher page shows) and the check-in poster.
+(PNG and the SVG the voucher page shows), the check-in poster and the invite (referral) link.
 
 No SVG rasterizer (cairosvg, rsvg-convert, ImageMagick, Inkscape) exists on this machine, so
 ``rasterize_qr_svg`` below draws the SVG's own path data with Pillow: qrcode's SvgPathImage
@@ -147,6 +147,13 @@ def test_checkin_poster_decodes_to_its_checkin_url(shop):
     assert decode_png(posters.poster_png(shop["engine"], shop["admin"], store_id=shop["store"])) == [url]
 
 
-@pytest.mark.skip(reason="REFERRAL QR: the app does not render a referral QR yet; decode it here once it does")
-def test_referral_qr_decodes_to_the_referral_link():  # pragma: no cover - placeholder
-    raise NotImplementedError
+def test_referral_qr_decodes_to_the_referral_link(shop):
+    """The invite page's QR (InviteState: qr_svg_data_uri of referral_link) opens sign-up with
+    the member's own code."""
+    from loyalty_app.services import referrals
+
+    mine = referrals.member_referrals(shop["engine"], shop["member"])
+    link = referrals.referral_link("cafe", mine.code)
+    assert link.endswith(f"/m/cafe/signup?ref={mine.code}") or f"ref={mine.code}" in link
+    assert decode(rasterize_qr_svg(svg_from_data_uri(qr_svg_data_uri(link)))) == [link]
+    assert decode_png(qr_png(link, box_size=4)) == [link]
