@@ -11,6 +11,7 @@ from loyalty_app.services.jobs import periodic_jobs_task
 from loyalty_app.pages.activity import ActivityState, activity_page
 from loyalty_app.pages.card import CardState, card_page
 from loyalty_app.pages.donate import DonateState, donate_page
+from loyalty_app.pages.news import NewsState, news_page
 from loyalty_app.pages.invite import InviteState, invite_page
 from loyalty_app.pages.checkin import CheckinState, checkin_page
 from loyalty_app.pages.challenges import ChallengesState, challenges_page
@@ -62,6 +63,7 @@ _member(profile_page, "profile", "Profile", ProfileState.load)
 _member(activity_page, "activity", "Activity", ActivityState.load)
 _member(donate_page, "donate", "Give points", DonateState.load)
 _member(invite_page, "invite", "Invite friends", InviteState.load)
+_member(news_page, "news", "What's new", NewsState.load)
 
 for _page, _route, _title in ((signin_page, "signin", "Sign in"), (signup_page, "signup", "Join")):
     app.add_page(

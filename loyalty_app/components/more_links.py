@@ -32,6 +32,7 @@ def more_links() -> rx.Component:
             _tile("activity", "history", t("Activity"), "more-activity"),
             _tile("donate", "heart-handshake", t("Give points"), "more-donate"),
             _tile("invite", "user-plus", t("Invite friends"), "more-invite"),
+            _tile("news", "scroll-text", t("What's new"), "more-news"),
             class_name="more-row",
         ),
         class_name="more-links",

@@ -22,6 +22,7 @@ from loyalty_app.models.program import (  # noqa: F401
     MemberBadge,
     MemberTier,
     MemberTierChange,
+    ProgramChange,
     ProgramRules,
     Quest,
     Referral,

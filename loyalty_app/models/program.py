@@ -295,3 +295,21 @@ class Referral(SQLModel, table=True):
     referee_entry_id: int | None = None
     referrer_rewarded_at: datetime | None = None
     referrer_entry_id: int | None = None
+
+
+class ProgramChange(SQLModel, table=True):
+    """A published change of the program's rules (a new reward, a tier threshold, a quest...),
+    shown to members on "What's new". Written when the merchant publishes; the merchant can
+    annotate it later. Entries are never deleted: members can trust the history."""
+
+    __table_args__ = (Index("ix_programchange_merchant_published", "merchant_id", "published_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    kind: str = Field(max_length=16)  # reward | earning | tier | quest | challenge | badge | program
+    title: str = Field(max_length=120)
+    body: str = Field(default="", max_length=1000)
+    effective_at: datetime  # when the change applies (may be in the future)
+    published_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(default="", max_length=500)  # the merchant's annotation
+    author_id: int | None = Field(default=None, foreign_key="account.id")

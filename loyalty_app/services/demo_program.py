@@ -230,6 +230,28 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
         admin.upsert_reward(session, mid, key, name=name, kind=kind, cost_points=cost, stock=stock, per_member_limit=limit,
                             min_tier_key=tiers[tier_index][0] if tier_index is not None else None, image_id=image.id,
                             sort_order=order, reset_stock=False)
+    _changelog(session, mid, now, small)
+
+
+# (kind, title, body, days from now the change applies) of the demo's "What's new" page.
+DEMO_CHANGES = (
+    ("quest", "Double points every weekend", "Every purchase on Saturdays and Sundays earns twice the points.", -40),
+    ("reward", "New reward: Barista class", "Learn latte art with our head barista (Gold members and above).", -12),
+    ("tier", "Gold from 1,200 points a year", "Points earned in the last 12 months count towards Gold; it used to be 1,500.", 10),
+)
+
+
+def _changelog(session: Session, merchant_id: int, now: datetime, small: bool) -> None:
+    """A short published history, written once (the changelog is append-only)."""
+    from loyalty_app.models import ProgramChange
+    from loyalty_app.services.changelog import record_change
+
+    if small or session.exec(select(ProgramChange.id).where(ProgramChange.merchant_id == merchant_id)).first():
+        return
+    for kind, title, body, days in DEMO_CHANGES:
+        published = now + timedelta(days=min(days, 0) - 3)
+        record_change(session, merchant_id=merchant_id, kind=kind, title=title, body=body,
+                      effective_at=now + timedelta(days=days), now=published)
 
 
 def _history(engine: Engine, merchant_id: int, member_id: int, store_ids: list[int], now: datetime, days: int) -> int:

@@ -131,3 +131,16 @@ def test_language_follows_the_browser_at_first(browser, live_app):
         expect(page.locator("html")).to_have_attribute("lang", "ru")
     finally:
         context.close()
+
+
+def test_whats_new_lists_the_programs_published_changes(page: Page, screenshot):
+    sign_in(page, "cafe", "sofia@demo.test")
+    page.wait_for_url("**/m/cafe/home")
+    page.get_by_test_id("more-news").click()
+    page.wait_for_url("**/m/cafe/news")
+    items = page.get_by_test_id("news-item")
+    expect(items).to_have_count(3)
+    expect(items.first).to_contain_text("Gold from 1,200 points a year")
+    expect(items.first).to_contain_text("From ")  # takes effect later
+    expect(items.nth(2)).to_contain_text("Since ")
+    screenshot(page, "whats-new")

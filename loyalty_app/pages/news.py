@@ -1,0 +1,105 @@
+"""What's new: /m/<slug>/news — the program's published rule changes, newest first, with when
+each takes effect and the merchant's note. Members should never be surprised by a rule change."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from loyalty_app.components.shell import error_alert, member_frame
+from loyalty_app.db import get_engine
+from loyalty_app.domain.errors import N_
+from loyalty_app.i18n import format_date, t, translate
+from loyalty_app.services import changelog
+from loyalty_app.services.permissions import Action
+from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.session import SessionState
+
+KIND_LABELS = {
+    "reward": N_("Rewards"),
+    "earning": N_("Ways to earn"),
+    "tier": N_("Tiers"),
+    "quest": N_("Double points"),
+    "challenge": N_("Challenges"),
+    "badge": N_("Badges"),
+    "program": N_("Program"),
+}
+KIND_ICONS = {"reward": "gift", "earning": "coins", "tier": "crown", "quest": "zap", "challenge": "trophy",
+              "badge": "award", "program": "scroll-text"}
+
+
+class NewsState(rx.State):
+    loaded: bool = False
+    error: str = ""
+    changes: list[dict[str, str]] = []
+
+    @rx.event
+    async def load(self):
+        session = await self.get_state(SessionState)
+        if session.role != "member":
+            return
+        try:
+            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            rows = await off_loop(changelog.published_changes, get_engine(), actor)
+        except Exception as err:  # noqa: BLE001
+            if session.signed_in:
+                self.error = await error_message(self, err)
+            return
+        lang = await current_language(self)
+        self.changes = [
+            {
+                "id": str(r.change_id),
+                "kind": translate(lang, KIND_LABELS.get(r.kind, KIND_LABELS["program"])),
+                "icon": r.kind if r.kind in KIND_ICONS else "program",
+                "title": r.title,
+                "body": r.body,
+                "note": r.note,
+                "when": translate(lang, N_("From {date}") if r.upcoming else N_("Since {date}"),
+                                  date=format_date(lang, r.effective_at)),
+                "upcoming": "1" if r.upcoming else "",
+            }
+            for r in rows
+        ]
+        self.error = ""
+        self.loaded = True
+
+
+def _icon(kind: rx.Var) -> rx.Component:
+    return rx.match(kind, *[(k, rx.icon(icon, size=20, aria_hidden="true")) for k, icon in KIND_ICONS.items()],
+                    rx.icon("scroll-text", size=20, aria_hidden="true"))
+
+
+def change_item(c: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(_icon(c["icon"]), class_name="news-icon"),
+        rx.el.div(
+            rx.el.p(
+                rx.el.span(c["kind"], class_name="news-kind"),
+                rx.el.span(c["when"], class_name=rx.cond(c["upcoming"] != "", "news-when news-upcoming", "news-when")),
+                class_name="news-meta",
+            ),
+            rx.el.h2(c["title"], class_name="news-title"),
+            rx.cond(c["body"] != "", rx.el.p(c["body"], class_name="news-body")),
+            rx.cond(c["note"] != "", rx.el.p(rx.icon("message-square", size=14, aria_hidden="true"), c["note"],
+                                             class_name="news-note", data_testid="news-note")),
+        ),
+        class_name="news-item",
+        data_testid="news-item",
+    )
+
+
+def news_page() -> rx.Component:
+    return member_frame(
+        rx.el.h1(t("What's new"), class_name="act-title"),
+        rx.el.p(t("Every change to the program's rules, and when it applies."), class_name="muted"),
+        error_alert(NewsState.error),
+        rx.cond(
+            NewsState.changes.length() > 0,
+            rx.el.ul(rx.foreach(NewsState.changes, change_item), class_name="news-list"),
+            rx.cond(
+                NewsState.loaded,
+                rx.el.div(rx.icon("scroll-text", size=28, aria_hidden="true"), rx.el.p(t("No changes so far.")),
+                          class_name="empty", data_testid="news-empty"),
+            ),
+        ),
+        active="home",
+    )
