@@ -94,28 +94,42 @@ def recommend(
     available_points: int,
     ratings: dict,  # reward id -> (average, count)
     limit: int = 4,
+    own_ratings: dict | None = None,  # reward id -> this member's stars
+    redeemed_kinds: frozenset | set = frozenset(),  # kinds of reward this member redeemed before
 ) -> list[Recommendation]:
-    """Rewards to suggest: tier-allowed, in stock and in window; affordable first, then top rated.
+    """Rewards to suggest: tier-allowed, in stock and in window; affordable first.
 
-    Among affordable rewards the best rated (then dearest) come first; among the rest, the one
-    closest to affordable leads, so the member sees their next goal.
+    Personal first: a reward the member rated 4+ leads, then kinds they redeemed before, and one
+    they rated 2 or less goes last. Then others' ratings, then the dearest. Among rewards out of
+    reach, the one closest to affordable leads, so the member sees their next goal.
     """
+    own_ratings = own_ratings or {}
     eligible = [
         r for r in rewards if r.is_active and is_in_window(r, now) and tier_allows(r, tier_rank) and (r.stock is None or r.stock > 0)
     ]
+
+    def personal(r: RewardSpec) -> int:
+        mine = own_ratings.get(r.id)
+        if mine is not None and mine <= 2:
+            return -1
+        if mine is not None and mine >= 4:
+            return 2
+        return 1 if r.kind in redeemed_kinds else 0
 
     def sort_key(r: RewardSpec):
         affordable = r.cost_points <= available_points
         average = ratings.get(r.id, (None, 0))[0] or 0.0
         if affordable:
-            return (0, -average, -r.cost_points, r.id)
-        return (1, r.cost_points - available_points, -average, r.id)
+            return (0, -personal(r), -average, -r.cost_points, r.id)
+        return (1, -min(personal(r), 0), r.cost_points - available_points, -average, r.id)
 
     result = []
     for reward in sorted(eligible, key=sort_key)[:limit]:
         average, count = ratings.get(reward.id, (None, 0))
         affordable = reward.cost_points <= available_points
-        if affordable and average is not None and count > 0 and average >= 4:
+        if affordable and personal(reward) == 2:
+            reason, params = N_("One of your favourites, you can get it now"), {}
+        elif affordable and average is not None and count > 0 and average >= 4:
             reason, params = N_("You can get this now, rated {rating} ★"), {"rating": f"{average:.1f}"}
         elif affordable:
             reason, params = N_("You can get this now"), {}

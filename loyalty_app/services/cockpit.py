@@ -21,7 +21,7 @@ from loyalty_app.domain import tiers as tier_rules
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, NotFound
 from loyalty_app.domain.ledger import BalanceSnapshot
-from loyalty_app.models import Account, Reward, Role
+from loyalty_app.models import Account, Reward, RewardRating, Role, Voucher
 from loyalty_app.services import ledger
 from loyalty_app.services.badges import BadgeView, member_badges
 from loyalty_app.services.challenges import ChallengeView, member_challenges
@@ -117,9 +117,18 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
         rows = session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
         ranks = tier_ranks_by_id(session, merchant_id)
         by_id = {r.id: r for r in rows}
+        own_ratings = dict(session.exec(
+            select(RewardRating.reward_id, RewardRating.stars).where(
+                RewardRating.merchant_id == merchant_id, RewardRating.account_id == account_id)
+        ).all())
+        redeemed_kinds = set(session.exec(
+            select(Reward.kind).join(Voucher, Voucher.reward_id == Reward.id).where(
+                Voucher.merchant_id == merchant_id, Voucher.account_id == account_id).distinct()
+        ).all())
         recs = catalog.recommend(
             [reward_spec(r, ranks) for r in rows], now=now, tier_rank=tier.rank if tier else -1,
             available_points=balance.available, ratings=rating_averages(session, merchant_id),
+            own_ratings=own_ratings, redeemed_kinds=_kinds(redeemed_kinds),
         )
         return MemberSummary(
             balance=balance,
@@ -145,6 +154,11 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
             ],
             is_birthday=is_birthday(account.birthday, now, account.timezone),
         )
+
+
+def _kinds(values) -> frozenset:
+    known = {k.value: k for k in catalog.RewardKind}
+    return frozenset(known[v] for v in values if v in known)
 
 
 def _pct_to_keep(threshold: int, points_to_keep: int) -> int:

@@ -429,3 +429,21 @@ def test_recommendations_affordable_first_then_top_rated():
     assert [r.reward.key for r in recs] == ["loved", "cheap", "soon", "dear"]
     assert recs[0].reason == "You can get this now, rated {rating} ★" and recs[0].reason_params == {"rating": "4.5"}
     assert recs[2].reason_params == {"missing": 50}
+
+
+def test_recommendations_are_personal_favourites_first_disliked_last():
+    """The member's own 4+ rating leads, a kind they redeemed before comes next, a reward they
+    rated 2 or less sinks below the others, whatever the average of other members says."""
+    now = at(2026, 1, 1)
+    rewards = [
+        _reward(id=1, key="crowd-pleaser", cost_points=50, kind=catalog.RewardKind.FREE_PRODUCT),
+        _reward(id=2, key="my-favourite", cost_points=60, kind=catalog.RewardKind.FREE_PRODUCT),
+        _reward(id=3, key="disliked", cost_points=40, kind=catalog.RewardKind.FREE_PRODUCT),
+        _reward(id=4, key="same-kind", cost_points=70, kind=catalog.RewardKind.DISCOUNT),
+    ]
+    recs = catalog.recommend(
+        rewards, now=now, tier_rank=1, available_points=100, ratings={1: (5.0, 9), 3: (4.9, 9), 2: (3.0, 2)},
+        own_ratings={2: 5, 3: 1}, redeemed_kinds=frozenset({catalog.RewardKind.DISCOUNT}),
+    )
+    assert [r.reward.key for r in recs] == ["my-favourite", "same-kind", "crowd-pleaser", "disliked"]
+    assert recs[0].reason == "One of your favourites, you can get it now"
