@@ -134,7 +134,7 @@ def test_language_follows_the_browser_at_first(browser, live_app):
 
 
 def test_whats_new_lists_the_programs_published_changes(page: Page, screenshot):
-    sign_in(page, "cafe", "sofia@demo.test")
+    sign_in(page, "cafe", "member@demo.test")
     page.wait_for_url("**/m/cafe/home")
     page.get_by_test_id("more-news").click()
     page.wait_for_url("**/m/cafe/news")
