@@ -79,11 +79,16 @@ app.add_page(
     title="Till",
     on_load=[LanguageState.detect, SessionState.guard_staff_page, TillState.load],
 )
-app.add_page(
-    admin_page,
-    route="/m/[slug]/admin",
-    title="Program overview",
-    on_load=[LanguageState.detect, SessionState.guard_admin_page, AdminState.load],
-)
+def _admin(page, route: str, title: str, *loaders) -> None:
+    """A merchant-console page (admins only): /m/<slug>/<route>."""
+    app.add_page(
+        page,
+        route=f"/m/[slug]/{route}",
+        title=title,
+        on_load=[LanguageState.detect, SessionState.guard_admin_page, *loaders],
+    )
+
+
+_admin(admin_page, "admin", "Program overview", AdminState.load)
 app.add_page(landing_page, route="/", title="Loyalty programs", on_load=[LanguageState.detect, LandingState.load])
 app.add_page(not_found_page, route="/not-found", title="Not found", on_load=LanguageState.detect)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.console import console_frame
+from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
@@ -40,8 +40,9 @@ class AdminState(rx.State):
 
 
 def admin_page() -> rx.Component:
-    return console_frame(
+    return admin_frame(
         t("Program overview"),
+        "admin",
         error_alert(AdminState.error),
         rx.el.div(
             rx.foreach(

@@ -26,6 +26,8 @@ MEMBER_SCREENS = [
     ("activity", None),
     ("donate", None),
     ("invite", None),
+    ("news", "news-item"),
+    ("reward?id=1", None),
 ]
 
 
