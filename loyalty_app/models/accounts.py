@@ -90,6 +90,9 @@ class Account(SQLModel, table=True):
     # Marketing consent per channel: {"email": "2026-11-01T10:00:00", ...}; absent = no consent.
     # Staff and admins: their own member account, which they may never serve at a till.
     personal_account_id: int | None = Field(default=None, foreign_key="account.id")
+    # Set by the merchant's fraud view: the member keeps earning but cannot spend or give points.
+    spending_suspended_at: datetime | None = None
+    spending_suspended_reason: str = Field(default="", max_length=300)
     consents: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)

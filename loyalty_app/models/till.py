@@ -38,3 +38,16 @@ class LiveClient(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id")
     account_id: int = Field(foreign_key="account.id", index=True)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AdminAuditEntry(SQLModel, table=True):
+    """What a merchant admin did (export, fraud decision, theme publish, rule change): who, what,
+    on which object, when. Append-only, shown in the console."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    action: str = Field(max_length=48)
+    target: str = Field(default="", max_length=120)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True)

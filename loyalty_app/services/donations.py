@@ -19,7 +19,7 @@ from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.models import Charity, Donation
 from loyalty_app.services import ledger
-from loyalty_app.services.earning import load_context, lock_member
+from loyalty_app.services.earning import load_context, lock_member, require_spending_allowed
 from loyalty_app.services.tx import run_in_transaction
 
 DONATION_REASON = N_("Donation to {charity}")
@@ -63,7 +63,7 @@ def donate(
 
     def run(session: Session) -> DonationOutcome:
         ctx = load_context(session, merchant_id)
-        lock_member(session, merchant_id, account_id)
+        require_spending_allowed(lock_member(session, merchant_id, account_id))
         start, end = rules.day_bounds(now, ctx.tz)
         previous = session.exec(
             select(Donation).where(Donation.merchant_id == merchant_id, Donation.idempotency_key == idempotency_key)

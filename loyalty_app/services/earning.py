@@ -92,6 +92,12 @@ def lock_member(session: Session, merchant_id: int, account_id: int) -> Account:
     return account
 
 
+def require_spending_allowed(account: Account) -> None:
+    """The merchant's fraud view can put a member's spending on hold (earning goes on)."""
+    if account.spending_suspended_at is not None:
+        raise NotAllowed(N_("Spending points is on hold for this membership. Please contact the shop."), code="spending_suspended")
+
+
 def require_store(session: Session, merchant_id: int, store_id: int | None) -> Store | None:
     if store_id is None:
         return None

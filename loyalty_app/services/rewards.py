@@ -29,6 +29,7 @@ from loyalty_app.services.earning import (
     after_activity,
     load_context,
     lock_member,
+    require_spending_allowed,
     record_action_in_session,
     require_staff,
     require_store,
@@ -121,7 +122,7 @@ def redeem_reward(
 
     def run(session: Session) -> RedeemOutcome:
         ctx = load_context(session, merchant_id)
-        lock_member(session, merchant_id, account_id)
+        require_spending_allowed(lock_member(session, merchant_id, account_id))
         previous = session.exec(
             select(Voucher).where(Voucher.merchant_id == merchant_id, Voucher.idempotency_key == idempotency_key)
         ).first()
