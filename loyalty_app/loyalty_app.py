@@ -11,6 +11,8 @@ from loyalty_app.services.jobs import periodic_jobs_task
 from loyalty_app.pages.activity import ActivityState, activity_page
 from loyalty_app.pages.card import CardState, card_page
 from loyalty_app.pages.donate import DonateState, donate_page
+from loyalty_app.pages.inbox import InboxState, inbox_page
+from loyalty_app.state.inbox_badge import InboxBadgeState
 from loyalty_app.pages.news import NewsState, news_page
 from loyalty_app.pages.invite import InviteState, invite_page
 from loyalty_app.pages.checkin import CheckinState, checkin_page
@@ -18,6 +20,7 @@ from loyalty_app.pages.challenges import ChallengesState, challenges_page
 from loyalty_app.pages.admin import AdminState, admin_page
 from loyalty_app.pages.admin_data import DataState, data_page
 from loyalty_app.pages.admin_fraud import FraudState, fraud_page
+from loyalty_app.pages.admin_inbox import AdminInboxState, admin_inbox_page
 from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
@@ -53,7 +56,7 @@ def _member(page, route: str, title: str, *loaders) -> None:
     )
 
 
-_member(home_page, "home", "Home", CockpitState.load, MemberMediaState.load)
+_member(home_page, "home", "Home", CockpitState.load, MemberMediaState.load, InboxBadgeState.load)
 _member(rewards_page, "rewards", "Rewards", RewardsState.load)
 _member(reward_detail_page, "reward", "Reward", RewardDetailState.load)
 _member(vouchers_page, "vouchers", "My vouchers", VouchersState.load)
@@ -66,6 +69,7 @@ _member(activity_page, "activity", "Activity", ActivityState.load)
 _member(donate_page, "donate", "Give points", DonateState.load)
 _member(invite_page, "invite", "Invite friends", InviteState.load)
 _member(news_page, "news", "What's new", NewsState.load)
+_member(inbox_page, "inbox", "Messages", InboxState.load)
 
 for _page, _route, _title in ((signin_page, "signin", "Sign in"), (signup_page, "signup", "Join")):
     app.add_page(
@@ -93,6 +97,7 @@ def _admin(page, route: str, title: str, *loaders) -> None:
 
 _admin(admin_page, "admin", "Program overview", AdminState.load)
 _admin(fraud_page, "admin-fraud", "Fraud", FraudState.load)
+_admin(admin_inbox_page, "admin-inbox", "Messages", AdminInboxState.load)
 _admin(data_page, "admin-data", "Data & exports", DataState.load)
 app.add_page(landing_page, route="/", title="Loyalty programs", on_load=[LanguageState.detect, LandingState.load])
 app.add_page(not_found_page, route="/not-found", title="Not found", on_load=LanguageState.detect)

@@ -36,6 +36,7 @@ ADMIN_SECTIONS = (
     ("admin-theme", "palette", N_("Theme")),
     ("admin-program", "sliders-horizontal", N_("Program")),
     ("admin-analytics", "chart-line", N_("Analytics")),
+    ("admin-inbox", "message-circle", N_("Messages")),
     ("admin-fraud", "shield-alert", N_("Fraud")),
     ("admin-data", "download", N_("Data & exports")),
 )

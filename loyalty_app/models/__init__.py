@@ -18,6 +18,8 @@ from loyalty_app.models.program import (  # noqa: F401
     Charity,
     Donation,
     EarningRule,
+    InboxMessage,
+    InboxThread,
     MemberActivity,
     MemberBadge,
     MemberTier,

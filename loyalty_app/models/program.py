@@ -313,3 +313,32 @@ class ProgramChange(SQLModel, table=True):
     published_at: datetime = Field(default_factory=utcnow)
     note: str = Field(default="", max_length=500)  # the merchant's annotation
     author_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class InboxThread(SQLModel, table=True):
+    """A conversation between a member and the merchant (a question, a complaint, praise),
+    optionally about a store visit or a voucher."""
+
+    __table_args__ = (Index("ix_inboxthread_merchant_updated", "merchant_id", "updated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    account_id: int = Field(foreign_key="account.id", index=True)
+    topic: str = Field(max_length=12)  # question | complaint | praise
+    subject: str = Field(max_length=120)
+    store_id: int | None = Field(default=None, foreign_key="store.id")
+    voucher_id: int | None = Field(default=None, foreign_key="voucher.id")
+    status: str = Field(default="open", max_length=10)  # open | answered | closed
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    member_read_at: datetime | None = None  # answers after this are unread for the member
+    merchant_read_at: datetime | None = None
+
+
+class InboxMessage(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="inboxthread.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="account.id")
+    from_merchant: bool = False
+    body: str = Field(max_length=2000)
+    at: datetime = Field(default_factory=utcnow)

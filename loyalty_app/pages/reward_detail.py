@@ -19,18 +19,9 @@ from loyalty_app.pages.rewards import item_row, kind_label, local, media_url, sh
 from loyalty_app.services import catalog_view
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.rewards import MAX_REVIEW_LENGTH
+from loyalty_app.state.forms import route_id  # noqa: F401  (used by the voucher pages)
 from loyalty_app.state.forms import current_language, error_message, off_loop, translated
 from loyalty_app.state.session import SessionState
-
-
-def route_id(state: rx.State, name: str) -> int | None:
-    """A positive integer id from the URL (?id=12), or None.
-
-    Why a query and not a path segment (/rewards/12): the member frame links the merchant's
-    theme.css and the page head its manifest with *relative* hrefs (one build serves every
-    merchant), which only resolve under /m/<slug>/ one level deep."""
-    raw = str(state.router.page.params.get(name, "") or "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
 class RewardDetailState(rx.State):

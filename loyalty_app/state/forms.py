@@ -45,3 +45,13 @@ async def error_message(state: rx.State, err: Exception) -> str:
 async def off_loop(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run a blocking call in a thread so one slow hash never stalls every member's events."""
     return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+def route_id(state: rx.State, name: str) -> int | None:
+    """A positive integer id from the URL (?id=12), or None.
+
+    Why a query and not a path segment (/rewards/12): the member frame links the merchant's
+    theme.css and the page head its manifest with *relative* hrefs (one build serves every
+    merchant), which only resolve under /m/<slug>/ one level deep."""
+    raw = str(state.router.page.params.get(name, "") or "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None

@@ -52,6 +52,13 @@ class LiveState(rx.State):
             return False
         cockpit = await self.get_state(CockpitState)
         await cockpit._refresh()
+        from loyalty_app.state.inbox_badge import InboxBadgeState
+
+        await (await self.get_state(InboxBadgeState)).load()
+        if str(self.router.page.path).endswith("/inbox"):
+            from loyalty_app.pages.inbox import InboxState
+
+            await (await self.get_state(InboxState)).load()
         if str(self.router.page.path).endswith("/voucher"):
             # A voucher screen left open at the till turns "used" by itself.
             from loyalty_app.pages.vouchers import VoucherState

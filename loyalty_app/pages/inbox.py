@@ -1,0 +1,228 @@
+"""Messages: /m/<slug>/inbox — write to the shop (a question, a complaint, praise; optionally
+about a store or one of your vouchers) and read its answers. ``?id=N`` opens one conversation."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from loyalty_app.components.shell import error_alert, field, member_frame
+from loyalty_app.db import get_engine, read_session
+from loyalty_app.domain.errors import N_
+from loyalty_app.i18n import format_datetime, t, translate
+from loyalty_app.models import Store
+from loyalty_app.services import catalog_view, inbox
+from loyalty_app.services.permissions import Action
+from loyalty_app.state.forms import current_language, error_message, off_loop, route_id, translated
+from loyalty_app.state.inbox_badge import InboxBadgeState  # noqa: F401  (re-exported for the app module)
+from loyalty_app.state.session import SessionState
+
+TOPIC_LABELS = {"question": N_("Question"), "complaint": N_("Complaint"), "praise": N_("Praise")}
+
+
+class InboxState(rx.State):
+    threads: list[dict[str, str]] = []
+    thread: dict[str, str] = {}
+    messages: list[dict[str, str]] = []
+    stores: list[dict[str, str]] = []
+    vouchers: list[dict[str, str]] = []
+    topic: str = "question"
+    writing: bool = False
+    error: str = ""
+    notice: str = ""
+    loaded: bool = False
+
+    @rx.event
+    async def load(self):
+        self.error = self.notice = ""
+        session = await self.get_state(SessionState)
+        if session.role != "member":
+            return
+        engine = get_engine()
+        actor = session.current_actor()
+        try:
+            session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            threads = await off_loop(inbox.member_threads, engine, actor)
+            own_vouchers = await off_loop(catalog_view.member_vouchers, engine, actor)
+        except Exception as err:  # noqa: BLE001
+            if session.signed_in:
+                self.error = await error_message(self, err)
+            return
+        lang, tz = await current_language(self), session._merchant_tz
+        with read_session() as s:
+            from sqlmodel import select
+
+            self.stores = [{"id": str(i), "name": n} for i, n in s.exec(
+                select(Store.id, Store.name).where(Store.merchant_id == actor.merchant_id, Store.is_active).order_by(Store.name)).all()]
+        self.vouchers = [{"id": str(v.voucher_id), "name": v.reward_name} for v in own_vouchers[:20]]
+        self.threads = [self._row(th, lang, tz) for th in threads]
+        opened = route_id(self, "id")
+        current = next((th for th in threads if th.thread_id == opened), None)
+        self.thread = self._row(current, lang, tz) if current else {}
+        self.messages = [
+            {"mine": "" if m.from_merchant else "1", "body": m.body, "at": format_datetime(lang, m.at, tz, "short")}
+            for m in (current.messages if current else [])
+        ]
+        if current is not None and current.unread:
+            await off_loop(inbox.mark_read, engine, actor, thread_id=current.thread_id)
+        self.loaded = True
+
+    @staticmethod
+    def _row(th, lang: str, tz: str) -> dict[str, str]:
+        return {"id": str(th.thread_id), "topic": translate(lang, TOPIC_LABELS[th.topic]), "topic_key": th.topic,
+                "subject": th.subject, "status": th.status, "unread": "1" if th.unread else "",
+                "when": format_datetime(lang, th.updated_at, tz, "short"),
+                "about": " · ".join(x for x in (th.store, th.voucher) if x),
+                "last": th.messages[-1].body[:90] if th.messages else ""}
+
+    @rx.event
+    def compose(self):
+        self.writing, self.error, self.notice = True, "", ""
+
+    @rx.event
+    def choose_topic(self, topic: str):
+        if topic in TOPIC_LABELS:
+            self.topic = topic
+
+    @rx.event
+    async def send(self, form: dict):
+        self.error = ""
+        session = await self.get_state(SessionState)
+        store, voucher = str(form.get("store_id", "")), str(form.get("voucher_id", ""))
+        try:
+            thread_id = await off_loop(
+                inbox.start_thread, get_engine(), session.current_actor(), topic=self.topic, subject=str(form.get("subject", "")),
+                body=str(form.get("body", "")), store_id=int(store) if store.isdigit() else None,
+                voucher_id=int(voucher) if voucher.isdigit() else None,
+            )
+        except Exception as err:  # noqa: BLE001
+            self.error = await error_message(self, err)
+            return
+        self.writing = False
+        return rx.redirect(f"/m/{session.merchant_slug}/inbox?id={thread_id}")
+
+    @rx.event
+    async def answer(self, form: dict):
+        self.error = ""
+        session = await self.get_state(SessionState)
+        try:
+            await off_loop(inbox.reply, get_engine(), session.current_actor(), thread_id=int(self.thread.get("id", "0") or 0),
+                           body=str(form.get("body", "")))
+        except Exception as err:  # noqa: BLE001
+            self.error = await error_message(self, err)
+            return
+        self.notice = await translated(self, N_("Sent. We will answer here."))
+        await self.load()
+
+
+def _thread_row(th: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.a(
+            rx.el.span(class_name=rx.cond(th["unread"] != "", "inbox-dot inbox-dot-on", "inbox-dot"), aria_hidden="true"),
+            rx.el.span(
+                rx.el.span(th["topic"], " · ", th["when"], class_name="small muted"),
+                rx.el.strong(th["subject"]),
+                rx.el.span(th["last"], class_name="small muted inbox-last"),
+                class_name="inbox-row-text",
+            ),
+            rx.cond(th["unread"] != "", rx.el.span(t("New"), class_name="badge-can")),
+            href=f"/m/{SessionState.merchant_slug}/inbox?id=" + th["id"],
+            class_name="inbox-row",
+        ),
+        data_testid="inbox-thread",
+    )
+
+
+def _compose() -> rx.Component:
+    return rx.el.form(
+        rx.el.fieldset(
+            rx.el.legend(t("What is it about?")),
+            rx.el.div(
+                *[rx.el.button(t(label), type="button", aria_pressed=rx.cond(InboxState.topic == key, "true", "false"),
+                               on_click=InboxState.choose_topic(key), class_name="act-seg-btn", data_testid=f"topic-{key}")
+                  for key, label in TOPIC_LABELS.items()],
+                class_name="act-seg",
+            ),
+            class_name="inbox-topics",
+        ),
+        field(t("Subject"), name="subject", max_length=120, autocomplete="off"),
+        rx.el.div(
+            rx.el.label(t("Store (optional)"), html_for="f-store_id"),
+            rx.el.select(rx.el.option(t("No particular store"), value=""),
+                         rx.foreach(InboxState.stores, lambda s: rx.el.option(s["name"], value=s["id"])),
+                         id="f-store_id", name="store_id", class_name="select"),
+            class_name="field",
+        ),
+        rx.cond(
+            InboxState.vouchers.length() > 0,
+            rx.el.div(
+                rx.el.label(t("Voucher (optional)"), html_for="f-voucher_id"),
+                rx.el.select(rx.el.option(t("No voucher"), value=""),
+                             rx.foreach(InboxState.vouchers, lambda v: rx.el.option(v["name"], value=v["id"])),
+                             id="f-voucher_id", name="voucher_id", class_name="select"),
+                class_name="field",
+            ),
+        ),
+        rx.el.div(
+            rx.el.label(t("Your message"), html_for="f-body"),
+            rx.el.textarea(id="f-body", name="body", rows="5", max_length=2000, required=True, class_name="input"),
+            class_name="field",
+        ),
+        rx.el.button(t("Send"), type="submit", class_name="btn btn-block", data_testid="inbox-send"),
+        on_submit=InboxState.send,
+        class_name="card",
+    )
+
+
+def _conversation() -> rx.Component:
+    return rx.fragment(
+        rx.el.a(rx.icon("chevron-left", size=18, aria_hidden="true"), t("Messages"),
+                href=f"/m/{SessionState.merchant_slug}/inbox", class_name="act-back"),
+        rx.el.h1(InboxState.thread["subject"], class_name="act-title"),
+        rx.el.p(InboxState.thread["topic"], rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"]),
+                class_name="muted"),
+        rx.el.ol(
+            rx.foreach(InboxState.messages, lambda m: rx.el.li(
+                rx.el.p(m["body"], class_name="inbox-body"),
+                rx.el.span(rx.cond(m["mine"] != "", t("You"), SessionState.merchant_short_name), " · ", m["at"], class_name="small muted"),
+                class_name=rx.cond(m["mine"] != "", "inbox-msg inbox-mine", "inbox-msg inbox-theirs"),
+                data_testid="inbox-message",
+            )),
+            class_name="inbox-messages",
+        ),
+        rx.el.form(
+            rx.el.label(t("Reply"), html_for="f-reply", class_name="sr-only"),
+            rx.el.textarea(id="f-reply", name="body", rows="3", max_length=2000, required=True, class_name="input",
+                           placeholder=t("Write a reply")),
+            rx.el.button(t("Send"), type="submit", class_name="btn", data_testid="inbox-reply"),
+            on_submit=InboxState.answer, reset_on_submit=True, class_name="inbox-reply",
+        ),
+    )
+
+
+def inbox_page() -> rx.Component:
+    return member_frame(
+        error_alert(InboxState.error),
+        rx.cond(InboxState.notice != "", rx.el.div(InboxState.notice, class_name="alert alert-success", role="status")),
+        rx.cond(
+            InboxState.thread.contains("id"),
+            _conversation(),
+            rx.fragment(
+                rx.el.a(rx.icon("chevron-left", size=18, aria_hidden="true"), t("Home"),
+                        href=f"/m/{SessionState.merchant_slug}/home", class_name="act-back"),
+                rx.el.h1(t("Messages"), class_name="act-title"),
+                rx.el.p(t("Ask a question, tell us what went wrong, or what you loved. We answer here."), class_name="muted"),
+                rx.cond(
+                    InboxState.writing,
+                    _compose(),
+                    rx.el.button(rx.icon("pencil", size=18, aria_hidden="true"), t("Write to us"), type="button",
+                                 class_name="btn btn-block", on_click=InboxState.compose, data_testid="inbox-compose"),
+                ),
+                rx.cond(
+                    InboxState.threads.length() > 0,
+                    rx.el.ul(rx.foreach(InboxState.threads, _thread_row), class_name="inbox-list"),
+                    rx.cond(InboxState.loaded, rx.el.p(t("No messages yet."), class_name="empty")),
+                ),
+            ),
+        ),
+        active="home",
+    )
