@@ -45,6 +45,7 @@ from loyalty_app.models.meta import AppMeta  # noqa: F401,E402
 from loyalty_app.models.codes import UsedMemberCode  # noqa: F401,E402
 from loyalty_app.models.till import AdminAuditEntry, FraudFlag, LiveClient  # noqa: F401,E402
 from loyalty_app.models.engagement import Submission, Survey, SurveyResponse  # noqa: F401,E402
+from loyalty_app.models.theme import ThemeVersion  # noqa: F401,E402
 
 from sqlmodel import SQLModel as _SQLModel  # noqa: E402
 

@@ -176,6 +176,7 @@ class MemberActivity(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("merchant_id", "idempotency_key"),
         Index("ix_memberactivity_member_action", "merchant_id", "account_id", "action", "local_day"),
+        Index("ix_memberactivity_merchant_time", "merchant_id", "at"),  # analytics: activity per period
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -217,7 +218,10 @@ class Reward(SQLModel, table=True):
 class Voucher(SQLModel, table=True):
     """A single-use code issued for a redeemed reward."""
 
-    __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "idempotency_key"),
+        Index("ix_voucher_merchant_issued", "merchant_id", "issued_at"),  # analytics: top rewards per period
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id", index=True)
@@ -249,6 +253,7 @@ class RewardRating(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     hidden_at: datetime | None = None
     hidden_by_id: int | None = Field(default=None, foreign_key="account.id")
+    hidden_reason: str = Field(default="", max_length=300)  # the moderator's reason (merchant console)
 
 
 class Charity(SQLModel, table=True):

@@ -178,7 +178,7 @@ def _conversation() -> rx.Component:
         rx.el.a(rx.icon("chevron-left", size=18, aria_hidden="true"), t("Messages"),
                 href=f"/m/{SessionState.merchant_slug}/inbox", class_name="act-back"),
         rx.el.h1(InboxState.thread["subject"], class_name="act-title"),
-        rx.el.p(InboxState.thread["topic"], rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"]),
+        rx.el.p(InboxState.thread["topic"], rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"], ""),
                 class_name="muted"),
         rx.el.ol(
             rx.foreach(InboxState.messages, lambda m: rx.el.li(

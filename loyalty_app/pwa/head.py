@@ -25,11 +25,16 @@ REGISTER_SCRIPT = r"""
   }
   function setThemeColour(base) {
     if (!window.fetch) return;
-    fetch(base + "manifest.webmanifest", { credentials: "same-origin" })
+    /* "no-cache": revalidate (ETag), so a theme published a minute ago shows at once. */
+    fetch(base + "manifest.webmanifest", { credentials: "same-origin", cache: "no-cache" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (manifest) {
         var meta = document.querySelector('meta[name="theme-color"]');
         if (manifest) if (manifest.theme_color) if (meta) meta.setAttribute("content", manifest.theme_color);
+        /* The icons' ?v= (theme version) also busts the apple-touch-icon's day-long cache. */
+        var icon = manifest ? (manifest.icons || [])[0] : null;
+        var version = icon ? String(icon.src || "").split("?")[1] : "";
+        if (version) setHref("apple-touch-icon", base + "icons/apple-touch-icon.png?" + version);
       })
       .catch(function () {});
   }

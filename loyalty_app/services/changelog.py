@@ -18,7 +18,7 @@ from loyalty_app.services import permissions
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.tx import run_in_transaction
 
-KINDS = ("reward", "earning", "tier", "quest", "challenge", "badge", "program")
+KINDS = ("reward", "earning", "tier", "quest", "challenge", "badge", "charity", "survey", "program")
 MAX_NOTE = 500
 
 

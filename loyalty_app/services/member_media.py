@@ -51,6 +51,13 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 AVATAR_SIZE = 256
 BACKGROUND_MAX_WIDTH = 1280
 BACKGROUND_MAX_HEIGHT = 2560
+# A merchant's logo (services/theme_admin.py) goes through the same checks; it keeps its aspect
+# ratio and transparency and is kept at most this big (the largest icon drawn from it is 512).
+LOGO_KIND = "logo"
+LOGO_MAX_SIZE = 512
+# A reward picture (services/program_console.py) is cleaned like a background (at most 1280 wide).
+REWARD_KIND = "reward"
+DECODE_KINDS: tuple[str, ...] = (*KINDS, LOGO_KIND, REWARD_KIND)
 
 BAD_FORMAT = N_("Choose a JPEG, PNG or WebP image.")
 TOO_LARGE = N_("This image is larger than {limit} MB. Choose a smaller one.")
@@ -118,7 +125,8 @@ def decode_upload(data: bytes, kind: str) -> Image.Image:
     Raises LoyaltyError (code image_empty / image_too_large / image_format /
     image_too_many_pixels / image_damaged) for anything it will not store.
     """
-    _check_kind(kind)
+    if kind not in DECODE_KINDS:
+        raise LoyaltyError(GENERIC, code="bad_image_kind")
     if not data:
         raise LoyaltyError(EMPTY, code="image_empty")
     if len(data) > MAX_UPLOAD_BYTES:
@@ -135,7 +143,7 @@ def decode_upload(data: bytes, kind: str) -> Image.Image:
         if image.format == "JPEG":
             # Decode big JPEGs at a reduced scale straight away (much less memory and time),
             # still at least twice the final size. Square request: the orientation may swap sides.
-            wanted = AVATAR_SIZE * 2 if kind == "avatar" else BACKGROUND_MAX_WIDTH
+            wanted = {"avatar": AVATAR_SIZE * 2, LOGO_KIND: LOGO_MAX_SIZE * 2}.get(kind, BACKGROUND_MAX_WIDTH)
             image.draft("RGB", (wanted, wanted))
         image.load()  # full decode: a truncated file fails here
         try:
@@ -159,6 +167,9 @@ def decode_upload(data: bytes, kind: str) -> Image.Image:
         raise LoyaltyError(DAMAGED, code="image_damaged") from None
     if kind == "avatar":
         image = ImageOps.fit(image, (AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    elif kind == LOGO_KIND:
+        image = image.copy()
+        image.thumbnail((LOGO_MAX_SIZE, LOGO_MAX_SIZE), Image.Resampling.LANCZOS)
     else:
         image = image.copy()
         image.thumbnail((BACKGROUND_MAX_WIDTH, BACKGROUND_MAX_HEIGHT), Image.Resampling.LANCZOS)

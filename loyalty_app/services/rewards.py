@@ -352,8 +352,10 @@ def hide_review(
     moderator_id: int,
     hidden: bool = True,
     now: datetime | None = None,
+    reason: str = "",
 ) -> None:
-    """Moderation: hide (or show again) a rating's review; hidden ratings leave the averages."""
+    """Moderation: hide (or show again) a rating's review; hidden ratings leave the averages.
+    ``reason`` (the merchant console requires one) is kept with the hidden review."""
     now = now or utcnow()
 
     def run(session: Session) -> None:
@@ -365,6 +367,7 @@ def hide_review(
             raise NotFound(N_("Review not found."), code="review_not_found")
         rating.hidden_at = now if hidden else None
         rating.hidden_by_id = moderator_id if hidden else None
+        rating.hidden_reason = (reason or "").strip()[:300] if hidden else ""
         session.add(rating)
 
     run_in_transaction(engine, run)
