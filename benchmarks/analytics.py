@@ -110,7 +110,7 @@ class _Writer:
         self.extra[table] = tuple(values)
 
     def ts(self, epoch: float):
-        moment = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+        moment = datetime.fromtimestamp(epoch, timezone.utc)
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
     def add(self, table: str, columns: Sequence[str], row: tuple) -> None:
@@ -294,7 +294,7 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
             if available[i] + adj >= 0:
                 available[i] += adj
                 entry(i, t + 90, "adjustment", adj, av=adj, reason="Manual correction")
-        if rng.random() < 0.3:
+        if rng.random() < 0.12:
             affordable = [k for k, r in enumerate(REWARDS) if r[2] <= available[i]]
             if affordable:
                 k = rng.choice(affordable[-4:])

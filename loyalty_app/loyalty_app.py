@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from loyalty_app import pwa
 from loyalty_app.api import export_routes, member_media_routes, merchant_routes, poster_routes, session_routes
+from loyalty_app.api import admin_media_routes
 from loyalty_app.services.jobs import periodic_jobs_task
 from loyalty_app.pages.activity import ActivityState, activity_page
 from loyalty_app.pages.card import CardState, card_page
@@ -21,6 +22,8 @@ from loyalty_app.pages.admin import AdminState, admin_page
 from loyalty_app.pages.admin_data import DataState, data_page
 from loyalty_app.pages.admin_fraud import FraudState, fraud_page
 from loyalty_app.pages.admin_inbox import AdminInboxState, admin_inbox_page
+from loyalty_app.pages.admin_program import ProgramState, program_page
+from loyalty_app.pages.admin_theme import ThemeEditorState, theme_editor_page
 from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
@@ -36,7 +39,7 @@ from loyalty_app.state.member_media import MemberMediaState
 from loyalty_app.state.ping import PingState  # noqa: F401  (benchmark baseline event)
 from loyalty_app.state.session import SessionState
 
-api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *member_media_routes.routes, *poster_routes.routes, *export_routes.routes, *pwa.routes()])
+api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *member_media_routes.routes, *poster_routes.routes, *export_routes.routes, *admin_media_routes.routes, *pwa.routes()])
 
 app = rx.App(
     # live.js: count-up numbers and live countdowns, without a server round trip.
@@ -99,5 +102,7 @@ _admin(admin_page, "admin", "Program overview", AdminState.load)
 _admin(fraud_page, "admin-fraud", "Fraud", FraudState.load)
 _admin(admin_inbox_page, "admin-inbox", "Messages", AdminInboxState.load)
 _admin(data_page, "admin-data", "Data & exports", DataState.load)
+_admin(program_page, "admin-program", "Program", ProgramState.load)
+_admin(theme_editor_page, "admin-theme", "Theme", ThemeEditorState.load)
 app.add_page(landing_page, route="/", title="Loyalty programs", on_load=[LanguageState.detect, LandingState.load])
 app.add_page(not_found_page, route="/not-found", title="Not found", on_load=LanguageState.detect)

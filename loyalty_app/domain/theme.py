@@ -238,6 +238,7 @@ class Theme:
         plain hex colours, a clamped radius and a font stack from our own list, so a stored
         value can never break out of a CSS declaration."""
         p = palette(self, mode)
+        light = p if p.mode == "light" else palette(self, "light")
         return {
             "--brand-primary": p.primary,
             "--brand-on-primary": p.on_primary,
@@ -251,6 +252,11 @@ class Theme:
             "--text-muted": p.muted,
             "--border": p.border,
             "--brand-shade": p.shade,
+            "--bg-muted": "#262b33" if p.mode == "dark" else "#f3f4f6",
+            # The merchant console stays light whatever the members' mode (app.css, theme editor block).
+            "--brand-light-primary": light.primary,
+            "--brand-light-on-primary": light.on_primary,
+            "--brand-light-shade": light.shade,
             "color-scheme": p.mode,
         }
 

@@ -10,7 +10,7 @@ Periods and time zone. ``period`` picks the buckets and the window a chart cover
 ``day`` = the last 30 days, ``week`` = the last 12 weeks (Monday to Sunday), ``month`` = the last
 12 calendar months, each ending at ``now`` and counted in the merchant's time zone
 (``Merchant.timezone``). Date truncation is a small dialect helper (``bucket_expr``):
-``date_trunc`` on PostgreSQL after ``AT TIME ZONE``; ``date``/``strftime`` on SQLite after
+``date_trunc`` on PostgreSQL after ``AT TIME ZONE`` (the columns are timestamptz); ``date``/``strftime`` on SQLite after
 shifting the stored UTC time by the zone's offset. SQLite has no time-zone database, so the
 offset is a ``CASE`` over the zone's UTC-offset changes (daylight saving) inside the queried span,
 computed here from ``zoneinfo``: both back ends put every row in the same local day.
@@ -261,11 +261,11 @@ def _uplift(before: float, during: float) -> float | None:
 # --------------------------------------------------------------------------- time helpers
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    """The database stores UTC without an offset: compare with the same."""
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC (the models' datetime type refuses naive values; naive ones are taken as UTC)."""
     if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -276,14 +276,14 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def local_midnight_utc(day: date, tz: str) -> datetime:
-    """00:00 of ``day`` in ``tz``, as naive UTC."""
-    return _naive_utc(datetime.combine(day, time(0), tzinfo=_zone(tz)))
+    """00:00 of ``day`` in ``tz``, in UTC."""
+    return _utc(datetime.combine(day, time(0), tzinfo=_zone(tz)))
 
 
 def bucket_starts(period: str, now: datetime, tz: str) -> list[date]:
     """The first local day of each period in the window, oldest first."""
     _check_period(period)
-    today = now.replace(tzinfo=now.tzinfo or timezone.utc).astimezone(_zone(tz)).date()
+    today = _utc(now).astimezone(_zone(tz)).date()
     n = WINDOW_BUCKETS[period]
     if period == "day":
         return [today - timedelta(days=i) for i in range(n - 1, -1, -1)]
@@ -305,7 +305,7 @@ def _check_period(period: str) -> None:
 
 
 def utc_offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
-    """[(from, offset minutes)] of ``tz`` between two naive-UTC instants: one segment per
+    """[(from, offset minutes)] of ``tz`` between two UTC instants: one segment per
     daylight-saving change (transitions found to the second)."""
     zone = _zone(tz)
 
@@ -313,8 +313,8 @@ def utc_offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[d
         moment = datetime.fromtimestamp(epoch, timezone.utc).astimezone(zone)
         return int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
 
-    lo_epoch = int(start.replace(tzinfo=timezone.utc).timestamp())
-    hi_epoch = int(end.replace(tzinfo=timezone.utc).timestamp())
+    lo_epoch = int(_utc(start).timestamp())
+    hi_epoch = int(_utc(end).timestamp())
     segments = [(start, offset(lo_epoch))]
     t = lo_epoch
     while t < hi_epoch:
@@ -327,17 +327,15 @@ def utc_offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[d
                     lo = mid
                 else:
                     hi = mid
-            segments.append((datetime.fromtimestamp(hi, timezone.utc).replace(tzinfo=None), offset(hi)))
+            segments.append((datetime.fromtimestamp(hi, timezone.utc), offset(hi)))
         t = nxt
     return segments
 
 
 def local_time_expr(column, dialect: str, tz: str, span: tuple[datetime, datetime]) -> ColumnElement:
-    """``column`` (naive UTC) as the merchant's local wall-clock time."""
-    if dialect == "postgresql":
-        if tz in ("", "UTC", "Etc/UTC"):
-            return column
-        return func.timezone(tz, func.timezone("UTC", column))
+    """``column`` (a stored UTC instant) as the merchant's local wall-clock time."""
+    if dialect == "postgresql":  # timestamptz AT TIME ZONE tz
+        return func.timezone(tz or "UTC", column)
     segments = utc_offset_segments(tz, span[0] - timedelta(days=1), span[1] + timedelta(days=1))
     if len(segments) == 1:
         minutes = segments[0][1]
@@ -384,9 +382,9 @@ class _Ctx:
     currency: str
     dialect: str
     period: str
-    now: datetime  # naive UTC
+    now: datetime  # aware UTC
     starts: list[date]
-    since: datetime  # naive UTC: the window's first local midnight
+    since: datetime  # aware UTC: the window's first local midnight
 
     @property
     def span(self) -> tuple[datetime, datetime]:
@@ -406,7 +404,7 @@ def _context(engine: Engine, actor: Actor | None, period: str, now: datetime | N
         tz = (merchant.timezone if merchant else "UTC") or "UTC"
         currency = merchant.currency if merchant else "EUR"
     starts = bucket_starts(period, moment, tz)
-    return _Ctx(mid, tz, currency, engine.dialect.name, period, _naive_utc(moment), starts, local_midnight_utc(starts[0], tz))
+    return _Ctx(mid, tz, currency, engine.dialect.name, period, _utc(moment), starts, local_midnight_utc(starts[0], tz))
 
 
 def _fill(starts: Sequence[date], rows) -> list[Bucket]:
@@ -477,7 +475,7 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
     share of each cohort active again in days 30-59, 60-89 and 90-119 after enrolment; only
     members enrolled at least 60/90/120 days before ``now`` are counted for each share."""
     ctx = _context(engine, actor, period, now, merchant_id)
-    starts = bucket_starts("month", ctx.now.replace(tzinfo=timezone.utc), ctx.tz)[-months:]
+    starts = bucket_starts("month", ctx.now, ctx.tz)[-months:]
     since = local_midnight_utc(starts[0], ctx.tz)
     span = (since, ctx.now)
     cohort = (
@@ -489,15 +487,31 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
         .where(_member_filter(ctx.merchant_id), Account.created_at >= since, Account.created_at < ctx.now)
         .cte("cohort")
     )
-    acts = _activity_union(ctx, since + timedelta(days=RETENTION_DAYS[0]), ctx.now)
-    age = days_between(cohort.c.joined, acts.c.at, ctx.dialect)
-    flags = [
-        func.max(case((and_(age >= d, age < d + RETENTION_SPAN), 1), else_=0)).label(f"r{d}") for d in RETENTION_DAYS
-    ]
+    # Each source is joined to the cohort through its per-member index (a join to a UNION has
+    # none); a zero row per member keeps members without activity without an outer join.
+    first = since + timedelta(days=RETENTION_DAYS[0])
+    local_today = ctx.now.astimezone(_zone(ctx.tz)).date()
+
+    def flags(at_column):
+        age = days_between(cohort.c.joined, at_column, ctx.dialect)
+        return [case((and_(age >= d, age < d + RETENTION_SPAN), 1), else_=0).label(f"r{d}") for d in RETENTION_DAYS]
+
+    member_cols = (cohort.c.account_id, cohort.c.cohort, cohort.c.joined)
+    hits = union_all(
+        select(*member_cols, *[literal(0).label(f"r{d}") for d in RETENTION_DAYS]),
+        select(*member_cols, *flags(LedgerEntry.created_at))
+        .join(LedgerEntry, LedgerEntry.account_id == cohort.c.account_id)
+        .where(LedgerEntry.kind.in_(MEMBER_KINDS), LedgerEntry.created_at >= first, LedgerEntry.created_at < ctx.now,
+               LedgerEntry.created_at >= cohort.c.joined),
+        # No range on ``at`` here (ages below 30 days count for nothing anyway): SQLite without
+        # statistics would pick the time index and scan it once per member.
+        select(*member_cols, *flags(MemberActivity.at))
+        .join(MemberActivity, and_(MemberActivity.merchant_id == ctx.merchant_id, MemberActivity.account_id == cohort.c.account_id))
+        .where(MemberActivity.local_day <= local_today),
+    ).subquery("hits")
     per_member = (
-        select(cohort.c.account_id, cohort.c.cohort, cohort.c.joined, *flags)
-        .select_from(cohort.outerjoin(acts, and_(acts.c.account_id == cohort.c.account_id, acts.c.at >= cohort.c.joined)))
-        .group_by(cohort.c.account_id, cohort.c.cohort, cohort.c.joined)
+        select(hits.c.account_id, hits.c.cohort, hits.c.joined, *[func.max(hits.c[f"r{d}"]).label(f"r{d}") for d in RETENTION_DAYS])
+        .group_by(hits.c.account_id, hits.c.cohort, hits.c.joined)
         .subquery("per_member")
     )
     cols = []
@@ -645,7 +659,7 @@ def quest_uplift(engine: Engine, actor: Actor | None, *, period: str = "day", no
         ).all()
         out = []
         for quest_id, name, starts_at, ends_at in quests:
-            qs, qe = _naive_utc(starts_at), min(_naive_utc(ends_at), ctx.now)
+            qs, qe = _utc(starts_at), min(_utc(ends_at), ctx.now)
             before = qs - timedelta(days=UPLIFT_BASELINE_DAYS)
             part = (
                 select(MemberActivity.account_id)
@@ -767,7 +781,7 @@ def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", no
     module doc). ``period`` does not apply: recency and frequency have their own horizons."""
     ctx = _context(engine, actor, period, now, merchant_id)
     mid = ctx.merchant_id
-    local_now = ctx.now.replace(tzinfo=timezone.utc).astimezone(_zone(ctx.tz))
+    local_now = ctx.now.astimezone(_zone(ctx.tz))
     year_ago = local_now.date() - timedelta(days=RFM_YEAR_DAYS)
     visits = (
         select(

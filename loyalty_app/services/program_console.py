@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import io
 import re
 import unicodedata
@@ -221,6 +222,7 @@ class RowView:
     form: dict[str, str]  # the edit form, as strings (times in the merchant's timezone)
     retirable: bool = False
     image_id: int | None = None
+    published: bool = False  # set by save/retire: a changelog entry was written
 
 
 @dataclass(frozen=True)
@@ -588,7 +590,8 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
         key = row.key if row is not None else _new_key(session, spec.model, merchant.id, values.get("name") or values.get("title", ""),
                                                         spec.fallback_key)
         saved = spec.upsert(session, merchant.id, key, values)
-        if row is None or before != _snapshot(saved):
+        published = row is None or before != _snapshot(saved)
+        if published:
             lang = merchant.default_language or "en"
             template = TITLES[spec.kind][0 if row is None else 1]
             start = spec.start(saved)
@@ -597,7 +600,7 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
                 title=_title(lang, template, **spec.title_params(saved, lang, tz)), body=note,
                 effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
             )
-        return spec.view(saved, _ctx(session, merchant, now))
+        return dataclasses.replace(spec.view(saved, _ctx(session, merchant, now)), published=published)
 
     return run_in_transaction(engine, run)
 
@@ -615,7 +618,8 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
         row = _own_row(session, spec.model, merchant.id, _row_id(row_id))
         if row is None:
             raise NotFound(ROW_NOT_FOUND, code="row_not_found", field="id")
-        if row.is_active != active:
+        published = row.is_active != active
+        if published:
             row.is_active = active
             session.add(row)
             session.flush()
@@ -627,7 +631,7 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
                 title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")), body=note,
                 effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
             )
-        return spec.view(row, _ctx(session, merchant, now))
+        return dataclasses.replace(spec.view(row, _ctx(session, merchant, now)), published=published)
 
     return run_in_transaction(engine, run)
 
