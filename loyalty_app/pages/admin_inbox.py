@@ -10,7 +10,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.pages.inbox import TOPIC_LABELS
+from loyalty_app.pages.inbox import STATUS_LABELS, TOPIC_LABELS
 from loyalty_app.services import inbox
 from loyalty_app.state.forms import current_language, error_message, off_loop, translated
 from loyalty_app.state.live import push_to_member
@@ -38,7 +38,8 @@ class AdminInboxState(rx.State):
         lang, tz = await current_language(self), session._merchant_tz
         self.threads = [
             {"id": str(r.thread_id), "topic": translate(lang, TOPIC_LABELS[r.topic]), "topic_key": r.topic, "subject": r.subject,
-             "member": r.member, "about": " · ".join(x for x in (r.store, r.voucher) if x), "status": r.status,
+             "member": r.member, "about": " · ".join(x for x in (r.store, r.voucher) if x),
+             "status": translate(lang, STATUS_LABELS.get(r.status, r.status)),
              "unread": "1" if r.unread else "", "when": format_datetime(lang, r.updated_at, tz, "short")}
             for r in rows
         ]

@@ -17,6 +17,7 @@ from loyalty_app.state.inbox_badge import InboxBadgeState  # noqa: F401  (re-exp
 from loyalty_app.state.session import SessionState
 
 TOPIC_LABELS = {"question": N_("Question"), "complaint": N_("Complaint"), "praise": N_("Praise")}
+STATUS_LABELS = {"open": N_("Waiting for an answer"), "answered": N_("Answered"), "closed": N_("Closed")}
 
 
 class InboxState(rx.State):
@@ -69,7 +70,7 @@ class InboxState(rx.State):
     @staticmethod
     def _row(th, lang: str, tz: str) -> dict[str, str]:
         return {"id": str(th.thread_id), "topic": translate(lang, TOPIC_LABELS[th.topic]), "topic_key": th.topic,
-                "subject": th.subject, "status": th.status, "unread": "1" if th.unread else "",
+                "subject": th.subject, "status": translate(lang, STATUS_LABELS.get(th.status, th.status)), "unread": "1" if th.unread else "",
                 "when": format_datetime(lang, th.updated_at, tz, "short"),
                 "about": " · ".join(x for x in (th.store, th.voucher) if x),
                 "last": th.messages[-1].body[:90] if th.messages else ""}
