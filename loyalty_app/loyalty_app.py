@@ -19,6 +19,7 @@ from loyalty_app.pages.invite import InviteState, invite_page
 from loyalty_app.pages.checkin import CheckinState, checkin_page
 from loyalty_app.pages.challenges import ChallengesState, challenges_page
 from loyalty_app.pages.admin import AdminState, admin_page
+from loyalty_app.pages.admin_analytics import AnalyticsState, analytics_page
 from loyalty_app.pages.admin_data import DataState, data_page
 from loyalty_app.pages.admin_fraud import FraudState, fraud_page
 from loyalty_app.pages.admin_inbox import AdminInboxState, admin_inbox_page
@@ -100,6 +101,7 @@ def _admin(page, route: str, title: str, *loaders) -> None:
 
 _admin(admin_page, "admin", "Program overview", AdminState.load)
 _admin(fraud_page, "admin-fraud", "Fraud", FraudState.load)
+_admin(analytics_page, "admin-analytics", "Analytics", AnalyticsState.load)
 _admin(admin_inbox_page, "admin-inbox", "Messages", AdminInboxState.load)
 _admin(data_page, "admin-data", "Data & exports", DataState.load)
 _admin(program_page, "admin-program", "Program", ProgramState.load)

@@ -157,6 +157,21 @@ class Palette:
         return mix(self.primary, self.shade, 0.60)
 
 
+def dark_extras(p: Palette) -> dict[str, str]:
+    """Dark-mode values for the places of app.css written for a light page. They read these
+    variables with their light colour as the fallback, so light themes never set them (and look
+    exactly as before)."""
+    return {
+        "--field-bg": p.surface,
+        "--field-border": "#454c57",
+        "--ghost-bg": "#2a3039",
+        "--media-bg": "#2a3039",
+        "--tint-base": p.surface,
+        "--track-base": "#3a404a",
+        "--seg-base": p.background,
+    }
+
+
 def palette(theme: "Theme", mode: str | None = None) -> Palette:
     """The colours of ``theme`` in ``mode`` (default: the theme's own mode).
 
@@ -258,6 +273,7 @@ class Theme:
             "--brand-light-on-primary": light.on_primary,
             "--brand-light-shade": light.shade,
             "color-scheme": p.mode,
+            **(dark_extras(p) if p.mode == "dark" else {}),
         }
 
 

@@ -59,7 +59,7 @@ PAIRS: tuple[PairSpec, ...] = (
     PairSpec("text_surface", N_("Text on cards"), "text", "surface", TEXT_RATIO, None),
     PairSpec("muted_surface", N_("Secondary text and tab labels on cards"), "muted", "surface", TEXT_RATIO, None),
     PairSpec("on_primary", N_("Text on the primary colour (top bar, buttons)"), "on_primary", "primary", TEXT_RATIO, "primary"),
-    PairSpec("on_primary_card", N_("Text on the dark end of the points and member cards"), "on_primary", "card_end",
+    PairSpec("on_primary_card", N_("Text on the points and member card gradients"), "on_primary", "card_end",
              TEXT_RATIO, "primary"),
     PairSpec("points_hero", N_("Points balance on the points card (large text)"), "on_primary", "hero_end", LARGE_RATIO,
              "primary", "large"),

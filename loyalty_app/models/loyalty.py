@@ -79,7 +79,9 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("merchant_id", "idempotency_key", name="uq_ledgerentry_merchant_key"),
         Index("ix_ledgerentry_member_id", "merchant_id", "account_id", "id"),
         Index("ix_ledgerentry_member_kind_time", "account_id", "kind", "created_at"),
-        Index("ix_ledgerentry_merchant_time", "merchant_id", "created_at"),  # analytics: per-period sums
+        # Analytics (services.analytics): per-period sums and active members read this index only.
+        Index("ix_ledgerentry_merchant_time", "merchant_id", "created_at", "kind", "account_id",
+              "earned_delta", "spent_delta", "expired_delta", "donated_delta"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -176,7 +176,9 @@ class MemberActivity(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("merchant_id", "idempotency_key"),
         Index("ix_memberactivity_member_action", "merchant_id", "account_id", "action", "local_day"),
-        Index("ix_memberactivity_merchant_time", "merchant_id", "at"),  # analytics: activity per period
+        # Analytics (services.analytics): activity per period (index only), a member's activity in a window.
+        Index("ix_memberactivity_merchant_time", "merchant_id", "at", "account_id", "action"),
+        Index("ix_memberactivity_account_time", "account_id", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -57,6 +57,14 @@ APPROVED = N_("Approved: the member got the points.")
 REJECTED = N_("Rejected. The member sees your reason.")
 PICTURE_READY = N_("New picture ready: it is saved with the reward.")
 UPLOAD_ID = "reward-image"
+# After "Edit": bring the form into view when it is below the list (phones); on a desktop the
+# form sits beside the list and is already visible. Either way it starts at its top.
+SHOW_FORM_JS = ("setTimeout(() => { const el = document.getElementById('pc-edit'); if (!el) return; el.scrollTop = 0;"
+                " const top = el.getBoundingClientRect().top; if (top < 0 || top > window.innerHeight - 120)"
+                " el.scrollIntoView({behavior: 'smooth', block: 'start'}); }, 60)")
+# After a refused save: focus the first field that needs a fix (its message is right under it).
+FOCUS_BAD_FIELD_JS = ("setTimeout(() => document.querySelector('.pc-field-bad input, .pc-field-bad textarea,"
+                      " .pc-field-bad select')?.focus(), 60)")
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]}
 
 
@@ -207,6 +215,7 @@ class ProgramState(rx.State):
         self.notice = self.error = ""
         self._apply_form({k: v for k, v in values.items() if not k.startswith("_")}, name=values["_name"],
                          status=values["_status"], row_id=int(row_id), image=values["_image"])
+        return rx.call_script(SHOW_FORM_JS)
 
     @rx.event
     def set_variant(self, value: str):
@@ -233,6 +242,7 @@ class ProgramState(rx.State):
             self.errors = {name: translate(lang, e.message, **e.params) for name, e in err.errors.items()}
             self.error = translate(lang, FIX_FIELDS)
             self.busy = False
+            yield rx.call_script(FOCUS_BAD_FIELD_JS)
             return
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -482,7 +492,7 @@ def checks_field(name: str, label: str, choices: rx.Var, help_: str = "") -> rx.
         ),
         rx.el.p(t(help_), class_name="pc-help") if help_ else rx.fragment(),
         _error_for(name),
-        class_name="pc-fieldset",
+        class_name=rx.cond(S.errors.contains(name), "pc-fieldset pc-field-bad", "pc-fieldset"),
     )
 
 
@@ -697,6 +707,7 @@ def editor(kind: str) -> rx.Component:
             rx.el.h2(rx.cond(S.editing != "", t("Edit {name}", name=S.editing), t("Create new")), class_name="pc-h2",
                      data_testid="program-form-title"),
             editor_form(kind),
+            id="pc-edit",
             class_name="card pc-panel",
             aria_label=t("Edit"),
         ),

@@ -33,7 +33,7 @@ from loyalty_app.domain.theme import (
     normalize_hex,
 )
 from loyalty_app.domain.theme_contrast import MODE_LABELS, check_theme, suggest_fix
-from loyalty_app.i18n import format_datetime, t, translate
+from loyalty_app.i18n import format_datetime, localized_number, t, translate
 from loyalty_app.pages.home import challenge_row, progress_bar, quest_card
 from loyalty_app.pages.rewards import reward_tile
 from loyalty_app.services import member_media, theme_admin
@@ -63,6 +63,13 @@ LOGO_SAVED = N_("Logo uploaded to the draft. The app icons are made from it when
 PREVIEW_VARS = (
     "--brand-primary", "--brand-on-primary", "--brand-accent", "--brand-on-accent", "--brand-background",
     "--brand-radius", "--brand-font", "--surface", "--text", "--text-muted", "--border", "--brand-shade", "--bg-muted",
+    # dark themes only (domain/theme.py dark_extras); the light screen keeps the console's light values
+    "--field-bg", "--field-border", "--ghost-bg", "--media-bg", "--tint-base", "--track-base", "--seg-base",
+)
+# After a publish, this tab's console picks up the new theme.css at once (members: next page load).
+RELOAD_THEME_CSS = (
+    "document.querySelectorAll('link[rel=\"stylesheet\"][href*=\"theme.css\"]').forEach(function (l) {"
+    " l.href = new URL('theme.css?v=' + Date.now(), window.location.href).href; })"
 )
 # Demo data of the preview: nothing of a real member.
 DEMO_QR = qr_svg_data_uri("THEME-PREVIEW-0000")
@@ -402,6 +409,7 @@ class ThemeEditorState(rx.State):
         session.logo_url = theme_admin.logo_url(view.slug, view.published_logo_id)
         self.notice = await translated(self, PUBLISHED)
         self.busy = self.confirm_publish = False
+        yield rx.call_script(RELOAD_THEME_CSS)
 
     @rx.event
     async def discard(self):
@@ -522,7 +530,8 @@ def _logo_field() -> rx.Component:
             _label_file_input(upload, "te-logo-label"),
             rx.cond(
                 S.logo_url != "",
-                rx.el.button(t("Remove"), type="button", class_name="btn btn-ghost te-small-btn", on_click=S.remove_logo,
+                rx.el.button(rx.icon("trash-2", size=18, aria_hidden="true"), type="button", class_name="btn btn-ghost te-icon-btn",
+                             on_click=S.remove_logo, aria_label=t("Remove the logo"), title=t("Remove the logo"),
                              data_testid="logo-remove"),
             ),
             class_name="te-logo-row",
@@ -597,8 +606,8 @@ def _warnings() -> rx.Component:
                                 rx.cond(
                                     w["suggestion"] != "",
                                     rx.fragment(
-                                        rx.el.span(t("Try {colour} for the {field}", colour=w["suggestion"],
-                                                     field=w["field_label"]), class_name="small"),
+                                        rx.el.span(t("{field}: try {colour}", colour=w["suggestion"],
+                                                     field=w["field_label"]), class_name="small te-warn-try"),
                                         rx.el.span(class_name="te-chip", style={"background": w["suggestion"]}, aria_hidden="true"),
                                         rx.el.button(
                                             t("Apply"),
@@ -750,7 +759,7 @@ def _preview_home() -> rx.Component:
     return rx.fragment(
         rx.el.section(
             rx.el.p(t("Hi, {name}", name="Ana"), class_name="hero-greeting"),
-            rx.el.p("1,240", class_name="hero-points"),
+            rx.el.p(localized_number(1240), class_name="hero-points"),
             rx.el.p(t("Available points"), class_name="hero-points-label"),
             rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), t("Gold"), class_name="tier-chip"),
             progress_bar(rx.Var.create(74), t("Progress to {tier}", tier=t("Platinum"))),
@@ -772,7 +781,7 @@ def _preview_home() -> rx.Component:
 def _preview_rewards() -> rx.Component:
     return rx.fragment(
         rx.el.div(rx.el.h1(t("Rewards"), class_name="rw-title"), class_name="rw-head"),
-        rx.el.p(rx.icon("coins", size=18, aria_hidden="true"), rx.el.span(t("You have {points} points", points="1,240")),
+        rx.el.p(rx.icon("coins", size=18, aria_hidden="true"), rx.el.span(t("You have {points} points", points=localized_number(1240))),
                 class_name="rw-balance"),
         rx.el.div(
             rx.el.span(t("Can afford"), class_name="rw-seg-btn", aria_pressed="true"),

@@ -8,6 +8,7 @@ import reflex as rx
 from loyalty_app.components.shell import error_alert, member_frame
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
+from loyalty_app.domain.quests import utc_to_local as to_local
 from loyalty_app.i18n import format_date, t, translate
 from loyalty_app.services import changelog
 from loyalty_app.services.permissions import Action
@@ -21,10 +22,12 @@ KIND_LABELS = {
     "quest": N_("Double points"),
     "challenge": N_("Challenges"),
     "badge": N_("Badges"),
+    "charity": N_("Charities"),
+    "survey": N_("Surveys"),
     "program": N_("Program"),
 }
 KIND_ICONS = {"reward": "gift", "earning": "coins", "tier": "crown", "quest": "zap", "challenge": "trophy",
-              "badge": "award", "program": "scroll-text"}
+              "badge": "award", "charity": "heart-handshake", "survey": "clipboard-list", "program": "scroll-text"}
 
 
 class NewsState(rx.State):
@@ -44,7 +47,7 @@ class NewsState(rx.State):
             if session.signed_in:
                 self.error = await error_message(self, err)
             return
-        lang = await current_language(self)
+        lang, tz = await current_language(self), session._merchant_tz
         self.changes = [
             {
                 "id": str(r.change_id),
@@ -54,7 +57,7 @@ class NewsState(rx.State):
                 "body": r.body,
                 "note": r.note,
                 "when": translate(lang, N_("From {date}") if r.upcoming else N_("Since {date}"),
-                                  date=format_date(lang, r.effective_at)),
+                                  date=format_date(lang, to_local(r.effective_at, tz))),
                 "upcoming": "1" if r.upcoming else "",
             }
             for r in rows

@@ -14,6 +14,8 @@ Periods and time zone. ``period`` picks the buckets and the window a chart cover
 shifting the stored UTC time by the zone's offset. SQLite has no time-zone database, so the
 offset is a ``CASE`` over the zone's UTC-offset changes (daylight saving) inside the queried span,
 computed here from ``zoneinfo``: both back ends put every row in the same local day.
+SQLite needs 3.30+ (window functions came in 3.25, ``NULLS FIRST`` in 3.30); this machine has
+3.40. Python's own ``sqlite3`` module uses the system library.
 
 Definitions (what the console shows):
 - enrolment: a member account created (``Account.created_at``, role member; deleted accounts
@@ -62,7 +64,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import String, and_, case, distinct, exists, extract, func, literal, literal_column, select, union_all
+from sqlalchemy import Numeric, String, and_, case, cast, distinct, exists, extract, func, literal, literal_column, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -364,6 +366,14 @@ def days_between(start, end, dialect: str) -> ColumnElement:
     return func.julianday(end) - func.julianday(start)
 
 
+def plus_days(column, days: int, dialect: str) -> ColumnElement:
+    """``column`` (a timestamp) plus whole days, comparable with stored timestamps."""
+    if dialect == "postgresql":
+        return column + timedelta(days=days)
+    # The stored text format, so comparisons with other timestamps stay exact.
+    return func.strftime("%Y-%m-%d %H:%M:%f000", column, f"+{int(days)} days")
+
+
 def _day(value) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -487,40 +497,31 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
         .where(_member_filter(ctx.merchant_id), Account.created_at >= since, Account.created_at < ctx.now)
         .cte("cohort")
     )
-    # Each source is joined to the cohort through its per-member index (a join to a UNION has
-    # none); a zero row per member keeps members without activity without an outer join.
-    first = since + timedelta(days=RETENTION_DAYS[0])
-    local_today = ctx.now.astimezone(_zone(ctx.tz)).date()
+    # Per member and window: does any activity exist? Index seeks on each source's per-member
+    # index that stop at the first row (a join to a UNION of both sources has no index).
+    def active_between(lo: int, hi: int):
+        start, end = plus_days(cohort.c.joined, lo, ctx.dialect), plus_days(cohort.c.joined, hi, ctx.dialect)
+        ledger_hit = exists().where(
+            LedgerEntry.account_id == cohort.c.account_id,
+            LedgerEntry.kind.in_(MEMBER_KINDS),
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+            LedgerEntry.created_at < ctx.now,
+        )
+        activity_hit = exists().where(  # the account is the merchant's: no merchant_id term, so
+            MemberActivity.account_id == cohort.c.account_id,  # the planner seeks (account_id, at)
+            MemberActivity.at >= start,
+            MemberActivity.at < end,
+            MemberActivity.at < ctx.now,
+        )
+        return ledger_hit | activity_hit
 
-    def flags(at_column):
-        age = days_between(cohort.c.joined, at_column, ctx.dialect)
-        return [case((and_(age >= d, age < d + RETENTION_SPAN), 1), else_=0).label(f"r{d}") for d in RETENTION_DAYS]
-
-    member_cols = (cohort.c.account_id, cohort.c.cohort, cohort.c.joined)
-    hits = union_all(
-        select(*member_cols, *[literal(0).label(f"r{d}") for d in RETENTION_DAYS]),
-        select(*member_cols, *flags(LedgerEntry.created_at))
-        .join(LedgerEntry, LedgerEntry.account_id == cohort.c.account_id)
-        .where(LedgerEntry.kind.in_(MEMBER_KINDS), LedgerEntry.created_at >= first, LedgerEntry.created_at < ctx.now,
-               LedgerEntry.created_at >= cohort.c.joined),
-        # No range on ``at`` here (ages below 30 days count for nothing anyway): SQLite without
-        # statistics would pick the time index and scan it once per member.
-        select(*member_cols, *flags(MemberActivity.at))
-        .join(MemberActivity, and_(MemberActivity.merchant_id == ctx.merchant_id, MemberActivity.account_id == cohort.c.account_id))
-        .where(MemberActivity.local_day <= local_today),
-    ).subquery("hits")
-    per_member = (
-        select(hits.c.account_id, hits.c.cohort, hits.c.joined, *[func.max(hits.c[f"r{d}"]).label(f"r{d}") for d in RETENTION_DAYS])
-        .group_by(hits.c.account_id, hits.c.cohort, hits.c.joined)
-        .subquery("per_member")
-    )
     cols = []
     for d in RETENTION_DAYS:
-        cutoff = ctx.now - timedelta(days=d + RETENTION_SPAN)
-        eligible = per_member.c.joined <= cutoff
+        eligible = cohort.c.joined <= ctx.now - timedelta(days=d + RETENTION_SPAN)
         cols.append(func.sum(case((eligible, 1), else_=0)).label(f"e{d}"))
-        cols.append(func.sum(case((and_(eligible, per_member.c[f"r{d}"] == 1), 1), else_=0)).label(f"k{d}"))
-    stmt = select(per_member.c.cohort, func.count(), *cols).group_by(per_member.c.cohort)
+        cols.append(func.sum(case((and_(eligible, active_between(d, d + RETENTION_SPAN)), 1), else_=0)).label(f"k{d}"))
+    stmt = select(cohort.c.cohort, func.count(), *cols).group_by(cohort.c.cohort)
     with read_session(engine) as s:
         got = {_day(row[0]): row for row in s.execute(stmt).all()}
     out = []
@@ -616,7 +617,7 @@ def top_rewards_by_rating(engine: Engine, actor: Actor | None, *, period: str = 
                           merchant_id: int | None = None, limit: int = 5, min_ratings: int = 1) -> list[RewardRatingRow]:
     """Best-rated rewards (visible ratings, all time): average stars, then number of ratings."""
     ctx = _context(engine, actor, period, now, merchant_id)
-    avg = func.round(func.avg(RewardRating.stars * 1.0), 2)
+    avg = func.round(func.avg(cast(RewardRating.stars, Numeric(10, 4))), 2)
     n = func.count(RewardRating.id)
     stmt = (
         select(Reward.id, Reward.name, avg, n)
@@ -692,7 +693,7 @@ def quest_uplift(engine: Engine, actor: Actor | None, *, period: str = "day", no
             days_during = max((qe - qs).total_seconds() / 86400, 1 / 24)
 
             def per_week(total: int, days: float) -> float:
-                return round(total / participants / days * 7, 2) if participants else 0.0
+                return round(total / participants / days * 7, 4) if participants else 0.0
 
             out.append(QuestUplift(
                 int(quest_id), name, starts_at, ends_at, participants,

@@ -60,10 +60,11 @@ class SessionState(rx.State):
     def _route_slug(self) -> str:
         return str(self.router.page.params.get("slug", "") or "")
 
-    def _load_merchant(self) -> bool:
-        """Load branding for the route's merchant; False when the slug is unknown."""
+    def _load_merchant(self, *, fresh: bool = False) -> bool:
+        """Load branding for the route's merchant; False when the slug is unknown. Page guards
+        pass ``fresh`` so a newly published theme (brand name, logo) shows on the next page."""
         slug = self._route_slug()
-        if slug and slug == self.merchant_slug and self._merchant_id:
+        if not fresh and slug and slug == self.merchant_slug and self._merchant_id:
             return True
         with read_session() as s:
             merchant = s.exec(select(Merchant).where(Merchant.slug == slug)).first() if slug else None
@@ -130,7 +131,7 @@ class SessionState(rx.State):
     @rx.event
     async def guard_member_page(self):
         """on_load of member pages: unknown merchant -> 404 page; signed out -> sign-in."""
-        if not self._load_merchant():
+        if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
         actor = self.current_actor()
         self._apply_identity(actor)
@@ -151,7 +152,7 @@ class SessionState(rx.State):
             self._live_tab = mark
 
     async def _guard_console(self, allowed: set[Role]):
-        if not self._load_merchant():
+        if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
         actor = self.current_actor()
         self._apply_identity(actor)
@@ -175,7 +176,7 @@ class SessionState(rx.State):
     @rx.event
     def guard_public_page(self):
         """on_load of sign-in/sign-up: load branding; a signed-in member goes to their home."""
-        if not self._load_merchant():
+        if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
         actor = self.current_actor()
         self._apply_identity(actor)
