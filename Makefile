@@ -91,6 +91,7 @@ bench: install chromium bench-tools
 	$(PY) -m benchmarks.ledger
 	$(PY) -m benchmarks.scan
 	$(PY) -m benchmarks.cockpit
+	$(PY) -m benchmarks.analytics
 
 clean:
 	rm -rf .web .web-test .states test-artifacts

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from loyalty_app.db import read_session
+from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.badges import BadgeKind
 from loyalty_app.domain.catalog import RewardKind
 from loyalty_app.domain.challenges import VISIT, Recurrence
@@ -66,7 +66,7 @@ from loyalty_app.models import (
     Survey,
     Tier,
 )
-from loyalty_app.services import changelog, engagement, permissions
+from loyalty_app.services import admin_audit, changelog, engagement, permissions
 from loyalty_app.services import program_admin as pa
 from loyalty_app.services import rewards as reward_service
 from loyalty_app.services.permissions import Action, Actor
@@ -592,6 +592,9 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
         saved = spec.upsert(session, merchant.id, key, values)
         published = row is None or before != _snapshot(saved)
         if published:
+            admin_audit.record(session, admin, f"program.{'create' if row is None else 'update'}_{spec.kind}",
+                               target=f"{spec.kind}:{saved.key}", now=now)
+        if published:
             lang = merchant.default_language or "en"
             template = TITLES[spec.kind][0 if row is None else 1]
             start = spec.start(saved)
@@ -620,6 +623,8 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
             raise NotFound(ROW_NOT_FOUND, code="row_not_found", field="id")
         published = row.is_active != active
         if published:
+            admin_audit.record(session, admin, f"program.{'restore' if active else 'retire'}_{spec.kind}",
+                               target=f"{spec.kind}:{row.key}", now=now)
             row.is_active = active
             session.add(row)
             session.flush()
@@ -1337,12 +1342,20 @@ def hide_review(engine: Engine, actor: Actor | None, rating_id: int | str, reaso
     f.check()
     reward_service.hide_review(engine, merchant_id=admin.merchant_id, rating_id=_review_id(rating_id), moderator_id=admin.account_id,
                                hidden=True, reason=text, now=now)
+    _audit(engine, admin, "moderation.hide_review", f"review:{rating_id}", {"reason": text})
 
 
 def show_review(engine: Engine, actor: Actor | None, rating_id: int | str) -> None:
     admin = _admin(engine, actor, Action.ADMIN_MODERATE)
     reward_service.hide_review(engine, merchant_id=admin.merchant_id, rating_id=_review_id(rating_id), moderator_id=admin.account_id,
                                hidden=False)
+    _audit(engine, admin, "moderation.show_review", f"review:{rating_id}", {})
+
+
+def _audit(engine: Engine, admin: Actor, action: str, target: str, detail: dict) -> None:
+    """Moderation runs in the rewards/engagement services' own transactions; its trace follows."""
+    with write_session(engine) as s:
+        admin_audit.record(s, admin, action, target=target, detail=detail)
 
 
 def _review_id(value: int | str) -> int:
@@ -1370,7 +1383,9 @@ def review_submission(engine: Engine, actor: Actor | None, submission_id: int | 
     if not text.isdigit():
         _admin(engine, actor, Action.ADMIN_MODERATE)
         raise NotFound(SUBMISSION_NOT_FOUND, code="submission_not_found")
-    return engagement.review_submission(engine, actor, int(text), approve, reason, now=now)
+    view = engagement.review_submission(engine, actor, int(text), approve, reason, now=now)
+    _audit(engine, actor, f"moderation.{'approve' if approve else 'reject'}_submission", f"submission:{text}", {"reason": reason})
+    return view
 
 
 def submission_photo(engine: Engine, actor: Actor | None, submission_id: int) -> tuple[str, bytes]:

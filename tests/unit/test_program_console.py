@@ -506,3 +506,14 @@ def test_contest_photos_are_served_to_the_programs_admins_only(world):
     assert client.get(f"/m/books/admin-media/submission/{sub_id}", headers={"cookie": books_cookie}).status_code == 404
     assert client.get(path + "0", headers={"cookie": _cookie(e, cafe.merchant_id, "boss@x.test")}).status_code == 404
     assert client.get("/m/cafe/admin-media/submission/abc").status_code == 404
+
+
+def test_program_changes_are_in_the_admin_audit_log(world):
+    from loyalty_app.services import admin_audit
+
+    e = world["engine"]
+    row = pc.save_challenge(e, world["admin"], CHALLENGE, now=NOW)
+    pc.save_challenge(e, world["admin"], dict(row.form), now=NOW)  # unchanged: nothing published, nothing audited
+    pc.retire_challenge(e, world["admin"], row.row_id, now=NOW)
+    actions = [r.action for r in admin_audit.recent(e, world["admin"])]
+    assert actions == ["program.retire_challenge", "program.create_challenge"]
