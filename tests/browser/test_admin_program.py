@@ -58,17 +58,18 @@ def test_admin_quest_reaches_the_member_with_countdown_and_changelog(browser: Br
         view_shot(admin, "admin-program-rewards-1280")
 
         # A reward gets a new picture: checked and re-encoded by the server, saved with the reward.
-        espresso = admin.get_by_test_id("program-row").filter(has_text="Free espresso")
+        # (The mug: no other browser test reads its price.)
+        espresso = admin.get_by_test_id("program-row").filter(has_text="Branded mug")
         old_src = espresso.locator("img").get_attribute("src")
         espresso.get_by_role("button", name="Edit").click()
-        expect(admin.locator("#pf-name")).to_have_value("Free espresso")
+        expect(admin.locator("#pf-name")).to_have_value("Branded mug")
         admin.set_input_files("[data-testid=reward-image-upload] input[type=file]",
                               files=[{"name": "espresso.png", "mimeType": "image/png", "buffer": _png()}])
         expect(admin.get_by_test_id("program-notice")).to_contain_text("New picture ready")
-        admin.fill("#pf-cost_points", "85")
+        admin.fill("#pf-cost_points", "705")
         admin.get_by_test_id("program-save").click()
         expect(admin.get_by_test_id("program-notice")).to_contain_text("Saved and published")
-        expect(espresso).to_contain_text("85 points")
+        expect(espresso).to_contain_text("705 points")
         expect(espresso.locator("img")).not_to_have_attribute("src", old_src or "")
 
         admin.get_by_test_id("program-tab-quests").click()
@@ -135,6 +136,10 @@ def test_admin_quest_reaches_the_member_with_countdown_and_changelog(browser: Br
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         phone.wait_for_timeout(800)  # the form scrolls into view
         view_shot(phone, "admin-program-quests-390")
+        # Retire the quest (also proves retiring from a phone): the other browser tests share this
+        # app, and a live ×2 quest would double their expected points.
+        phone.get_by_role("button", name="Retire").click()
+        expect(phone.get_by_test_id("program-notice")).to_contain_text("Retired")
         phone.get_by_test_id("program-tab-moderation").click()
         expect(phone.get_by_text("Posts and photos to review")).to_be_visible()
         top_shot(phone, "admin-program-moderation-390")
