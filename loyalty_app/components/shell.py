@@ -242,3 +242,14 @@ def confirm_sheet(
             class_name="sheet-wrap",
         ),
     )
+
+
+def back_link(label: rx.Var | str, page: str, test_id: str = "back") -> rx.Component:
+    """"< Home" / "< Rewards" at the top of a member sub-page (a real link, 44px tall)."""
+    return rx.el.a(
+        rx.icon("chevron-left", size=20, aria_hidden="true"),
+        rx.el.span(label),
+        href=f"/m/{SessionState.merchant_slug}/{page}",
+        class_name="back-link",
+        data_testid=test_id,
+    )

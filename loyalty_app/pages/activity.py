@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import reflex as rx
 
-from loyalty_app.components.shell import error_alert, member_frame
+from loyalty_app.components.shell import back_link, error_alert, member_frame
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
@@ -193,16 +193,6 @@ class ActivityState(rx.State):
 
 S = ActivityState
 
-def back_to_home() -> rx.Component:
-    return rx.el.a(
-        rx.icon("chevron-left", size=20, aria_hidden="true"),
-        rx.el.span(t("Home")),
-        href=f"/m/{SessionState.merchant_slug}/home",
-        class_name="act-back",
-        data_testid="back-home",
-    )
-
-
 def filter_chips() -> rx.Component:
     options = [
         ("all", t("All")),
@@ -345,7 +335,7 @@ def empty_state() -> rx.Component:
 
 def activity_page() -> rx.Component:
     return member_frame(
-        back_to_home(),
+        back_link(t("Home"), "home", "back-home"),
         rx.el.h1(t("Activity"), class_name="act-title"),
         error_alert(S.error),
         outlook(),

@@ -12,7 +12,7 @@ import uuid
 
 import reflex as rx
 
-from loyalty_app.components.shell import error_alert, member_frame
+from loyalty_app.components.shell import back_link, error_alert, member_frame
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.i18n import localized_number, t, tn
@@ -167,16 +167,6 @@ class DonateState(rx.State):
 # --- page ---------------------------------------------------------------------------------------
 
 S = DonateState
-
-
-def back_to_home() -> rx.Component:
-    return rx.el.a(
-        rx.icon("chevron-left", size=20, aria_hidden="true"),
-        rx.el.span(t("Home")),
-        href=f"/m/{SessionState.merchant_slug}/home",
-        class_name="act-back",
-        data_testid="back-home",
-    )
 
 
 def charity_option(c: rx.Var) -> rx.Component:
@@ -350,7 +340,7 @@ def thanks_step() -> rx.Component:
 
 def donate_page() -> rx.Component:
     return member_frame(
-        back_to_home(),
+        back_link(t("Home"), "home", "back-home"),
         rx.el.div(
             rx.el.h1(t("Give points"), class_name="act-title"),
             rx.el.p(t("Turn your points into help for a good cause."), class_name="muted don-intro"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.shell import error_alert, field, member_frame
+from loyalty_app.components.shell import back_link, error_alert, field, member_frame
 from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
@@ -176,8 +176,7 @@ def _compose() -> rx.Component:
 
 def _conversation() -> rx.Component:
     return rx.fragment(
-        rx.el.a(rx.icon("chevron-left", size=18, aria_hidden="true"), t("Messages"),
-                href=f"/m/{SessionState.merchant_slug}/inbox", class_name="act-back"),
+        back_link(t("Messages"), "inbox", "back-inbox"),
         rx.el.h1(InboxState.thread["subject"], class_name="act-title"),
         rx.el.p(InboxState.thread["topic"], rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"], ""),
                 class_name="muted"),
@@ -208,8 +207,7 @@ def inbox_page() -> rx.Component:
             InboxState.thread.contains("id"),
             _conversation(),
             rx.fragment(
-                rx.el.a(rx.icon("chevron-left", size=18, aria_hidden="true"), t("Home"),
-                        href=f"/m/{SessionState.merchant_slug}/home", class_name="act-back"),
+                back_link(t("Home"), "home", "back-home"),
                 rx.el.h1(t("Messages"), class_name="act-title"),
                 rx.el.p(t("Ask a question, tell us what went wrong, or what you loved. We answer here."), class_name="muted"),
                 rx.cond(

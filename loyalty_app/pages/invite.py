@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.shell import error_alert, member_frame
+from loyalty_app.components.shell import back_link, error_alert, member_frame
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
@@ -100,16 +100,6 @@ class InviteState(rx.State):
 # --- page ---------------------------------------------------------------------------------------
 
 S = InviteState
-
-
-def back_to_home() -> rx.Component:
-    return rx.el.a(
-        rx.icon("chevron-left", size=20, aria_hidden="true"),
-        rx.el.span(t("Home")),
-        href=f"/m/{SessionState.merchant_slug}/home",
-        class_name="act-back",
-        data_testid="back-home",
-    )
 
 
 def hero() -> rx.Component:
@@ -216,7 +206,7 @@ def friends() -> rx.Component:
 
 def invite_page() -> rx.Component:
     return member_frame(
-        back_to_home(),
+        back_link(t("Home"), "home", "back-home"),
         hero(),
         error_alert(S.error),
         rx.cond(

@@ -9,7 +9,7 @@ import secrets
 
 import reflex as rx
 
-from loyalty_app.components.shell import confirm_sheet, error_alert, member_frame, star_rating
+from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, member_frame, star_rating
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
@@ -203,16 +203,6 @@ class RewardDetailState(rx.State):
 # --- page ---------------------------------------------------------------------------------------
 
 S = RewardDetailState
-
-
-def back_link(label: rx.Var, page: str, test_id: str) -> rx.Component:
-    return rx.el.a(
-        rx.icon("chevron-left", size=20, aria_hidden="true"),
-        rx.el.span(label),
-        href=f"/m/{SessionState.merchant_slug}/{page}",
-        class_name="rw-back",
-        data_testid=test_id,
-    )
 
 
 def availability() -> rx.Component:

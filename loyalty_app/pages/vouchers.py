@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.shell import confirm_sheet, error_alert, member_frame
+from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, member_frame
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
-from loyalty_app.pages.reward_detail import back_link
 from loyalty_app.state.forms import route_id
 from loyalty_app.pages.rewards import kind_label, local, media_url, short_date
 from loyalty_app.services import catalog_view
