@@ -19,7 +19,7 @@ export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help install python-deps js-tools run test test-unit test-browser chromium audit i18n i18n-check bench bench-tools screenshots clean
+.PHONY: help install python-deps js-tools run run-scaled test test-unit test-browser chromium audit i18n i18n-check bench bench-tools screenshots clean
 
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
@@ -58,6 +58,17 @@ run: install
 	$(PY) -m loyalty_app.cli setup --demo
 	$(PY) -m loyalty_app.cli banner --port $(PORT)
 	APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
+		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+# Scale-out on this machine kind: PostgreSQL + Redis + several backend workers (see README).
+SCALED_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/loyalty
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
+WORKERS ?= 2
+run-scaled: install
+	DATABASE_URL=$(SCALED_DATABASE_URL) $(PY) -m loyalty_app.cli setup --demo
+	$(PY) -m loyalty_app.cli banner --port $(PORT)
+	DATABASE_URL=$(SCALED_DATABASE_URL) REFLEX_REDIS_URL=$(SCALED_REDIS_URL) GRANIAN_WORKERS=$(WORKERS) \
+		APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
 		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 test: install chromium

@@ -55,11 +55,12 @@ _CLOSING = re.compile(r"\d+ (passed|failed|skipped|errors?|deselected)\b.* in [\
 _SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|error|errors|xfailed|xpassed|deselected)")
 
 
-def _run_pytest(args: list[str]) -> tuple[int, dict[str, int]]:
+def _run_pytest(args: list[str], extra_env: dict[str, str] | None = None) -> tuple[int, dict[str, int]]:
     """Run pytest in a subprocess, echo its output, and parse its closing line."""
     cmd = [sys.executable, "-m", "pytest", *args]
-    print("$", " ".join(cmd), flush=True)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    print("$", " ".join(f"{k}={v}" for k, v in (extra_env or {}).items()), " ".join(cmd), flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
+                            env={**os.environ, **(extra_env or {})})
     last = ""
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -83,8 +84,17 @@ def run_tests() -> int:
     must not share a thread with pytest-asyncio's loop); one combined closing line."""
     total: dict[str, int] = {}
     codes = []
-    for args in (["-m", "not browser", "-q"], ["-m", "browser", "-q", "-p", "no:asyncio"]):
-        code, counts = _run_pytest(args)
+    runs: list[tuple[list[str], dict[str, str]]] = [
+        (["-m", "not browser", "-q"], {}),
+        (["-m", "browser", "-q", "-p", "no:asyncio"], {}),
+    ]
+    if os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL"):
+        # The same browser tests against the scaled-out set-up: PostgreSQL, Redis, 2 workers.
+        runs.append((["-m", "browser", "-q", "-p", "no:asyncio"], {"BROWSER_SCALED": "1"}))
+    else:
+        print("scaled-out browser run skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to run it", flush=True)
+    for args, extra_env in runs:
+        code, counts = _run_pytest(args, extra_env)
         codes.append(code)
         for k, v in counts.items():
             total[k] = total.get(k, 0) + v

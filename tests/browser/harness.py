@@ -269,12 +269,43 @@ def live_app_server() -> Iterator[LiveApp]:
         yield from _start_server(workdir)
 
 
+SCALED_WORKERS = 2
+
+
+def scaled_setup() -> tuple[str, str] | None:
+    """BROWSER_SCALED=1 (set by the test command when TEST_DATABASE_URL and TEST_REDIS_URL are
+    set): the server runs like the scaled-out deployment, on a fresh PostgreSQL database, with
+    Reflex state in Redis and several backend workers. Returns (database URL, Redis URL)."""
+    if os.environ.get("BROWSER_SCALED") != "1":
+        return None
+    pg, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    if not pg or not redis_url:
+        raise RuntimeError("BROWSER_SCALED=1 needs TEST_DATABASE_URL and TEST_REDIS_URL")
+    import psycopg
+    import redis
+
+    name = f"loyalty_browser_{os.getpid()}"
+    admin_url = pg.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(admin_url)
+    redis_parts = urllib.parse.urlsplit(redis_url)
+    redis_db = urllib.parse.urlunsplit(redis_parts._replace(path="/7"))  # a database of its own, emptied first
+    redis.Redis.from_url(redis_db).flushdb()
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), redis_db
+
+
 def _start_server(workdir: str) -> Iterator[LiveApp]:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     instance_dir = Path(tempfile.mkdtemp(prefix="loyalty-browser-"))
-    database_url = os.environ.get("BROWSER_TEST_DATABASE_URL") or f"sqlite:///{instance_dir / 'loyalty.db'}"
+    scaled = scaled_setup()
+    database_url = (scaled[0] if scaled else None) or os.environ.get("BROWSER_TEST_DATABASE_URL") \
+        or f"sqlite:///{instance_dir / 'loyalty.db'}"
     env = server_env(port, database_url, instance_dir, workdir)
+    if scaled:
+        env.update({"REFLEX_REDIS_URL": scaled[1], "GRANIAN_WORKERS": str(SCALED_WORKERS)})
     log_path = LOG_DIR / f"reflex-{port}.log"
     log_path.write_text("")
     command = [
@@ -305,6 +336,18 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
         shutil.rmtree(instance_dir, ignore_errors=True)
+        if scaled:
+            _drop_database(scaled[0])
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with contextlib.suppress(Exception), psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _interrupt_on_sigterm():
