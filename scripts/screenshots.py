@@ -69,19 +69,31 @@ def staff_screens(page: Page) -> None:
     sign_in(page, "staff@demo.test")
     page.wait_for_url(f"**/m/{SLUG}/staff")
     shoot(page, "till")
-    page.get_by_test_id("signout").click()
-    page.wait_for_url(f"**/m/{SLUG}/signin*")
+
+
+DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
+           "device_scale_factor": 1}
+
+
+def console_screens(page: Page) -> None:
+    """The merchant console at a laptop size (1280x800)."""
     sign_in(page, "admin@demo.test")
     page.wait_for_url(f"**/m/{SLUG}/admin")
     shoot(page, "admin")
+    for route, name in (("admin-theme", "console-theme"), ("admin-program?tab=quests", "console-program"),
+                        ("admin-analytics", "console-analytics")):
+        page.goto(f"/m/{SLUG}/{route}")
+        page.wait_for_timeout(1500)  # charts and previews render after their data arrives
+        shoot(page, name)
 
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with harness.live_app_server() as app, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=harness.CHROMIUM, args=harness.CHROMIUM_ARGS, headless=True)
-        for shots in (member_screens, staff_screens):
-            context = browser.new_context(base_url=app.base_url, **harness.MOBILE_CONTEXT)
+        for shots, size in ((member_screens, harness.MOBILE_CONTEXT), (staff_screens, harness.MOBILE_CONTEXT),
+                            (console_screens, DESKTOP)):
+            context = browser.new_context(base_url=app.base_url, **size)
             shots(context.new_page())
             context.close()
         browser.close()
