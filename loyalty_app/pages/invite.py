@@ -11,14 +11,12 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.components.shell import back_link, error_alert, member_frame
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, t, translate
 from loyalty_app.services import referrals
-from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, read_own
 from loyalty_app.state.session import SessionState
 
 LINK_COPIED = N_("Link copied. Paste it in a message to a friend.")
@@ -57,16 +55,10 @@ class InviteState(rx.State):
     @rx.event
     async def load(self):
         self.notice = ""
-        session = await self.get_state(SessionState)
-        if session.role != "member":
+        loaded = await read_own(self, referrals.member_referrals)
+        if loaded is None:
             return
-        try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            mine = await off_loop(referrals.member_referrals, get_engine(), actor)
-        except Exception as err:  # noqa: BLE001
-            if session.signed_in:
-                self.error = await error_message(self, err)
-            return
+        session, mine = loaded
         lang = await current_language(self)
         now = utcnow()
         self.code = mine.code

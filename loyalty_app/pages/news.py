@@ -6,14 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.components.shell import error_alert, member_frame
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.domain.quests import utc_to_local as to_local
 from loyalty_app.i18n import format_date, t, translate
 from loyalty_app.services import changelog
-from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, read_own
 
 KIND_LABELS = {
     "reward": N_("Rewards"),
@@ -37,16 +34,10 @@ class NewsState(rx.State):
 
     @rx.event
     async def load(self):
-        session = await self.get_state(SessionState)
-        if session.role != "member":
+        loaded = await read_own(self, changelog.published_changes)
+        if loaded is None:
             return
-        try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            rows = await off_loop(changelog.published_changes, get_engine(), actor)
-        except Exception as err:  # noqa: BLE001
-            if session.signed_in:
-                self.error = await error_message(self, err)
-            return
+        session, rows = loaded
         lang, tz = await current_language(self), session._merchant_tz
         self.changes = [
             {

@@ -7,12 +7,10 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.components.shell import member_frame, star_rating
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.i18n import format_date, localized_number, t, tn
 from loyalty_app.services import catalog_view
-from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, read_own
 from loyalty_app.state.session import SessionState
 
 # The segmented control: view key -> (filter, sort) of services.catalog_view.
@@ -76,17 +74,11 @@ class RewardsState(rx.State):
     items: list[dict[str, str]] = []
 
     async def _fetch(self):
-        session = await self.get_state(SessionState)
-        if session.role != "member":
-            return  # staff and admins are sent to their own pages by the guard
         filter_, sort = VIEWS.get(self.view, VIEWS[DEFAULT_VIEW])
-        try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            result = await off_loop(catalog_view.member_catalog, get_engine(), actor, filter=filter_, sort=sort)
-        except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
-            if session.signed_in:
-                self.error = await error_message(self, err)
+        loaded = await read_own(self, catalog_view.member_catalog, filter=filter_, sort=sort)
+        if loaded is None:
             return
+        session, result = loaded
         lang = await current_language(self)
         now = utcnow()
         tz = result.timezone

@@ -12,7 +12,7 @@ from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
-from loyalty_app.state.forms import route_id
+from loyalty_app.state.forms import read_own, route_id
 from loyalty_app.pages.rewards import kind_label, local, media_url, short_date
 from loyalty_app.services import catalog_view
 from loyalty_app.services.permissions import Action
@@ -72,16 +72,10 @@ class VouchersState(rx.State):
 
     @rx.event
     async def load(self):
-        session = await self.get_state(SessionState)
-        if session.role != "member":
+        loaded = await read_own(self, catalog_view.member_vouchers)
+        if loaded is None:
             return
-        try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            found = await off_loop(catalog_view.member_vouchers, get_engine(), actor)
-        except Exception as err:  # noqa: BLE001
-            if session.signed_in:
-                self.error = await error_message(self, err)
-            return
+        session, found = loaded
         lang = await current_language(self)
         now = utcnow()
         self.items = [voucher_row(v, session.merchant_slug, lang, now) for v in found]

@@ -89,6 +89,11 @@ def is_birthday(birthday: date | None, now: datetime, tz_name: str) -> bool:
     return (today.month, today.day) == (month, day)
 
 
+def summary_for(engine: Engine, actor) -> MemberSummary:
+    """The signed-in member's own cockpit (the state has already authorized ``actor``)."""
+    return member_summary(engine, merchant_id=actor.merchant_id, account_id=actor.account_id)
+
+
 def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: datetime | None = None) -> MemberSummary:
     now = now or utcnow()
     with read_session(engine) as session:

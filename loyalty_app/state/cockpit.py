@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.i18n import format_date, format_relative, translate
 from loyalty_app.services import cockpit
-from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, read_own
 
 
 class CockpitState(rx.State):
@@ -39,18 +36,10 @@ class CockpitState(rx.State):
 
     async def _refresh(self) -> None:
         """Re-read the cockpit (also called when a change is pushed live from elsewhere)."""
-        session = await self.get_state(SessionState)
-        if session.role != "member":
-            return  # staff and admins are redirected to their own pages by the guard
-        try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            summary = await off_loop(
-                cockpit.member_summary, get_engine(), merchant_id=actor.merchant_id, account_id=actor.account_id
-            )
-        except Exception as err:  # noqa: BLE001
-            if session.signed_in:
-                self.error = await error_message(self, err)
+        loaded = await read_own(self, cockpit.summary_for)
+        if loaded is None:
             return
+        session, summary = loaded
         lang = await current_language(self)
         now = utcnow()
         b = summary.balance

@@ -55,3 +55,25 @@ def route_id(state: rx.State, name: str) -> int | None:
     merchant), which only resolve under /m/<slug>/ one level deep."""
     raw = str(state.router.page.params.get(name, "") or "")
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[Any, T] | None:
+    """How every member page starts loading: members only (the page guard sends others to their
+    own pages), the one permission check on the member's own data, then ``fn(engine, actor,
+    *args)`` off the event loop. A refusal is shown translated on ``state.error``.
+
+    Returns (SessionState, result), or None when there is nothing to show."""
+    from loyalty_app.db import get_engine
+    from loyalty_app.services.permissions import Action
+    from loyalty_app.state.session import SessionState
+
+    session = await state.get_state(SessionState)
+    if session.role != "member":
+        return None
+    try:
+        actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+        return session, await off_loop(fn, get_engine(), actor, *args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged by error_message
+        if session.signed_in:
+            state.error = await error_message(state, err)
+        return None
