@@ -19,7 +19,7 @@ export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help install python-deps js-tools run run-scaled test test-unit test-browser chromium audit i18n i18n-check bench bench-tools screenshots clean
+.PHONY: help install python-deps js-tools run run-scaled test test-unit test-browser chromium audit i18n i18n-check bench bench-load bench-tools screenshots clean
 
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
@@ -58,7 +58,7 @@ run: install
 	$(PY) -m loyalty_app.cli setup --demo
 	$(PY) -m loyalty_app.cli banner --port $(PORT)
 	APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
-		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+		$(PY) -m loyalty_app.cli serve run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 # Scale-out on this machine kind: PostgreSQL + Redis + several backend workers (see README).
 SCALED_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/loyalty
@@ -69,13 +69,13 @@ run-scaled: install
 	$(PY) -m loyalty_app.cli banner --port $(PORT)
 	DATABASE_URL=$(SCALED_DATABASE_URL) REFLEX_REDIS_URL=$(SCALED_REDIS_URL) GRANIAN_WORKERS=$(WORKERS) \
 		APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
-		$(VENV)/bin/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+		$(PY) -m loyalty_app.cli serve run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 test: install chromium
 	$(PY) -m loyalty_app.cli test
 
 test-unit: install
-	$(PY) -m pytest -m "not browser" -q
+	$(PY) -m pytest -m "not browser and not faults" -q
 
 test-browser: install chromium
 	$(PY) -m pytest -m browser -q -p no:cacheprovider
@@ -103,6 +103,12 @@ bench: install chromium bench-tools
 	$(PY) -m benchmarks.scan
 	$(PY) -m benchmarks.cockpit
 	$(PY) -m benchmarks.analytics
+	$(PY) -m benchmarks.load --database-url $(LOAD_DATABASE_URL)
+
+# Load on the backend only (1 worker, then 2), on fresh databases of this PostgreSQL server.
+LOAD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+bench-load: install
+	$(PY) -m benchmarks.load --database-url $(LOAD_DATABASE_URL)
 
 clean:
 	rm -rf .web .web-test .states test-artifacts

@@ -6,7 +6,10 @@ seed-demo       load the demo data (idempotent)
 audit           prove balance == sum of ledger entries for every member (non-zero exit on drift)
 jobs            run the periodic jobs once (release pending points, expire points, tier evaluation)
 banner          print the URL and the demo logins
-test            run the whole test suite (unit/engine run, then browser run) with one summary line
+serve ARGS...   ``reflex ARGS...`` with failed backend workers restarted (what ``make run`` and
+                ``make run-scaled`` start)
+test            run the whole test suite (unit/engine, browser, and with PostgreSQL + Redis the scaled-out
+                browser and fault runs) with one summary line
 """
 
 from __future__ import annotations
@@ -85,14 +88,17 @@ def run_tests() -> int:
     total: dict[str, int] = {}
     codes = []
     runs: list[tuple[list[str], dict[str, str]]] = [
-        (["-m", "not browser", "-q"], {}),
+        (["-m", "not browser and not faults", "-q"], {}),
         (["-m", "browser", "-q", "-p", "no:asyncio"], {}),
     ]
     if os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL"):
         # The same browser tests against the scaled-out set-up: PostgreSQL, Redis, 2 workers.
         runs.append((["-m", "browser", "-q", "-p", "no:asyncio"], {"BROWSER_SCALED": "1"}))
+        # Faults on that set-up: a worker killed, the database cut, Redis restarted (own servers).
+        runs.append((["tests/faults", "-m", "faults", "-q", "-p", "no:cacheprovider"], {}))
     else:
-        print("scaled-out browser run skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to run it", flush=True)
+        print("scaled-out browser and fault runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to run them",
+              flush=True)
     for args, extra_env in runs:
         code, counts = _run_pytest(args, extra_env)
         codes.append(code)
@@ -104,7 +110,33 @@ def run_tests() -> int:
     return 0 if ok else 1
 
 
+def serve(reflex_args: list[str]) -> None:
+    """``reflex <args>`` with Granian's ``respawn_failed_workers`` on.
+
+    Reflex 0.10.1 builds its Granian server without it, so one backend worker that dies (kill -9,
+    out of memory) stops the whole backend, every member's app with it. With it, the other
+    workers keep serving and Granian starts a new one; the dropped sockets reconnect by themselves
+    (tests/faults proves it)."""
+    from granian.server import common
+
+    original = common.AbstractServer.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs.setdefault("respawn_failed_workers", True)
+        original(self, *args, **kwargs)
+
+    common.AbstractServer.__init__ = init
+    from reflex.reflex import cli
+
+    sys.argv = ["reflex", *reflex_args]
+    cli()
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        serve(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(prog="python -m loyalty_app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     p_setup = sub.add_parser("setup")

@@ -25,6 +25,9 @@ from loyalty_app.pages.admin_fraud import FraudState, fraud_page
 from loyalty_app.pages.admin_inbox import AdminInboxState, admin_inbox_page
 from loyalty_app.pages.admin_program import ProgramState, program_page
 from loyalty_app.pages.admin_theme import ThemeEditorState, theme_editor_page
+from loyalty_app.pages.admin_webhooks import WebhooksState, webhooks_page
+from loyalty_app.services.webhooks import webhook_delivery_task
+from loyalty_app.state.forms import backend_exception_handler
 from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.home import home_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
@@ -47,8 +50,10 @@ app = rx.App(
     head_components=[*pwa.head_components(), rx.el.script(src="/live.js", defer=True)],
     stylesheets=["/app.css"],
     api_transformer=api,
+    backend_exception_handler=backend_exception_handler,
 )
 app.register_lifespan_task(periodic_jobs_task)
+app.register_lifespan_task(webhook_delivery_task)  # CRM webhook retries, every worker (claims keep them apart)
 
 
 def _member(page, route: str, title: str, *loaders) -> None:
@@ -106,5 +111,6 @@ _admin(admin_inbox_page, "admin-inbox", "Messages", AdminInboxState.load)
 _admin(data_page, "admin-data", "Data & exports", DataState.load)
 _admin(program_page, "admin-program", "Program", ProgramState.load)
 _admin(theme_editor_page, "admin-theme", "Theme", ThemeEditorState.load)
+_admin(webhooks_page, "admin-webhooks", "Webhooks", WebhooksState.load)
 app.add_page(landing_page, route="/", title="Loyalty programs", on_load=[LanguageState.detect, LandingState.load])
 app.add_page(not_found_page, route="/not-found", title="Not found", on_load=LanguageState.detect)

@@ -75,6 +75,9 @@ class Settings:
     db_max_overflow: int = 10
     # Keys for member QR codes, newest first: {"kid": key}. The first signs; all verify.
     member_code_keys: tuple[tuple[str, str], ...] = ()
+    # CRM webhooks may target http://localhost / 127.0.0.1 (tests, a CRM on the dev machine).
+    # Off in production: endpoints must be https and public (no private networks, SSRF).
+    webhook_allow_http_localhost: bool = False
 
     def code_keys(self) -> dict[str, bytes]:
         """Signing keys for member codes; without QR_SIGNING_KEYS one is derived from SECRET_KEY."""
@@ -106,6 +109,7 @@ def get_settings() -> Settings:
         db_pool_size=int(os.environ.get("DB_POOL_SIZE", "5")),
         db_max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "10")),
         member_code_keys=_parse_keys(os.environ.get("QR_SIGNING_KEYS", "")),
+        webhook_allow_http_localhost=_bool("WEBHOOK_ALLOW_HTTP_LOCALHOST", False),
     )
 
 

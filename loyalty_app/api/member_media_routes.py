@@ -13,28 +13,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from loyalty_app.api.session_routes import SLUG_PATTERN
-from loyalty_app.db import get_engine, read_session
+from loyalty_app.api.request_actor import PRIVATE, request_actor, to_sign_in
+from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import LoyaltyError
-from loyalty_app.models import Merchant
-from loyalty_app.services import member_export, member_media, sessions
-from loyalty_app.services.permissions import Actor
-
-PRIVATE = {
-    "Cache-Control": "private, no-store",
-    "Pragma": "no-cache",
-    "Vary": "Cookie",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+from loyalty_app.services import member_export, member_media
 
 
 def _not_found() -> Response:
@@ -44,30 +32,15 @@ def _not_found() -> Response:
 def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route]:
     """The member file routes; tests pass their own engine."""
 
-    def _actor(request: Request) -> tuple[str, Actor | None] | None:
-        """(slug, actor) for this request's merchant and cookie; None for an unknown merchant."""
-        slug = request.path_params.get("slug", "")
-        if not SLUG_PATTERN.match(slug):
-            return None
-        engine = engine_getter()
-        with read_session(engine) as s:
-            merchant_id = s.exec(select(Merchant.id).where(Merchant.slug == slug)).first()
-        if merchant_id is None:
-            return None
-        actor = sessions.resolve(
-            engine, merchant_id=merchant_id, cookie_header=request.headers.get("cookie", ""), slug=slug
-        )
-        return slug, actor
-
     def image(request: Request) -> Response:
         kind = request.path_params["kind"]
         if kind not in member_media.KINDS:
             return _not_found()
-        found = _actor(request)
-        if found is None or found[1] is None:
+        found = request_actor(engine_getter(), request)
+        if found is None or found.actor is None:
             return _not_found()
         try:
-            picture = member_media.member_image(engine_getter(), found[1], kind=kind)
+            picture = member_media.member_image(engine_getter(), found.actor, kind=kind)
         except LoyaltyError:  # not a member (refusal logged by authorize)
             return _not_found()
         if picture is None:
@@ -75,13 +48,12 @@ def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route
         return Response(picture.data, media_type=picture.content_type, headers=PRIVATE)
 
     def export(request: Request) -> Response:
-        found = _actor(request)
+        found = request_actor(engine_getter(), request)
         if found is None:
             return _not_found()
-        slug, actor = found
+        slug, actor = found.slug, found.actor
         if actor is None:
-            target = f"/m/{slug}/signin?next={quote(f'/m/{slug}/profile', safe='')}"
-            return RedirectResponse(target, status_code=303, headers=PRIVATE)
+            return to_sign_in(slug, "profile")
         try:
             data = member_export.export_member_data(engine_getter(), actor)
         except LoyaltyError:

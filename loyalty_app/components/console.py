@@ -39,6 +39,7 @@ ADMIN_SECTIONS = (
     ("admin-inbox", "message-circle", N_("Messages")),
     ("admin-fraud", "shield-alert", N_("Fraud")),
     ("admin-data", "download", N_("Data & exports")),
+    ("admin-webhooks", "webhook", N_("Webhooks")),
 )
 
 

@@ -6,7 +6,9 @@ stylesheet (relative href, so each ``/m/<slug>/`` path gets its own brand)."""
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
 
+from loyalty_app.components.offline import offline_page_block, slug_var, stored
 from loyalty_app.i18n import t
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
@@ -32,7 +34,7 @@ def tab_bar(active: str) -> rx.Component:
             rx.el.a(
                 rx.el.span(rx.icon(icon, size=22, aria_hidden="true"), class_name="tab-icon"),
                 rx.el.span(t(label)),
-                href=f"/m/{SessionState.merchant_slug}/{key}",
+                href=f"/m/{slug_var}/{key}",
                 class_name=f"tab tab-{key}",
                 aria_current="page" if key == active else None,
                 data_testid=f"tab-{key}",
@@ -42,18 +44,19 @@ def tab_bar(active: str) -> rx.Component:
 
 
 def top_bar() -> rx.Component:
+    """The brand bar; offline (no state), the names kept with the member card stand in."""
+    logo = rx.cond(SessionState.logo_url != "", SessionState.logo_url, stored("logo"))
     return rx.el.header(
-        rx.cond(
-            SessionState.logo_url != "",
-            rx.el.img(src=SessionState.logo_url, alt="", class_name="topbar-logo", width="36", height="36"),
-        ),
-        rx.el.p(SessionState.merchant_short_name, class_name="topbar-title"),
+        rx.cond(logo != "", rx.el.img(src=logo, alt="", class_name="topbar-logo", width="36", height="36")),
+        rx.el.p(rx.cond(SessionState.merchant_short_name != "", SessionState.merchant_short_name, stored("short")),
+                class_name="topbar-title"),
         class_name="topbar",
     )
 
 
 def member_frame(*children: rx.Component, active: str) -> rx.Component:
-    """Signed-in member page: content only renders once the session check has passed."""
+    """Signed-in member page: content only renders once the session check has passed; offline,
+    a note that sends the member to the card, which works without a connection."""
     return rx.fragment(
         brand_stylesheet(),
         html_lang_sync(),
@@ -63,7 +66,11 @@ def member_frame(*children: rx.Component, active: str) -> rx.Component:
                 rx.cond(
                     SessionState.signed_in,
                     rx.fragment(*children),
-                    rx.el.div(rx.el.p(t("Loading…")), class_name="empty", aria_busy="true"),
+                    rx.cond(
+                        has_connection_errors,
+                        offline_page_block(),
+                        rx.el.div(rx.el.p(t("Loading…")), class_name="empty", aria_busy="true"),
+                    ),
                 ),
                 class_name="content",
                 id="main",
@@ -252,4 +259,28 @@ def back_link(label: rx.Var | str, page: str, test_id: str = "back") -> rx.Compo
         href=f"/m/{SessionState.merchant_slug}/{page}",
         class_name="back-link",
         data_testid=test_id,
+    )
+
+
+def segmented(options, current: rx.Var, on_choose, *, label: rx.Var | str = "", test_prefix: str, even: bool = False) -> rx.Component:
+    """A row of toggle buttons, one pressed: the member screens' filters and section switches.
+
+    ``options`` are (key, label) pairs; ``on_choose(key)`` is the event. A group with a name for
+    assistive technology; ``even`` gives every option the same width (a few short sections)
+    instead of a row that scrolls sideways (many filters)."""
+    return rx.el.div(
+        *[
+            rx.el.button(
+                text,
+                type="button",
+                aria_pressed=rx.cond(current == key, "true", "false"),
+                on_click=on_choose(key),
+                class_name="seg-btn",
+                data_testid=f"{test_prefix}-{key}",
+            )
+            for key, text in options
+        ],
+        class_name="seg seg-even" if even else "seg",
+        role="group",
+        aria_label=label,
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
 
 from loyalty_app.domain.errors import N_, LoyaltyError
+from loyalty_app.domain.text import one_line
 
 # Fonts members' phones already have: nothing is downloaded (the app works offline and sends no
 # request to a font host). Each key keeps its historical name (stored in themes) and maps to a
@@ -290,6 +291,12 @@ BAD_RADIUS = N_("The corner radius must be a whole number from {min} to {max}.")
 BAD_MODE = N_("Choose light or dark.")
 BAD_FONT = N_("Choose a font from the list.")
 COLOUR_FIELDS = ("primary", "accent", "background")
+def clean_brand_name(value: object) -> str:
+    """Trimmed, whitespace and newlines folded, control characters dropped (NUL and the like
+    cannot be stored by PostgreSQL and have no place on a home-screen label)."""
+    return one_line(value)
+
+
 EDITABLE_FIELDS = ("brand_name", "primary", "accent", "background", "radius", "mode", "font")
 
 
@@ -303,7 +310,7 @@ def validate_theme(fields_: dict, base: Theme | None = None) -> Theme:
     base = base or Theme()
     changes: dict[str, object] = {}
     if "brand_name" in fields_:
-        name = " ".join(str(fields_["brand_name"] or "").split())  # trims, folds whitespace and newlines
+        name = clean_brand_name(fields_["brand_name"])
         if not name:
             raise LoyaltyError(BRAND_NAME_EMPTY, code="theme_brand_name")
         if len(name) > BRAND_NAME_MAX:

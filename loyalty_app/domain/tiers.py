@@ -7,6 +7,9 @@ become unreachable; points collected in a period do not. Windows, per program:
 * ``calendar_year``: the better of last calendar year and this year so far (merchant's
   timezone), so a status earned last year holds through this year.
 
+Retired tiers (the merchant's console) are out of the ladder: nobody reaches them, and their
+members move to ``fallback_tier`` when the tier is retired.
+
 Upgrades happen at once (on each earn). Downgrades happen only at an evaluation: the first
 evaluation that finds the member under the threshold starts a grace period; an evaluation
 after the grace period ends (and still under) moves the member down to the tier they qualify
@@ -68,6 +71,14 @@ def qualifying_tier(tiers: Sequence[TierSpec], points: int) -> TierSpec | None:
         if points >= tier.threshold:
             best = tier
     return best
+
+
+def fallback_tier(active: Sequence[TierSpec], retired_rank: int) -> TierSpec | None:
+    """Where a member of a retired tier goes: the highest active tier ranked below it (None when
+    there is none). From there the usual rules apply: the next earn or evaluation upgrades a
+    member who qualifies for more, and a downgrade still waits for the grace period."""
+    below = [t for t in sorted_tiers(active) if t.rank < retired_rank]
+    return below[-1] if below else None
 
 
 def rank_of(tier: TierSpec | None) -> int:

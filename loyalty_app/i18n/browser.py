@@ -89,6 +89,16 @@ def t(msgid: str, **params: Any) -> Var[str]:
     return _string_var(_interpolated(template_js, str(lang_var), params_js), var_datas + param_datas)
 
 
+def t_in(msgid: str, lang_js: str) -> Var[str]:
+    """``msgid`` in the language a JavaScript expression names, for text shown when no state can
+    load (a page opened offline, a toast while Redis is down); English when untranslated."""
+    loaded = catalogs()
+    texts = {SOURCE_LANGUAGE: msgid}
+    texts |= {lang: loaded[lang].singulars[msgid] for lang in TRANSLATED_LANGUAGES if loaded[lang].singulars.get(msgid)}
+    table = "{" + ",".join(f"{lang}:{_js_string(text)}" for lang, text in texts.items()) + "}"
+    return _string_var(f"({table}[{lang_js}]??{_js_string(msgid)})", [])
+
+
 def _plural_function_js(lang: str) -> str:
     # gettext plural expressions are C syntax, which JavaScript evaluates identically for integers.
     return f"(n=>Number({catalogs()[lang].plural_expr}))"

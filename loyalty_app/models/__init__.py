@@ -31,6 +31,7 @@ from loyalty_app.models.program import (  # noqa: F401
     ReferralCode,
     Reward,
     RewardRating,
+    Segment,
     Tier,
     Voucher,
 )
@@ -46,6 +47,7 @@ from loyalty_app.models.codes import UsedMemberCode  # noqa: F401,E402
 from loyalty_app.models.till import AdminAuditEntry, FraudFlag, LiveClient  # noqa: F401,E402
 from loyalty_app.models.engagement import Submission, Survey, SurveyResponse  # noqa: F401,E402
 from loyalty_app.models.theme import ThemeVersion  # noqa: F401,E402
+from loyalty_app.models.webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401,E402
 
 from sqlmodel import SQLModel as _SQLModel  # noqa: E402
 

@@ -40,6 +40,8 @@ class Tier(SQLModel, table=True):
     # Benefits: multiplier per action, in percent; "purchase" is the general purchase multiplier.
     multipliers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     description: str = Field(default="", max_length=300)
+    # Retired tiers stay for history (tier changes point at them) but nobody holds or reaches them.
+    is_active: bool = True
 
 
 class MemberTier(SQLModel, table=True):
@@ -124,6 +126,8 @@ class Badge(SQLModel, table=True):
     param: str | None = Field(default=None, max_length=40)
     icon: str = Field(default="star", max_length=24)
     sort_order: int = 0
+    # Retired badges are no longer awarded; members who earned one keep it.
+    is_active: bool = True
 
 
 class MemberBadge(SQLModel, table=True):
@@ -154,6 +158,7 @@ class Challenge(SQLModel, table=True):
     reward_points: int = 0
     reward_badge_id: int | None = Field(default=None, foreign_key="badge.id")
     hidden: bool = False
+    segment_key: str | None = Field(default=None, max_length=40)  # see Segment: built-in key or "seg:<id>"
     is_active: bool = True
 
 
@@ -213,6 +218,7 @@ class Reward(SQLModel, table=True):
     valid_until: datetime | None = None
     image_id: int | None = Field(default=None, foreign_key="mediablob.id")
     voucher_validity_days: int | None = None
+    segment_key: str | None = Field(default=None, max_length=40)  # see Segment: built-in key or "seg:<id>"
     is_active: bool = True
     sort_order: int = 0
 
@@ -256,6 +262,28 @@ class RewardRating(SQLModel, table=True):
     hidden_at: datetime | None = None
     hidden_by_id: int | None = Field(default=None, foreign_key="account.id")
     hidden_reason: str = Field(default="", max_length=300)  # the moderator's reason (merchant console)
+
+
+class Segment(SQLModel, table=True):
+    """A merchant-defined group of members (tiers, visits, spend, RFM class, consent), used to
+    offer rewards, challenges, quests and earning rules to that group only.
+
+    Offers reference a segment through their ``segment_key`` as ``"seg:<id>"`` (built-in segments
+    such as ``"new_members"`` keep their plain keys), so one column serves both kinds. Segments
+    are never deleted, only retired, so a reference always resolves; the criteria are
+    ``domain.segments.SegmentCriteria`` as a dict.
+    """
+
+    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=60)
+    description: str = Field(default="", max_length=200)
+    criteria: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Charity(SQLModel, table=True):
@@ -320,6 +348,8 @@ class ProgramChange(SQLModel, table=True):
     published_at: datetime = Field(default_factory=utcnow)
     note: str = Field(default="", max_length=500)  # the merchant's annotation
     author_id: int | None = Field(default=None, foreign_key="account.id")
+    # A change to an offer targeted at a segment is news only for that segment's members.
+    segment_key: str | None = Field(default=None, max_length=40)
 
 
 class InboxThread(SQLModel, table=True):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import reflex as rx
 
-from loyalty_app.components.shell import back_link, error_alert, member_frame
+from loyalty_app.components.shell import back_link, error_alert, member_frame, segmented
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
@@ -99,7 +99,7 @@ class ActivityState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return None, session
-        return session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None), session
+        return session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None), session
 
     async def _fetch(self, *, append: bool) -> None:
         try:
@@ -201,22 +201,7 @@ def filter_chips() -> rx.Component:
         ("expired", t("Expired")),
         ("donated", t("Donated")),
     ]
-    return rx.el.div(
-        *[
-            rx.el.button(
-                label,
-                type="button",
-                aria_pressed=rx.cond(S.filter == key, "true", "false"),
-                on_click=S.choose(key),
-                class_name="act-seg-btn",
-                data_testid=f"activity-filter-{key}",
-            )
-            for key, label in options
-        ],
-        class_name="act-seg",
-        role="group",
-        aria_label=t("Show"),
-    )
+    return segmented(options, S.filter, S.choose, label=t("Show"), test_prefix="activity-filter")
 
 
 TOPIC_ICONS = (

@@ -23,7 +23,7 @@ class AdminState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            o = await off_loop(overview.program_overview, get_engine(), session.current_actor())
+            o = await off_loop(overview.program_overview, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return

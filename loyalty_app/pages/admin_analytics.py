@@ -159,7 +159,7 @@ class AnalyticsState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            board = await off_loop(analytics.dashboard, get_engine(), session.current_actor(), period=self.period,
+            board = await off_loop(analytics.dashboard, get_engine(), session._current_actor(), period=self.period,
                                    merchant_id=session._merchant_id or None)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)

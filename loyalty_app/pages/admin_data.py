@@ -30,7 +30,7 @@ class DataState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            rows = await off_loop(admin_audit.recent, get_engine(), session.current_actor())
+            rows = await off_loop(admin_audit.recent, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return

@@ -13,7 +13,7 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import fraud
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
 from loyalty_app.state.session import SessionState
 
 FLAG_KINDS = {
@@ -37,7 +37,7 @@ class FraudState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            o = await off_loop(fraud.fraud_overview, get_engine(), session.current_actor())
+            o = await off_loop(fraud.fraud_overview, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -60,7 +60,7 @@ class FraudState(rx.State):
         self.error = self.notice = ""
         session = await self.get_state(SessionState)
         try:
-            await off_loop(fn, get_engine(), session.current_actor(), **kwargs)
+            await off_loop(fn, get_engine(), session._current_actor(), **kwargs)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -70,19 +70,19 @@ class FraudState(rx.State):
     @rx.event
     async def resolve(self, form: dict):
         flag_id = str(form.get("flag_id", ""))
-        await self._act(fraud.resolve_flag, N_("Flag resolved."), flag_id=int(flag_id) if flag_id.isdigit() else 0,
+        await self._act(fraud.resolve_flag, N_("Flag resolved."), flag_id=form_id(flag_id) or 0,
                         note=str(form.get("note", "")))
 
     @rx.event
     async def hold(self, form: dict):
         member_id = str(form.get("member_id", ""))
         await self._act(fraud.set_spending_hold, N_("Spending is on hold for this member."),
-                        account_id=int(member_id) if member_id.isdigit() else 0, hold=True, reason=str(form.get("reason", "")))
+                        account_id=form_id(member_id) or 0, hold=True, reason=str(form.get("reason", "")))
 
     @rx.event
     async def restore(self, member_id: str):
         await self._act(fraud.set_spending_hold, N_("Spending restored."),
-                        account_id=int(member_id) if str(member_id).isdigit() else 0, hold=False)
+                        account_id=form_id(member_id) or 0, hold=False)
 
 
 def _flag(f: rx.Var) -> rx.Component:

@@ -12,7 +12,8 @@ from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.pages.inbox import STATUS_LABELS, TOPIC_LABELS
 from loyalty_app.services import inbox
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.services.permissions import Action
+from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
 from loyalty_app.state.live import push_to_member
 from loyalty_app.state.session import SessionState
 
@@ -31,7 +32,7 @@ class AdminInboxState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            rows = await off_loop(inbox.merchant_threads, get_engine(), session.current_actor())
+            rows = await off_loop(inbox.merchant_threads, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -55,9 +56,10 @@ class AdminInboxState(rx.State):
     async def open(self, thread_id: str):
         self.open_id, self.notice = str(thread_id), ""
         session = await self.get_state(SessionState)
-        if str(thread_id).isdigit():
+        if form_id(thread_id):
             try:
-                await off_loop(inbox.mark_read, get_engine(), session.current_actor(), thread_id=int(thread_id))
+                actor = session._require_actor(Action.ADMIN_MODERATE)  # the console's, not a member's own inbox
+                await off_loop(inbox.mark_read, get_engine(), actor, thread_id=form_id(thread_id))
             except Exception as err:  # noqa: BLE001
                 self.error = await error_message(self, err)
                 return
@@ -67,16 +69,16 @@ class AdminInboxState(rx.State):
     async def answer(self, form: dict):
         self.error = self.notice = ""
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
         thread = next((th for th in self.threads if th["id"] == self.open_id), None)
         try:
-            await off_loop(inbox.reply, get_engine(), actor, thread_id=int(self.open_id or 0), body=str(form.get("body", "")))
-            member_id = await off_loop(inbox.thread_member, get_engine(), actor, thread_id=int(self.open_id or 0))
+            actor = session._require_actor(Action.ADMIN_MODERATE)  # the console's, not a member's own inbox
+            await off_loop(inbox.reply, get_engine(), actor, thread_id=form_id(self.open_id) or 0, body=str(form.get("body", "")))
+            member_id = await off_loop(inbox.thread_member, get_engine(), actor, thread_id=form_id(self.open_id) or 0)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
         self.notice = await translated(self, N_("Answer sent."))
-        if actor is not None and thread is not None:
+        if thread is not None:
             push_to_member(actor.merchant_id, member_id, [(NEW_ANSWER, {"subject": thread["subject"]})])
         await self.load()
 

@@ -27,7 +27,7 @@ class PostersState(rx.State):
         if session.role != "admin":
             return
         try:
-            rows = await off_loop(posters.list_stores, get_engine(), session.current_actor())
+            rows = await off_loop(posters.list_stores, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
             self.error = await error_message(self, err)
             return

@@ -1,6 +1,7 @@
 """Merchant console, program editor: /m/<slug>/admin-program?tab=...
 
-Sub-tabs: rewards, earning rules, tiers, badges, challenges, quests, charities, surveys (each a
+Sub-tabs: rewards, earning rules, tiers, badges, challenges, quests, charities, surveys,
+segments (each a
 list with status and key facts, plus a create/edit form beside it on a desktop and below it on
 a phone), the published changelog (with the merchant's notes) and moderation (reviews, social
 posts and contest photos). Every save goes through ``services.program_console``, which checks
@@ -41,6 +42,7 @@ TABS = (
     ("quests", "quest", "zap", N_("Quests")),
     ("charities", "charity", "heart-handshake", N_("Charities")),
     ("surveys", "survey", "clipboard-list", N_("Surveys")),
+    ("segments", "segment", "users", N_("Segments")),
     ("changelog", "", "scroll-text", N_("Changelog")),
     ("moderation", "", "shield-check", N_("Moderation")),
 )
@@ -56,6 +58,12 @@ REVIEW_SHOWN = N_("Review shown again.")
 APPROVED = N_("Approved: the member got the points.")
 REJECTED = N_("Rejected. The member sees your reason.")
 PICTURE_READY = N_("New picture ready: it is saved with the reward.")
+SEGMENT_SAVED = N_("Segment saved. Offers targeted at it follow its members from now on.")
+RETIRED_LABEL = N_("{name} (retired)")
+PREVIEW_COUNT = N_("Members matching now: {n}.")
+# Read the open editor's fields (as the form would submit them) for the segment preview.
+READ_FORM_JS = ("Object.fromEntries(Array.from(new FormData(document.querySelector('[data-testid=\"form-segment\"]')"
+                " || undefined).entries()).filter(([k]) => !k.startsWith('pf-')))")
 UPLOAD_ID = "reward-image"
 # After "Edit": bring the form into view when it is below the list (phones); on a desktop the
 # form sits beside the list and is already visible. Either way it starts at its top.
@@ -104,6 +112,11 @@ class ProgramState(rx.State):
     store_options: list[dict[str, str]] = []
     badge_options: list[dict[str, str]] = []
     challenge_options: list[dict[str, str]] = []
+    segment_options: list[dict[str, str]] = []
+    rfm_choices: list[dict[str, str]] = []
+    consent_choices: list[dict[str, str]] = []
+    preview: str = ""
+    preview_names: str = ""
     image_url: str = ""
     image_preview: str = ""
     timezone: str = ""
@@ -115,7 +128,7 @@ class ProgramState(rx.State):
 
     async def _actor(self, action: Action = Action.ADMIN_MANAGE_PROGRAM):
         session = await self.get_state(SessionState)
-        return session, session.require_actor(action)
+        return session, session._require_actor(action)
 
     def _kind(self) -> str:
         return KIND_OF_TAB.get(self.tab, "")
@@ -128,8 +141,13 @@ class ProgramState(rx.State):
         self.variant = values.get("action") or values.get("kind") or ""
         chosen_tiers = {k for k in values.get("tier_keys", "").split(",") if k}
         chosen_actions = {k for k in values.get("actions", "").split(",") if k}
+        chosen_rfm = {k for k in values.get("rfm_classes", "").split(",") if k}
+        chosen_consents = {k for k in values.get("consent_channels", "").split(",") if k}
         self.tier_choices = [{**o, "checked": "1" if o["value"] in chosen_tiers else ""} for o in self.tier_options]
         self.action_choices = [{**o, "checked": "1" if o["value"] in chosen_actions else ""} for o in self.action_choices]
+        self.rfm_choices = [{**o, "checked": "1" if o["value"] in chosen_rfm else ""} for o in self.rfm_choices]
+        self.consent_choices = [{**o, "checked": "1" if o["value"] in chosen_consents else ""} for o in self.consent_choices]
+        self.preview = self.preview_names = ""
         self.image_url, self.image_preview, self._image, self._remove_image = image, "", b"", False
         self.form_key += 1
 
@@ -137,11 +155,18 @@ class ProgramState(rx.State):
         options = await off_loop(pc.program_options, get_engine(), actor)
         lang = await current_language(self)
         self.timezone, self.currency = options.timezone, options.currency
-        self.tier_options = [{"value": k, "label": n} for k, n in options.tiers]
+        def label(name: str, retired: bool) -> str:
+            return translate(lang, RETIRED_LABEL, name=name) if retired else name
+
+        self.tier_options = [{"value": k, "label": label(n, k in options.retired_tiers)} for k, n in options.tiers]
         self.store_options = [{"value": str(i), "label": n} for i, n in options.stores]
-        self.badge_options = [{"value": k, "label": n} for k, n in options.badges]
+        self.badge_options = [{"value": k, "label": label(n, k in options.retired_badges)} for k, n in options.badges]
         self.challenge_options = [{"value": k, "label": n} for k, n in options.challenges]
+        self.segment_options = ([{"value": k, "label": translate(lang, v)} for k, v in pc.SEGMENT_LABELS.items()]
+                                + [{"value": k, "label": n} for k, n in options.segments])
         self.action_choices = [{"value": a, "label": translate(lang, label), "checked": ""} for a, label in pc.ACTION_LABELS.items()]
+        self.rfm_choices = [{"value": k, "label": translate(lang, v), "checked": ""} for k, v in pc.RFM_LABELS.items()]
+        self.consent_choices = [{"value": k, "label": translate(lang, v), "checked": ""} for k, v in pc.CONSENT_LABELS.items()]
 
     async def _load_rows(self) -> None:
         kind = self._kind()
@@ -249,8 +274,11 @@ class ProgramState(rx.State):
             self.busy = False
             return
         await self._load_rows()
+        if kind == "segment":  # the offers' segment choices list the new one
+            await self._load_options(session, actor)
         self.edit(str(row.row_id))
-        self.notice = await translated(self, SAVED if row.published else NOTHING_CHANGED)
+        saved = SEGMENT_SAVED if kind == "segment" else SAVED
+        self.notice = await translated(self, saved if row.published else NOTHING_CHANGED)
         self.busy = False
 
     async def _set_active(self, active: bool):
@@ -265,6 +293,8 @@ class ProgramState(rx.State):
             self.error = await error_message(self, err)
             return
         await self._load_rows()
+        if kind in ("segment", "tier", "badge"):  # their choices in other editors change
+            await self._load_options(_session, actor)
         self.edit(str(row.row_id))
         self.notice = await translated(self, RESTORED if active else RETIRED)
 
@@ -275,6 +305,30 @@ class ProgramState(rx.State):
     @rx.event
     async def restore(self):
         await self._set_active(True)
+
+    @rx.event
+    def ask_preview(self):
+        """Read the segment editor's current (unsaved) fields in the browser, then count."""
+        return rx.call_script(READ_FORM_JS, callback=ProgramState.show_preview)
+
+    @rx.event
+    async def show_preview(self, form: dict[str, Any]):
+        self.preview = self.preview_names = ""
+        self.notice = self.error = ""
+        try:
+            _session, actor = await self._actor()
+            result = await off_loop(pc.preview_segment, get_engine(), actor, {str(k): v for k, v in (form or {}).items()})
+        except pc.FormInvalid as err:
+            lang = await current_language(self)
+            self.errors = {name: translate(lang, e.message, **e.params) for name, e in err.errors.items()}
+            self.error = translate(lang, FIX_FIELDS)
+            return
+        except Exception as err:  # noqa: BLE001
+            self.error = await error_message(self, err)
+            return
+        self.errors = {}
+        self.preview = await translated(self, PREVIEW_COUNT, n=result.count)
+        self.preview_names = ", ".join(result.names)
 
     @rx.event
     async def pick_image(self, files: list[rx.UploadFile]):
@@ -317,7 +371,7 @@ class ChangelogState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.ADMIN_MANAGE_PROGRAM)
+            actor = session._require_actor(Action.ADMIN_MANAGE_PROGRAM)
             rows = await off_loop(pc.list_changes, get_engine(), actor)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -337,7 +391,7 @@ class ChangelogState(rx.State):
         self.notice = self.error = ""
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.ADMIN_MANAGE_PROGRAM)
+            actor = session._require_actor(Action.ADMIN_MANAGE_PROGRAM)
             await off_loop(pc.annotate_change, get_engine(), actor, str(form.get("change_id", "")), str(form.get("note", "") or ""))
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -356,7 +410,7 @@ class ModerationState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.ADMIN_MODERATE)
+            actor = session._require_actor(Action.ADMIN_MODERATE)
             reviews = await off_loop(pc.list_reviews, get_engine(), actor)
             pending = await off_loop(pc.list_submissions, get_engine(), actor)
         except Exception as err:  # noqa: BLE001
@@ -381,7 +435,7 @@ class ModerationState(rx.State):
         self.notice = self.error = ""
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.ADMIN_MODERATE)
+            actor = session._require_actor(Action.ADMIN_MODERATE)
             await off_loop(fn, get_engine(), actor, *args)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -523,6 +577,8 @@ def reward_fields() -> list[rx.Component]:
         dyn_select_field("min_tier", N_("Tier needed"), S.tier_options, blank=N_("Every member")),
         _pair(when_field("valid_from", N_("Available from")), when_field("valid_until", N_("Available until"))),
         number_field("voucher_validity_days", N_("Voucher valid for (days)"), help_=N_("Empty: the program's default.")),
+        dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member"),
+                         help_=N_("Members outside the segment do not see it and cannot redeem it.")),
     ]
 
 
@@ -566,7 +622,7 @@ def earning_fields() -> list[rx.Component]:
         _pair(number_field("limit_count", N_("At most (times)")), select_field("limit_period", N_("How often"), pc.LIMIT_PERIOD_LABELS)),
         _pair(when_field("valid_from", N_("Starts")), when_field("valid_until", N_("Ends"))),
         checks_field("tier_keys", N_("Only for these tiers"), S.tier_choices, help_=N_("None ticked: every member.")),
-        _pair(select_field("segment", N_("Only for"), pc.SEGMENT_LABELS, blank=N_("Every member")),
+        _pair(dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
               dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store"))),
     ]
 
@@ -608,6 +664,7 @@ def challenge_fields() -> list[rx.Component]:
         _pair(number_field("reward_points", N_("Bonus points")),
               dyn_select_field("reward_badge", N_("Badge awarded"), S.badge_options, blank=N_("No badge"))),
         flag_field("hidden", N_("Surprise: hidden until completed")),
+        dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
     ]
 
 
@@ -619,7 +676,7 @@ def quest_fields() -> list[rx.Component]:
         _pair(when_field("starts_at", N_("Starts")), when_field("ends_at", N_("Ends"))),
         checks_field("tier_keys", N_("Only for these tiers"), S.tier_choices, help_=N_("None ticked: every member.")),
         checks_field("actions", N_("Only for these actions"), S.action_choices, help_=N_("None ticked: every action, purchases too.")),
-        _pair(select_field("segment", N_("Only for"), pc.SEGMENT_LABELS, blank=N_("Every member")),
+        _pair(dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
               dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store"))),
     ]
 
@@ -639,15 +696,40 @@ def survey_fields() -> list[rx.Component]:
     ]
 
 
+def segment_fields() -> list[rx.Component]:
+    return [
+        text_field("name", N_("Name"), max_length=60),
+        area_field("description", N_("Description"), max_length=200, help_=N_("Only you see segments; members never do.")),
+        rx.el.p(t("Members match when every condition you fill in holds."), class_name="pc-help"),
+        _error_for("criteria"),
+        checks_field("tier_keys", N_("In one of these tiers"), S.tier_choices, help_=N_("None ticked: any tier.")),
+        _pair(number_field("visited_within_days", N_("Visited in the last … days")),
+              number_field("not_visited_days", N_("No visit in the last … days"))),
+        _pair(select_field("spend_measure", N_("Spending counted as"), pc.SPEND_MEASURE_LABELS),
+              number_field("spend_days", N_("Over the last … days"))),
+        _pair(decimal_field("spend_min", N_("At least")), decimal_field("spend_max", N_("At most"))),
+        checks_field("rfm_classes", N_("RFM class (as in analytics)"), S.rfm_choices, help_=N_("None ticked: any class.")),
+        checks_field("consent_channels", N_("Agreed to be contacted by"), S.consent_choices, help_=N_("Every ticked channel is needed.")),
+        rx.el.div(
+            rx.el.button(rx.icon("users", size=16, aria_hidden="true"), t("Count members"), type="button",
+                         class_name="btn btn-secondary pc-small-btn", on_click=S.ask_preview, data_testid="segment-preview"),
+            rx.cond(S.preview != "", rx.el.p(S.preview, " ", S.preview_names, class_name="pc-help", role="status",
+                                             data_testid="segment-preview-result")),
+            class_name="pc-inline",
+        ),
+    ]
+
+
 FIELDS = {"reward": reward_fields, "earning": earning_fields, "tier": tier_fields, "badge": badge_fields,
-          "challenge": challenge_fields, "quest": quest_fields, "charity": charity_fields, "survey": survey_fields}
+          "challenge": challenge_fields, "quest": quest_fields, "charity": charity_fields, "survey": survey_fields,
+          "segment": segment_fields}
 
 
 def editor_form(kind: str) -> rx.Component:
     return rx.el.form(
         *FIELDS[kind](),
         area_field("publish_note", N_("What changed (shown to members)"), rows=2, max_length=1000,
-                   help_=N_("Optional. Published on “What's new” with the change.")),
+                   help_=N_("Optional. Published on “What's new” with the change.")) if kind != "segment" else rx.fragment(),
         rx.el.p(t("Times are in the shop's time zone: {tz}.", tz=S.timezone), class_name="pc-help"),
         rx.el.div(
             rx.el.button(rx.cond(S.busy, t("Saving…"), t("Save and publish")), type="submit", class_name="btn", disabled=S.busy,

@@ -30,6 +30,7 @@ from loyalty_app.domain.theme import (
     RADIUS_MAX,
     RADIUS_MIN,
     Theme,
+    clean_brand_name,
     normalize_hex,
 )
 from loyalty_app.domain.theme_contrast import MODE_LABELS, check_theme, suggest_fix
@@ -39,7 +40,7 @@ from loyalty_app.pages.rewards import reward_tile
 from loyalty_app.services import member_media, theme_admin
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
 from loyalty_app.state.session import SessionState
 
 LOGO_UPLOAD_ID = "theme-logo-upload"
@@ -177,7 +178,7 @@ class ThemeEditorState(rx.State):
 
     async def _actor(self):
         session = await self.get_state(SessionState)
-        return session, session.require_actor(Action.ADMIN_EDIT_THEME)
+        return session, session._require_actor(Action.ADMIN_EDIT_THEME)
 
     async def _load_versions(self, actor, session) -> None:
         rows = await off_loop(theme_admin.list_versions, get_engine(), actor)
@@ -225,7 +226,7 @@ class ThemeEditorState(rx.State):
 
     @rx.event
     async def set_brand_name(self, value: str):
-        name = " ".join(str(value or "").split())
+        name = clean_brand_name(value)
         if len(name) > BRAND_NAME_MAX:
             self.field_errors = {**self.field_errors, "brand_name": await translated(self, BRAND_NAME_TOO_LONG, max=BRAND_NAME_MAX)}
             return
@@ -272,7 +273,7 @@ class ThemeEditorState(rx.State):
     async def set_radius(self, value: Any):
         try:
             radius = int(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # "1e309" is inf: no int
             return
         self.radius = max(RADIUS_MIN, min(RADIUS_MAX, radius))
         await self._recompute()
@@ -430,12 +431,12 @@ class ThemeEditorState(rx.State):
         self.error = self.notice = ""
         try:
             session, actor = await self._actor()
-            view = await off_loop(theme_admin.revert, get_engine(), actor, int(version))
+            view = await off_loop(theme_admin.revert, get_engine(), actor, form_id(version) or 0)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
         await self._apply_view(view)
-        self.notice = await translated(self, REVERTED, version=int(version))
+        self.notice = await translated(self, REVERTED, version=form_id(version))
 
 
 S = ThemeEditorState
@@ -784,10 +785,10 @@ def _preview_rewards() -> rx.Component:
         rx.el.p(rx.icon("coins", size=18, aria_hidden="true"), rx.el.span(t("You have {points} points", points=localized_number(1240))),
                 class_name="rw-balance"),
         rx.el.div(
-            rx.el.span(t("Can afford"), class_name="rw-seg-btn", aria_pressed="true"),
-            rx.el.span(t("Price"), class_name="rw-seg-btn", aria_pressed="false"),
-            rx.el.span(t("Top rated"), class_name="rw-seg-btn", aria_pressed="false"),
-            class_name="rw-seg",
+            rx.el.span(t("Can afford"), class_name="seg-btn", aria_pressed="true"),
+            rx.el.span(t("Price"), class_name="seg-btn", aria_pressed="false"),
+            rx.el.span(t("Top rated"), class_name="seg-btn", aria_pressed="false"),
+            class_name="seg",
         ),
         rx.el.div(*[reward_tile(rx.Var.create(r)) for r in _REWARDS], class_name="grid-2 rw-grid"),
     )

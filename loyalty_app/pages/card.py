@@ -15,17 +15,15 @@ last language (stored with the card), because the language state cannot load off
 from __future__ import annotations
 
 import asyncio
-import json
 
 import reflex as rx
-from reflex_base.vars.base import Var
 from reflex_components_core.core.banner import has_connection_errors
 
-from loyalty_app.components.shell import TABS, brand_stylesheet
+from loyalty_app.components.offline import OFFLINE_BADGE, OFFLINE_NO_CARD, offline_t, stored
+from loyalty_app.components.shell import brand_stylesheet, tab_bar, top_bar
 from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import t
-from loyalty_app.i18n.catalogs import SOURCE_LANGUAGE, TRANSLATED_LANGUAGES, catalogs
 from loyalty_app.models import Account
 from loyalty_app.pwa import offline_card
 from loyalty_app.services.member_codes import issue_member_code
@@ -41,8 +39,6 @@ MAX_REFRESHES = 20
 
 OFFLINE_NOTE = N_("You are offline. Live codes need a connection: show this number at the till instead.")
 OFFLINE_STALE_NOTE = N_("You are offline. This code may have expired: show your member number at the till.")
-OFFLINE_BADGE = N_("Offline")
-OFFLINE_NO_CARD = N_("You are offline. Open your card once with a connection to keep it on this phone.")
 MEMBER_CARD = N_("Member card")
 MEMBER_NUMBER = N_("Member number")
 LOADING = N_("Loading…")
@@ -72,7 +68,7 @@ class CardState(rx.State):
         if session.role != "member":
             return
         try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
         except Exception:  # noqa: BLE001 - the page guard redirects signed-out visitors
             return
         with read_session() as s:
@@ -97,7 +93,7 @@ class CardState(rx.State):
     @rx.event
     async def refresh_now(self):
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
+        actor = session._current_actor()
         if actor is not None and session.role == "member":
             self._issue(actor)
             return CardState.keep_fresh
@@ -117,7 +113,7 @@ class CardState(rx.State):
                     if not str(self.router.page.path).endswith("/card"):
                         return
                     session = await self.get_state(SessionState)
-                    actor = session.current_actor()
+                    actor = session._current_actor()
                     if actor is None:
                         self.qr_src = ""
                         return
@@ -132,68 +128,17 @@ class CardState(rx.State):
 # ------------------------------------------------------------------------- offline (browser side)
 
 
-def _stored(field: str) -> Var:
-    """A field of the card kept on this device ('' when none)."""
-    return Var(_js_expr=f"(({offline_card.READ_JS})?.[{json.dumps(field)}] ?? '')", _var_type=str).to(str)
-
-
-_STORED_LANG_JS = (
-    f"((({offline_card.READ_JS})?.lang) || ((typeof navigator !== 'undefined' && navigator.language) || 'en').slice(0, 2))"
-)
-
-
-def offline_t(msgid: str) -> Var:
-    """``msgid`` in the language stored with the card (the language state needs the server)."""
-    loaded = catalogs()
-    texts = {SOURCE_LANGUAGE: msgid}
-    for lang in TRANSLATED_LANGUAGES:
-        text = loaded[lang].singulars.get(msgid)
-        if text:
-            texts[lang] = text
-    table = json.dumps(texts, ensure_ascii=False)
-    return Var(_js_expr=f"({table}[{_STORED_LANG_JS}] ?? {json.dumps(msgid)})", _var_type=str).to(str)
-
-
-_slug_var = rx.cond(SessionState.merchant_slug != "", SessionState.merchant_slug, Var(_js_expr=offline_card.SLUG_JS, _var_type=str))
-
-
-def _top_bar() -> rx.Component:
-    """The brand bar; offline, the names kept with the card stand in for the server's."""
-    logo = rx.cond(SessionState.logo_url != "", SessionState.logo_url, _stored("logo"))
-    return rx.el.header(
-        rx.cond(logo != "", rx.el.img(src=logo, alt="", class_name="topbar-logo", width="36", height="36")),
-        rx.el.p(rx.cond(SessionState.merchant_short_name != "", SessionState.merchant_short_name, _stored("short")), class_name="topbar-title"),
-        class_name="topbar",
-    )
-
-
-def _tab_bar() -> rx.Component:
-    """The tab bar of ``components.shell`` with links that also work before the state loads."""
-    items = [
-        rx.el.a(
-            rx.el.span(rx.icon(icon, size=22, aria_hidden="true"), class_name="tab-icon"),
-            rx.el.span(t(label)),
-            href=f"/m/{_slug_var}/{key}",
-            class_name=f"tab tab-{key}",
-            aria_current="page" if key == "card" else None,
-            data_testid=f"tab-{key}",
-        )
-        for key, icon, label in TABS
-    ]
-    return rx.el.nav(*items, class_name="tabbar", aria_label=t("Main navigation"))
-
-
 def offline_card_block() -> rx.Component:
     """The kept card: merchant, name, number, and why there is no QR."""
     return rx.cond(
-        _stored("number") != "",
+        stored("number") != "",
         rx.el.section(
             rx.el.span(rx.icon("wifi-off", size=14, aria_hidden="true"), offline_t(OFFLINE_BADGE), class_name="offline-chip"),
-            rx.el.p(_stored("merchant"), style={"margin": "10px 0 0", "fontWeight": 800, "opacity": 0.9}),
-            rx.el.p(_stored("name"), style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}, data_testid="offline-name"),
+            rx.el.p(stored("merchant"), style={"margin": "10px 0 0", "fontWeight": 800, "opacity": 0.9}),
+            rx.el.p(stored("name"), style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}, data_testid="offline-name"),
             rx.el.div(
                 rx.el.p(offline_t(MEMBER_NUMBER), class_name="small", style={"margin": "0 0 6px", "opacity": 0.85}),
-                rx.el.p(_stored("number"), class_name="number", data_testid="offline-member-number"),
+                rx.el.p(stored("number"), class_name="number", data_testid="offline-member-number"),
                 class_name="offline-number",
             ),
             rx.el.p(offline_t(OFFLINE_NOTE), class_name="offline-note", role="status", data_testid="offline-note"),
@@ -258,7 +203,7 @@ def card_page() -> rx.Component:
         brand_stylesheet(),
         html_lang_sync(),
         rx.el.div(
-            _top_bar(),
+            top_bar(),
             rx.el.main(
                 rx.el.h1(t(MEMBER_CARD), class_name="sr-only"),
                 rx.cond(
@@ -273,7 +218,7 @@ def card_page() -> rx.Component:
                 class_name="content",
                 id="main",
             ),
-            _tab_bar(),
+            tab_bar("card"),
             class_name="app-frame",
         ),
     )

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 
 from loyalty_app.components.shell import member_frame
+from loyalty_app.components.shell import segmented as shell_segmented
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError
@@ -178,7 +179,7 @@ class ChallengesState(rx.State):
         if session.role != "member":
             return  # staff and admins are sent to their own pages by the guard
         try:
-            overview = await off_loop(engagement.engagement_overview, get_engine(), session.current_actor())
+            overview = await off_loop(engagement.engagement_overview, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
             if session.signed_in:
                 self.error = await error_message(self, err)
@@ -348,7 +349,7 @@ class ChallengesState(rx.State):
         session = await self.get_state(SessionState)
         answers = {k[2:]: v for k, v in form.items() if isinstance(k, str) and k.startswith("q_")}
         try:
-            result = await off_loop(engagement.submit_survey, get_engine(), session.current_actor(), self._survey_id, answers)
+            result = await off_loop(engagement.submit_survey, get_engine(), session._current_actor(), self._survey_id, answers)
         except Exception as err:  # noqa: BLE001
             await self._failed("fill_survey", err)
         else:
@@ -366,7 +367,7 @@ class ChallengesState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            result = await off_loop(engagement.subscribe_newsletter, get_engine(), session.current_actor())
+            result = await off_loop(engagement.subscribe_newsletter, get_engine(), session._current_actor())
         except Exception as err:  # noqa: BLE001
             await self._failed("subscribe_newsletter", err)
         else:
@@ -386,7 +387,7 @@ class ChallengesState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            result = await off_loop(engagement.enter_event_code, get_engine(), session.current_actor(),
+            result = await off_loop(engagement.enter_event_code, get_engine(), session._current_actor(),
                                     str(form.get("code", "")), ip=self.router.session.client_ip or "")
         except Exception as err:  # noqa: BLE001
             await self._failed("attend_event", err)
@@ -404,7 +405,7 @@ class ChallengesState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            await off_loop(engagement.submit_social_link, get_engine(), session.current_actor(), str(form.get("url", "")))
+            await off_loop(engagement.submit_social_link, get_engine(), session._current_actor(), str(form.get("url", "")))
         except Exception as err:  # noqa: BLE001
             await self._failed("tag_social", err)
         else:
@@ -433,7 +434,7 @@ class ChallengesState(rx.State):
         data = await upload.read(MAX_UPLOAD_BYTES + 1)  # one byte over the limit is enough to refuse
         session = await self.get_state(SessionState)
         try:
-            await off_loop(engagement.submit_photo, get_engine(), session.current_actor(), data, filename=upload.name or "")
+            await off_loop(engagement.submit_photo, get_engine(), session._current_actor(), data, filename=upload.name or "")
         except Exception as err:  # noqa: BLE001
             await self._failed("photo_contest", err)
         else:
@@ -463,7 +464,7 @@ class ChallengesState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            result = await off_loop(engagement.claim_action, get_engine(), session.current_actor(), action)
+            result = await off_loop(engagement.claim_action, get_engine(), session._current_actor(), action)
         except Exception as err:  # noqa: BLE001
             await self._failed(action, err)
         else:
@@ -486,23 +487,9 @@ def badge_icon(icon: rx.Var, size: int = 22) -> rx.Component:
 
 
 def segmented() -> rx.Component:
-    def button(view: str, label: rx.Var, test_id: str) -> rx.Component:
-        return rx.el.button(
-            label,
-            type="button",
-            class_name="ch-seg-btn",
-            aria_pressed=rx.cond(S.view == view, "true", "false"),
-            on_click=S.set_view(view),
-            data_testid=test_id,
-        )
-
-    return rx.el.div(
-        button("challenges", t("Challenges"), "view-challenges"),
-        button("earn", t("Earn"), "view-earn"),
-        button("badges", t("Badges"), "view-badges"),
-        class_name="ch-seg",
-        role="group",
-        aria_label=t("Sections"),
+    return shell_segmented(
+        [("challenges", t("Challenges")), ("earn", t("Earn")), ("badges", t("Badges"))],
+        S.view, S.set_view, label=t("Sections"), test_prefix="view", even=True,
     )
 
 

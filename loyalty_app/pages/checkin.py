@@ -48,7 +48,7 @@ class CheckinState(rx.State):
         token = str(self.router.page.params.get("s", "") or "")
         try:
             result = await off_loop(
-                checkins.check_in, get_engine(), session.current_actor(), token=token,
+                checkins.check_in, get_engine(), session._current_actor(), token=token,
                 ip=self.router.session.client_ip or "",
             )
         except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged

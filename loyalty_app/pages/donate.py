@@ -50,7 +50,7 @@ class DonateState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return None
-        return session.require_actor(Action.DONATE, target_account_id=session._account_id or None)
+        return session._require_actor(Action.DONATE, target_account_id=session._account_id or None)
 
     async def _refresh(self) -> None:
         actor = await self._actor()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.shell import back_link, error_alert, field, member_frame
+from loyalty_app.components.shell import back_link, error_alert, field, member_frame, segmented
 from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
@@ -39,9 +39,9 @@ class InboxState(rx.State):
         if session.role != "member":
             return
         engine = get_engine()
-        actor = session.current_actor()
+        actor = session._current_actor()
         try:
-            session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
             threads = await off_loop(inbox.member_threads, engine, actor)
             own_vouchers = await off_loop(catalog_view.member_vouchers, engine, actor)
         except Exception as err:  # noqa: BLE001
@@ -91,9 +91,8 @@ class InboxState(rx.State):
         store, voucher = str(form.get("store_id", "")), str(form.get("voucher_id", ""))
         try:
             thread_id = await off_loop(
-                inbox.start_thread, get_engine(), session.current_actor(), topic=self.topic, subject=str(form.get("subject", "")),
-                body=str(form.get("body", "")), store_id=int(store) if store.isdigit() else None,
-                voucher_id=int(voucher) if voucher.isdigit() else None,
+                inbox.start_thread, get_engine(), session._current_actor(), topic=self.topic, subject=str(form.get("subject", "")),
+                body=str(form.get("body", "")), store_id=_form_id(store), voucher_id=_form_id(voucher),
             )
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -106,13 +105,18 @@ class InboxState(rx.State):
         self.error = ""
         session = await self.get_state(SessionState)
         try:
-            await off_loop(inbox.reply, get_engine(), session.current_actor(), thread_id=int(self.thread.get("id", "0") or 0),
+            await off_loop(inbox.reply, get_engine(), session._current_actor(), thread_id=int(self.thread.get("id", "0") or 0),
                            body=str(form.get("body", "")))
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
         self.notice = await translated(self, N_("Sent. We will answer here."))
         await self.load()
+
+
+def _form_id(raw: str) -> int | None:
+    """A row id picked in the form, or None: a tampered value ("²", 30 digits) is no id."""
+    return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
 
 def _thread_row(th: rx.Var) -> rx.Component:
@@ -137,12 +141,8 @@ def _compose() -> rx.Component:
     return rx.el.form(
         rx.el.fieldset(
             rx.el.legend(t("What is it about?")),
-            rx.el.div(
-                *[rx.el.button(t(label), type="button", aria_pressed=rx.cond(InboxState.topic == key, "true", "false"),
-                               on_click=InboxState.choose_topic(key), class_name="act-seg-btn", data_testid=f"topic-{key}")
-                  for key, label in TOPIC_LABELS.items()],
-                class_name="act-seg",
-            ),
+            segmented([(key, t(label)) for key, label in TOPIC_LABELS.items()], InboxState.topic, InboxState.choose_topic,
+                      label=t("What is it about?"), test_prefix="topic"),
             class_name="inbox-topics",
         ),
         field(t("Subject"), name="subject", max_length=120, autocomplete="off"),

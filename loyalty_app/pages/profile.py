@@ -84,11 +84,11 @@ class ProfileState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
+        actor = session._current_actor()
         if actor is None or session._account_id != actor.account_id:
             return  # the page guard redirects signed-out visitors
         try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=actor.account_id)
+            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=actor.account_id)
         except Exception:  # noqa: BLE001 - staff are sent to their own page by the guard
             return
         with read_session() as s:
@@ -110,7 +110,7 @@ class ProfileState(rx.State):
         self.error = self.notice = ""
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             account = await off_loop(
                 profile.update_profile,
                 get_engine(),
@@ -138,7 +138,7 @@ class ProfileState(rx.State):
         session = await self.get_state(SessionState)
         language = await self.get_state(LanguageState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             await off_loop(profile.set_language, get_engine(), actor, lang)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -158,7 +158,7 @@ class ProfileState(rx.State):
         data = await off_loop(upload.file.read, member_media.MAX_UPLOAD_BYTES + 1)
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             blob_id = await off_loop(
                 member_media.set_member_image, get_engine(), actor, kind=kind, data=data, filename=upload.name or ""
             )
@@ -205,7 +205,7 @@ class ProfileState(rx.State):
             return
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             await off_loop(member_media.remove_member_image, get_engine(), actor, kind=kind)
         except Exception as err:  # noqa: BLE001
             self.media_error = await error_message(self, err)
@@ -227,7 +227,7 @@ class ProfileState(rx.State):
             return
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             statuses = await off_loop(
                 profile.set_consent, get_engine(), actor, channel, not self.consent_granted.get(channel, False)
             )
@@ -256,7 +256,7 @@ class ProfileState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            actor = session.require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
             await off_loop(
                 profile.delete_account,
                 get_engine(),

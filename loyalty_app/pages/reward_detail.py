@@ -59,7 +59,7 @@ class RewardDetailState(rx.State):
             return
         reward_id = route_id(self, "id")
         try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
             detail = await off_loop(catalog_view.reward_detail, get_engine(), actor, reward_id or 0)
         except NotFound:
             self.missing, self.loaded = True, True
@@ -144,7 +144,7 @@ class RewardDetailState(rx.State):
         self.redeeming = True
         yield
         try:
-            actor = session.require_actor(Action.REDEEM_REWARD, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.REDEEM_REWARD, target_account_id=session._account_id or None)
             outcome = await off_loop(
                 catalog_view.redeem, get_engine(), actor, reward_id=reward_id or 0, idempotency_key=self._redeem_key
             )
@@ -180,7 +180,7 @@ class RewardDetailState(rx.State):
         self.saving = True
         yield
         try:
-            actor = session.require_actor(Action.RATE_REWARD, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.RATE_REWARD, target_account_id=session._account_id or None)
             outcome = await off_loop(
                 catalog_view.rate, get_engine(), actor, reward_id=route_id(self, "id") or 0, stars=stars,
                 review_text=review,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.components.shell import member_frame, star_rating
+from loyalty_app.components.shell import member_frame, segmented, star_rating
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.i18n import format_date, localized_number, t, tn
 from loyalty_app.services import catalog_view
@@ -178,26 +178,6 @@ def reward_tile(r: rx.Var) -> rx.Component:
         class_name=rx.cond(r["status"] == "ok", "reward-tile rw-tile rw-can", "reward-tile rw-tile"),
         data_testid="reward-tile",
         data_status=r["status"],
-    )
-
-
-def segmented(options: list[tuple[str, rx.Var]], current: rx.Var, on_choose, *, label: rx.Var, test_prefix: str) -> rx.Component:
-    """A row of toggle buttons (one pressed), a group with a name for assistive technology."""
-    return rx.el.div(
-        *[
-            rx.el.button(
-                text,
-                type="button",
-                aria_pressed=rx.cond(current == key, "true", "false"),
-                on_click=on_choose(key),
-                class_name="rw-seg-btn",
-                data_testid=f"{test_prefix}-{key}",
-            )
-            for key, text in options
-        ],
-        class_name="rw-seg",
-        role="group",
-        aria_label=label,
     )
 
 

@@ -50,7 +50,7 @@ class TillState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
+        actor = session._current_actor()
         if actor is None:
             return
         self.stores = [{"id": str(i), "name": n} for i, n in till.staff_stores(get_engine(), actor)]
@@ -103,7 +103,7 @@ class TillState(rx.State):
         self._clear()
         session = await self.get_state(SessionState)
         try:
-            found = await off_loop(till.scan, get_engine(), session.current_actor(), store_id=self._store(), text=text)
+            found = await off_loop(till.scan, get_engine(), session._current_actor(), store_id=self._store(), text=text)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -125,8 +125,8 @@ class TillState(rx.State):
             self.error = await translated(self, N_("Scan the member's card or enter their number first."))
             return
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
         try:
+            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
             done = await off_loop(
                 till.credit_purchase_at_till, get_engine(), actor, store_id=self._store(),
                 member_account_id=self._member_id, amount_text=str(form.get("amount", "")),
@@ -153,8 +153,8 @@ class TillState(rx.State):
         if not self._undo_entry_id:
             return
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
         try:
+            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
             undone = await off_loop(till.undo_credit, get_engine(), actor, store_id=self._store(), entry_id=self._undo_entry_id)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -172,8 +172,8 @@ class TillState(rx.State):
         if not self._voucher_code:
             return
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
         try:
+            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
             used = await off_loop(till.redeem_voucher_at_till, get_engine(), actor, store_id=self._store(), code=self._voucher_code)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)

@@ -151,7 +151,7 @@ class VoucherState(rx.State):
         if session.role != "member":
             return
         try:
-            actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
             found = await off_loop(catalog_view.voucher_detail, get_engine(), actor, route_id(self, "id") or 0)
         except NotFound:
             self.missing, self.loaded = True, True
@@ -196,7 +196,7 @@ class VoucherState(rx.State):
         self.cancelling = True
         yield
         try:
-            actor = session.require_actor(Action.CANCEL_OWN_VOUCHER, target_account_id=session._account_id or None)
+            actor = session._require_actor(Action.CANCEL_OWN_VOUCHER, target_account_id=session._account_id or None)
             outcome = await off_loop(catalog_view.cancel, get_engine(), actor, voucher_id=route_id(self, "id") or 0)
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)

@@ -21,8 +21,9 @@ from sqlmodel import Session, select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import Conflict, LoyaltyError, N_, NotFound
+from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LoginAttempt, Merchant, Role, StaffStore, Store
-from loyalty_app.services import passwords, sessions, throttle
+from loyalty_app.services import passwords, sessions, throttle, webhooks
 from loyalty_app.services.permissions import record_security_event
 from loyalty_app.settings import SUPPORTED_LANGUAGES, Settings, get_settings
 
@@ -60,7 +61,7 @@ def validate_email(email: str) -> str:
 
 
 def _clean_name(value: str, *, required: bool) -> str:
-    cleaned = " ".join((value or "").split())
+    cleaned = one_line(value)
     if required and not cleaned:
         raise LoyaltyError(N_("Please enter your first name."), code="first_name_required")
     if len(cleaned) > 60:
@@ -145,6 +146,8 @@ def _create_account(
                 s.flush()
                 for store_id in wanted_stores:
                     s.add(StaffStore(account_id=account.id, store_id=store_id))
+                if role == Role.MEMBER:
+                    webhooks.member_enrolled(s, account, now)  # CRM outbox, same transaction
                 return account
         except IntegrityError:
             # Lost a race: the same email or member number was inserted concurrently.

@@ -336,7 +336,8 @@ def parse_points(raw: object) -> int:
         value = raw
     else:
         text = str(raw or "").strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
-        if not text or not text.isascii() or not text.lstrip("-").isdigit():
+        digits = text[1:] if text.startswith("-") else text  # one sign at most ("--3" is not a number)
+        if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 12:
             raise LoyaltyError(N_("Enter a whole number of points."), code="invalid_points")
         value = int(text)
     if value <= 0:

@@ -776,13 +776,12 @@ def referral_funnel(engine: Engine, actor: Actor | None, *, period: str = "day",
     return [FunnelStep(key, n) for key, n in zip(("codes", "joined", "purchased", "rewarded"), counts, strict=True)]
 
 
-def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                 merchant_id: int | None = None, at_risk_limit: int = 20) -> Rfm:
-    """RFM quintiles (NTILE(5) in SQL), members per named segment and the at-risk list (see
-    module doc). ``period`` does not apply: recency and frequency have their own horizons."""
-    ctx = _context(engine, actor, period, now, merchant_id)
-    mid = ctx.merchant_id
-    local_now = ctx.now.astimezone(_zone(ctx.tz))
+def rfm_scored(mid: int, now: datetime, tz: str):
+    """The RFM CTEs of one program at ``now``: ``base`` (one row per member, not deleted) and
+    ``segmented`` (its quintile scores r, f, m and the class name in ``segment``). The class rules
+    are ``domain.segments.classify_rfm``'s; member segments (``services.segments``) read the
+    same CTE, so a segment "at risk" is exactly the chart's "at risk"."""
+    local_now = _utc(now).astimezone(_zone(tz))
     year_ago = local_now.date() - timedelta(days=RFM_YEAR_DAYS)
     visits = (
         select(
@@ -811,7 +810,7 @@ def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", no
         .select_from(Account)
         .outerjoin(visits, visits.c.account_id == Account.id)
         .outerjoin(MemberBalance, MemberBalance.account_id == Account.id)
-        .where(_member_filter(mid), Account.deleted_at.is_(None), Account.created_at < ctx.now)
+        .where(_member_filter(mid), Account.deleted_at.is_(None), Account.created_at < _utc(now))
         .cte("base")
     )
     scored = select(
@@ -821,7 +820,7 @@ def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", no
         func.ntile(5).over(order_by=(base.c.money, base.c.id)).label("m"),
     ).cte("scored")
     segment = case(
-        (scored.c.joined >= ctx.now - timedelta(days=RFM_NEW_DAYS), "new"),
+        (scored.c.joined >= _utc(now) - timedelta(days=RFM_NEW_DAYS), "new"),
         (and_(scored.c.r >= 4, scored.c.f >= 4), "champions"),
         (and_(scored.c.r >= 3, scored.c.f >= 3), "loyal"),
         (and_(scored.c.r <= 2, (scored.c.f >= 3) | (scored.c.m >= 4)), "at_risk"),
@@ -829,6 +828,15 @@ def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", no
         else_="others",
     )
     segmented = select(scored, segment.label("segment")).cte("segmented")
+    return base, segmented
+
+
+def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
+                 merchant_id: int | None = None, at_risk_limit: int = 20) -> Rfm:
+    """RFM quintiles (NTILE(5) in SQL), members per named segment and the at-risk list (see
+    module doc). ``period`` does not apply: recency and frequency have their own horizons."""
+    ctx = _context(engine, actor, period, now, merchant_id)
+    base, segmented = rfm_scored(ctx.merchant_id, ctx.now, ctx.tz)
     with read_session(engine) as s:
         total = int(s.execute(select(func.count()).select_from(base)).scalar_one() or 0)
         if total < RFM_MIN_MEMBERS:

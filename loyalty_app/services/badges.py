@@ -1,5 +1,8 @@
 """Badge awards and progress. Awards happen inside the earn/redeem/rate transaction; the
-``(account_id, badge_id)`` unique constraint makes each badge a once-only award."""
+``(account_id, badge_id)`` unique constraint makes each badge a once-only award.
+
+A retired badge (``Badge.is_active`` false, from the merchant's console) is no longer awarded,
+by its criterion or by a challenge; members who earned it keep it and still see it."""
 
 from __future__ import annotations
 
@@ -137,7 +140,9 @@ def owned_badges(session: Session, merchant_id: int, account_id: int) -> dict[in
 
 
 def award_badge(session: Session, *, merchant_id: int, account_id: int, badge: Badge, now: datetime) -> AwardedBadge | None:
-    """Award one badge unless already owned (the unique constraint backs this up)."""
+    """Award one badge unless already owned (the unique constraint backs this up) or retired."""
+    if not badge.is_active:
+        return None
     exists = session.exec(
         select(MemberBadge.id).where(MemberBadge.account_id == account_id, MemberBadge.badge_id == badge.id)
     ).first()
@@ -153,7 +158,7 @@ def award_earned_badges(
 ) -> list[AwardedBadge]:
     """Award every badge whose criterion the member now meets (challenge badges come from
     their challenge)."""
-    rows = [b for b in load_badges(session, merchant_id) if b.kind != BadgeKind.CHALLENGE.value]
+    rows = [b for b in load_badges(session, merchant_id) if b.kind != BadgeKind.CHALLENGE.value and b.is_active]
     owned = owned_badges(session, merchant_id, account_id)
     open_rows = [b for b in rows if b.id not in owned]
     if not open_rows:
@@ -174,9 +179,9 @@ def award_earned_badges(
 
 def member_badges(session: Session, *, merchant_id: int, account_id: int, tier_rank: int, tier_ranks: dict) -> list[BadgeView]:
     """Every badge of the program with the member's progress: earned newest first, then locked
-    ones closest to completion first."""
-    rows = load_badges(session, merchant_id)
+    ones closest to completion first. A retired badge shows only to members who earned it."""
     owned = owned_badges(session, merchant_id, account_id)
+    rows = [b for b in load_badges(session, merchant_id) if b.is_active or b.id in owned]
     specs = [to_spec(b) for b in rows]
     facts = activity_facts(
         session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier_rank, tier_ranks=tier_ranks,

@@ -8,6 +8,10 @@ vouchers, the actor's own account: another member's voucher is NotFound, never a
 
 Reads run in one read transaction each; the writes are the rules engine's own use cases in
 ``services.rewards`` (locks, ledger, stock), called with the actor's ids.
+
+A reward targeted at a segment (``Reward.segment_key``) is listed only to that segment's
+members; for anyone else its page is NotFound unless they redeemed it before (then it reads as
+ended), and ``services.rewards`` refuses the redemption itself.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from loyalty_app.models import Account, LedgerEntry, Reward, RewardRating, Role,
 from loyalty_app.services import ledger, rewards
 from loyalty_app.services.earning import load_context
 from loyalty_app.services.permissions import Action, Actor, authorize
+from loyalty_app.services.segments import MemberSegments
 from loyalty_app.services.tiers import current_tier
 
 FILTERS = ("all", "affordable")
@@ -169,9 +174,11 @@ def _redeemed_counts(session: Session, actor: Actor) -> dict[int, int]:
     return dict(rows)
 
 
-def _item(row: Reward, member: _MemberView, ratings: dict, redeemed: int, now: datetime) -> CatalogItem:
+def _item(row: Reward, member: _MemberView, ratings: dict, redeemed: int, now: datetime, *, offered: bool = True) -> CatalogItem:
     spec = rewards.reward_spec(row, member.tier_ranks)
     try:
+        if not offered:
+            raise LoyaltyError(rewards.NOT_OFFERED, code="reward_not_offered")
         catalog.check_redeemable(
             spec, now=now, tier_rank=member.tier_rank, available_points=member.available, redeemed_by_member=redeemed
         )
@@ -235,7 +242,8 @@ def member_catalog(
         rows = session.exec(select(Reward).where(Reward.merchant_id == actor.merchant_id)).all()
         ratings = rewards.rating_averages(session, actor.merchant_id)
         redeemed = _redeemed_counts(session, actor)
-        items = [_item(r, member, ratings, redeemed.get(r.id, 0), now) for r in rows if _listed(r, now)]
+        segments = MemberSegments(session, actor.account_id, now, tz=member.timezone)
+        items = [_item(r, member, ratings, redeemed.get(r.id, 0), now) for r in rows if _listed(r, now) and segments.allows(r.segment_key)]
         active = sum(1 for v in _voucher_rows(session, actor) if _status(v[0], now) == vouchers.VoucherStatus.ISSUED.value)
     return Catalog(
         available_points=member.available,
@@ -260,8 +268,11 @@ def reward_detail(engine: Engine, actor: Actor | None, reward_id: int, *, now: d
         if not _listed(row, now) and redeemed == 0:
             raise NotFound(N_("Reward not found."), code="reward_not_found")
         member = _member_view(session, actor)
+        offered = MemberSegments(session, actor.account_id, now, tz=member.timezone).allows(row.segment_key)
+        if not offered and redeemed == 0:
+            raise NotFound(N_("Reward not found."), code="reward_not_found")
         ratings = rewards.rating_averages(session, actor.merchant_id)
-        item = _item(row, member, ratings, redeemed, now)
+        item = _item(row, member, ratings, redeemed, now, offered=offered)
         distribution = {stars: 0 for stars in range(1, 6)}
         for stars, count in session.exec(
             select(RewardRating.stars, func.count())

@@ -1,5 +1,8 @@
 """Challenge progress, advanced inside the earn transaction; completion pays points (through
-the ledger, idempotent per challenge, member and period) and/or awards a badge."""
+the ledger, idempotent per challenge, member and period) and/or awards a badge.
+
+A challenge with a ``segment_key`` is only for the members of that segment: others neither see
+it nor progress in it (``services.segments.MemberSegments``)."""
 
 from __future__ import annotations
 
@@ -56,19 +59,30 @@ def open_challenges(session: Session, merchant_id: int, now: datetime) -> list[C
     return [c for c in rows if rules.is_open(to_spec(c), now)]
 
 
+def _for_member(session: Session, rows: list[Challenge], account_id: int, tz: str, now: datetime, segments=None) -> list[Challenge]:
+    """The challenges offered to this member (segment-targeted ones only to their segment)."""
+    if not any(r.segment_key for r in rows):
+        return rows
+    if segments is None:
+        from loyalty_app.services.segments import MemberSegments
+
+        segments = MemberSegments(session, account_id, now, tz=tz)
+    return [r for r in rows if segments.allows(r.segment_key)]
+
+
 def advance_challenges(
-    session: Session, *, merchant_id: int, account_id: int, action: str, tz: str, now: datetime
+    session: Session, *, merchant_id: int, account_id: int, action: str, tz: str, now: datetime, segments=None
 ) -> tuple[list[CompletedChallenge], int]:
-    """Count one ``action`` toward every open matching challenge; pay completed ones.
+    """Count one ``action`` toward every open matching challenge offered to this member; pay
+    completed ones. ``segments``: the member's ``MemberSegments`` when the caller has one.
 
     Returns the completed challenges and the points they credited.
     """
     completed: list[CompletedChallenge] = []
     bonus = 0
-    for row in open_challenges(session, merchant_id, now):
+    rows = [r for r in open_challenges(session, merchant_id, now) if rules.counts_action(to_spec(r), action)]
+    for row in _for_member(session, rows, account_id, tz, now, segments):
         spec = to_spec(row)
-        if not rules.counts_action(spec, action):
-            continue
         period = rules.period_key(spec.recurrence, now, tz)
         progress = session.exec(
             select(ChallengeProgress).where(
@@ -113,9 +127,11 @@ def advance_challenges(
     return completed, bonus
 
 
-def member_challenges(session: Session, *, merchant_id: int, account_id: int, tz: str, now: datetime) -> list[ChallengeView]:
-    """Open challenges with this period's progress; hidden ones only once completed."""
-    rows = open_challenges(session, merchant_id, now)
+def member_challenges(session: Session, *, merchant_id: int, account_id: int, tz: str, now: datetime,
+                      segments=None) -> list[ChallengeView]:
+    """Open challenges offered to this member with this period's progress; hidden ones only once
+    completed."""
+    rows = _for_member(session, open_challenges(session, merchant_id, now), account_id, tz, now, segments)
     if not rows:
         return []
     progress_rows = session.exec(

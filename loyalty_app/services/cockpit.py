@@ -3,6 +3,8 @@ live quests, challenges, badges and recommended rewards.
 
 One read transaction and a handful of queries (balance, tier row, two earned-points sums,
 expiring lots, quests, challenges + progress, badges + activity counters, rewards + ratings).
+Quests, challenges and rewards targeted at a segment show only to its members (the segment
+facts are queried only when something is targeted).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from loyalty_app.services.badges import BadgeView, member_badges
 from loyalty_app.services.challenges import ChallengeView, member_challenges
 from loyalty_app.services.earning import live_quests, load_context
 from loyalty_app.services.rewards import rating_averages, reward_spec, tier_ranks_by_id
+from loyalty_app.services.segments import MemberSegments
 from loyalty_app.services.tiers import current_tier, keep_points, qualifying_points
 
 
@@ -110,16 +113,19 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
         )
         progress = tier_rules.progress(ctx.tiers, tier, q_points, k_points)
         expiring = ledger.expiring_points(session, merchant_id=merchant_id, account_id=account_id, now=now, within_days=30)
+        segments = MemberSegments(session, account, now, tz=ctx.tz, tier_key=tier.key if tier else None)
         quests = [
             QuestCard(q.key, q.name, q.multiplier_pct, q.ends_at)
             for q in live_quests(session, merchant_id, now)
-            if not q.tier_keys or (tier is not None and tier.key in q.tier_keys)
+            if (not q.tier_keys or (tier is not None and tier.key in q.tier_keys)) and segments.allows(q.segment_key)
         ]
-        challenges = [c for c in member_challenges(session, merchant_id=merchant_id, account_id=account_id, tz=ctx.tz, now=now)]
+        challenges = [c for c in member_challenges(session, merchant_id=merchant_id, account_id=account_id, tz=ctx.tz, now=now,
+                                                         segments=segments)]
         badges = member_badges(
             session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier.rank if tier else -1, tier_ranks=ctx.tier_ranks
         )
-        rows = session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
+        rows = [r for r in session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
+                if segments.allows(r.segment_key)]
         ranks = tier_ranks_by_id(session, merchant_id)
         by_id = {r.id: r for r in rows}
         own_ratings = dict(session.exec(

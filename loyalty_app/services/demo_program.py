@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 from loyalty_app.db import write_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.domain.quests import utc_to_local
-from loyalty_app.models import Account, Merchant, Quest, Referral, Reward
+from loyalty_app.domain.segments import SegmentCriteria
+from loyalty_app.models import Account, Merchant, Quest, Referral, Reward, Segment
 from loyalty_app.services import ledger
 from loyalty_app.services import program_admin as admin
 from loyalty_app.services.donations import donate
@@ -224,6 +225,8 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
         upsert_survey(session, mid, "taste-survey", title=DEMO_SURVEY[0], description=DEMO_SURVEY[1], questions=DEMO_SURVEY[2])
     for key, name, description in CHARITIES:
         admin.upsert_charity(session, mid, key, name=name, description=description)
+    if not small:
+        _demo_segments(session, mid)
     rewards = REWARDS_SMALL if small else REWARDS_FULL
     for order, (key, name, kind, cost, stock, limit, tier_index, icon, colours) in enumerate(rewards):
         image = store_image(session, merchant_id=mid, kind="reward", image=reward_picture(name, icon, colours))
@@ -231,6 +234,26 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
                             min_tier_key=tiers[tier_index][0] if tier_index is not None else None, image_id=image.id,
                             sort_order=order, reset_stock=False)
     _changelog(session, mid, now, small)
+
+
+# Merchant segments the console shows with their member counts (no offer targets them, so the
+# member screens are the same for everyone in the demo).
+DEMO_SEGMENTS = (
+    ("at-risk-regulars", "Regulars at risk", "Good customers who have not come back lately.",
+     SegmentCriteria(rfm_classes=("at_risk", "hibernating"))),
+    ("big-spenders", "Big spenders this quarter", "At least 100 spent in the last 90 days.",
+     SegmentCriteria(spend_measure="amount", spend_days=90, spend_min=10_000)),
+    ("newsletter-gold", "Gold readers of the newsletter", "Gold or Platinum, and they agreed to e-mails.",
+     SegmentCriteria(tier_keys=("gold", "platinum"), consent_channels=("email",))),
+)
+
+
+def _demo_segments(session: Session, merchant_id: int) -> None:
+    for key, name, description, criteria in DEMO_SEGMENTS:
+        found = session.exec(select(Segment).where(Segment.merchant_id == merchant_id, Segment.key == key)).first()
+        if found is None:
+            session.add(Segment(merchant_id=merchant_id, key=key, name=name, description=description,
+                                criteria=criteria.as_dict()))
 
 
 # (kind, title, body, days from now the change applies) of the demo's "What's new" page.

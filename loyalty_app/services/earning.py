@@ -43,6 +43,7 @@ from loyalty_app.models import (
     Store,
 )
 from loyalty_app.services import ledger
+from loyalty_app.services import segments as segment_service
 from loyalty_app.services.badges import AwardedBadge, award_earned_badges
 from loyalty_app.services.challenges import CompletedChallenge, advance_challenges
 from loyalty_app.services.program_admin import program_rules
@@ -177,28 +178,15 @@ def find_activity(session: Session, merchant_id: int, idempotency_key: str) -> M
 
 
 def member_facts(session: Session, account: Account) -> rules.MemberFacts:
-    last_visit, visits = session.exec(
-        select(func.max(MemberActivity.at), func.count()).where(
-            MemberActivity.merchant_id == account.merchant_id,
-            MemberActivity.account_id == account.id,
-            MemberActivity.action.in_([a.value for a in rules.VISIT_ACTIONS]),
-        )
-    ).one()
-    return rules.MemberFacts(joined_at=account.created_at, birthday=account.birthday, last_visit_at=last_visit, visits=visits or 0)
+    return segment_service.builtin_facts(session, account)
 
 
-class _Segments:
-    """Member segments, computed only if a rule or quest actually targets one."""
+class _Segments(segment_service.MemberSegments):
+    """Member segments (built-in and the merchant's own), computed only if a rule, quest or
+    challenge actually targets one."""
 
     def __init__(self, session: Session, account: Account, ctx: ProgramContext, now: datetime):
-        self._args = (session, account, ctx, now)
-        self._value: frozenset[str] | None = None
-
-    def get(self) -> frozenset[str]:
-        if self._value is None:
-            session, account, ctx, now = self._args
-            self._value = rules.member_segments(member_facts(session, account), now, ctx.tz)
-        return self._value
+        super().__init__(session, account, now, tz=ctx.tz)
 
 
 def _rule_spec(row: EarningRule) -> RuleSpec:
@@ -253,7 +241,7 @@ def used_in_period(session: Session, *, merchant_id: int, account_id: int, actio
 
 
 def after_activity(
-    session: Session, ctx: ProgramContext, *, account_id: int, action: str | None, now: datetime
+    session: Session, ctx: ProgramContext, *, account_id: int, action: str | None, now: datetime, segments: _Segments | None = None
 ) -> tuple[int, list[CompletedChallenge], TierChange | None, list[AwardedBadge]]:
     """Side effects of a member's activity: challenges, tier upgrade, badges (in that order,
     so points paid by a challenge count toward the tier and a tier reached counts for badges)."""
@@ -261,7 +249,7 @@ def after_activity(
     bonus = 0
     if action is not None:
         completed, bonus = advance_challenges(
-            session, merchant_id=ctx.merchant.id, account_id=account_id, action=action, tz=ctx.tz, now=now
+            session, merchant_id=ctx.merchant.id, account_id=account_id, action=action, tz=ctx.tz, now=now, segments=segments
         )
     change = upgrade_after_earn(
         session, merchant_id=ctx.merchant.id, account_id=account_id, tiers=ctx.tiers,
@@ -355,7 +343,8 @@ def earn_points(
         )
     )
     session.flush()
-    bonus, completed, change, badges = after_activity(session, ctx, account_id=account.id, action=action.value, now=now)
+    bonus, completed, change, badges = after_activity(session, ctx, account_id=account.id, action=action.value, now=now,
+                                                      segments=segments)
     balance = ledger.get_balance(session, merchant_id=ctx.merchant.id, account_id=account.id)
     return EarnOutcome(
         action=action.value, points=breakdown.points, breakdown=breakdown, reason=reason, reason_params=params,

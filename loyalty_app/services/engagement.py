@@ -180,7 +180,7 @@ def validate_answers(questions: list[dict], answers: object) -> dict:
                 raise LoyaltyError(INVALID_CHOICE, code="invalid_choice", question=q["text"])
             cleaned[q["id"]] = value
         elif kind == "stars":
-            if not value.isdigit() or not 1 <= int(value) <= 5:
+            if not value.isdecimal() or not 1 <= int(value) <= 5:
                 raise LoyaltyError(INVALID_STARS, code="invalid_stars", question=q["text"])
             cleaned[q["id"]] = int(value)
         else:

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from loyalty_app.db import read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
+from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, AuthSession, FraudFlag, Role, SecurityEvent, Store
 from loyalty_app.services import admin_audit, permissions
 from loyalty_app.services.permissions import Action, Actor, canonical_email
@@ -145,7 +146,7 @@ def _shared_mailboxes(session: Session, merchant_id: int) -> list[Cluster]:
 
 
 def _reason(text: str) -> str:
-    text = " ".join((text or "").split())
+    text = one_line(text)
     if not text:
         raise LoyaltyError(N_("Write a short reason."), code="reason_required")
     if len(text) > MAX_REASON:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from loyalty_app.db import read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
+from loyalty_app.domain.text import lines, one_line
 from loyalty_app.models import Account, InboxMessage, InboxThread, Reward, Store, Voucher
 from loyalty_app.services import admin_audit, permissions
 from loyalty_app.services.permissions import Action, Actor
@@ -47,7 +48,7 @@ class ThreadView:
 
 
 def _clean(text: str, limit: int, empty_msg: str, code: str) -> str:
-    text = (text or "").strip()
+    text = lines(text)
     if not text:
         raise LoyaltyError(empty_msg, code=code)
     if len(text) > limit:
@@ -70,7 +71,7 @@ def start_thread(
     member, now = _member(engine, actor), now or utcnow()
     if topic not in TOPICS:
         raise LoyaltyError(N_("Choose what your message is about."), code="bad_topic")
-    subject = _clean(" ".join((subject or "").split()), MAX_SUBJECT, N_("Give your message a subject."), "subject")
+    subject = _clean(one_line(subject), MAX_SUBJECT, N_("Give your message a subject."), "subject")
     body = _clean(body, MAX_BODY, N_("Write your message."), "body")
 
     def run(session: Session) -> int:

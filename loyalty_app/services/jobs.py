@@ -19,7 +19,7 @@ from sqlmodel import select
 from loyalty_app.db import get_engine, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import AppMeta, Merchant
-from loyalty_app.services import ledger, live, member_codes
+from loyalty_app.services import ledger, live, member_codes, webhooks
 from loyalty_app.services.tiers import evaluate_tiers
 from loyalty_app.services.tx import run_in_transaction
 
@@ -60,6 +60,7 @@ def run_periodic_jobs(engine: Engine | None = None, *, now: datetime | None = No
         report = evaluate_tiers(engine, merchant_id, now)
         totals["tier_changes"] += report.upgraded + report.downgraded
     totals["purged"] = live.purge_stale(engine, now=now) + member_codes.purge_used(engine, now=now)
+    webhooks.deliver_due(engine, now=now)  # CRM webhook retries (also polled by each worker; logs its own counts)
     return totals
 
 

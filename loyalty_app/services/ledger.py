@@ -63,6 +63,7 @@ from loyalty_app.domain.ledger import (
 )
 from loyalty_app.models.accounts import Account, Merchant, Role
 from loyalty_app.models.loyalty import LedgerEntry, LotMovement, MemberBalance, PointLot, ProgramSettings
+from loyalty_app.services import webhooks
 
 __all__ = [
     "AuditReport",
@@ -449,6 +450,7 @@ def post(session: Session, request: LedgerRequest) -> LedgerResult:
         if existing is None:
             raise
         return _replay(existing, fingerprint)
+    webhooks.ledger_posted(session, entry)  # CRM outbox, same transaction (one indexed query if none)
     return LedgerResult(entry_id=entry.id, points=entry.points, balance=_snapshot(balance), replayed=False)
 
 

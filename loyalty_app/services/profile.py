@@ -14,7 +14,9 @@ from sqlmodel import Session, select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import Conflict, LoyaltyError, N_, NotFound
+from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LiveClient, LoginAttempt, ReferralCode, RewardRating, Voucher
+from loyalty_app.services import webhooks
 from loyalty_app.services.permissions import Action, Actor, authorize, record_security_event
 from loyalty_app.settings import SUPPORTED_LANGUAGES, Settings, get_settings
 
@@ -28,7 +30,7 @@ _TOO_LONG = {
 
 
 def _clean_name(value: str, field: str) -> str:
-    value = " ".join((value or "").split())
+    value = one_line(value)
     if len(value) > 60:
         raise LoyaltyError(_TOO_LONG[field], code=f"{field}_too_long")
     return value
@@ -160,6 +162,7 @@ def set_consent(
         account.consents = {**(account.consents or {}), channel: {"granted": bool(granted), "at": now.isoformat()}}
         s.add(account)
         s.flush()
+        webhooks.consent_changed(s, account, channel, bool(granted), now)  # CRM outbox, same transaction
         return consent_statuses(account.consents)
 
 

@@ -21,6 +21,16 @@ publish_note="")`` (plus ``retire_X``/``restore_X`` where the row can be switche
 Lists return ``RowView``s: a status (active / scheduled / ended / retired), facts to show as
 ``(msgid, params)`` pairs (datetime params are UTC instants for the page to format) and the
 row's edit form as strings (times in the merchant's timezone).
+
+Segments (``save_segment``...) follow the same path with two differences: they are the
+merchant's own targeting, never shown to members, so a save writes the admin audit entry but no
+"What's new" entry; and a segment that active offers still target cannot be retired (change the
+offers first). Rewards, challenges, quests and earning rules pick their segment in a ``segment``
+field: a built-in key or ``seg:<id>`` of one of the program's active segments.
+
+Retiring a tier moves its members, in the same transaction, to the highest active tier below
+it (``services.tiers.move_members_off_tier``; their history keeps the old tier); nobody reaches
+a retired tier. A retired badge is no longer awarded; members who earned it keep it.
 """
 
 from __future__ import annotations
@@ -45,10 +55,12 @@ from loyalty_app.domain.badges import BadgeKind
 from loyalty_app.domain.catalog import RewardKind
 from loyalty_app.domain.challenges import VISIT, Recurrence
 from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain import segments as segment_rules
 from loyalty_app.domain.earning import SEGMENTS, LimitPeriod
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.quests import local_to_utc, utc_to_local
+from loyalty_app.domain.text import lines, one_line
 from loyalty_app.i18n import format_datetime, translate
 from loyalty_app.models import (
     Account,
@@ -61,15 +73,18 @@ from loyalty_app.models import (
     Quest,
     Reward,
     RewardRating,
+    Segment,
     Store,
     Submission,
     Survey,
     Tier,
 )
 from loyalty_app.services import admin_audit, changelog, engagement, permissions
+from loyalty_app.services import segments as segment_service
 from loyalty_app.services import program_admin as pa
 from loyalty_app.services import rewards as reward_service
 from loyalty_app.services.permissions import Action, Actor
+from loyalty_app.services.tiers import move_members_off_tier
 from loyalty_app.services.tx import run_in_transaction
 
 # ============================================================================ messages
@@ -99,6 +114,8 @@ QUESTION_KIND = N_("Line {line}: start with choice:, stars: or text:.")
 QUESTION_TEXT = N_("Line {line}: write the question (200 characters at most).")
 QUESTION_OPTIONS = N_("Line {line}: a choice needs 2 to 12 different answers after “=”, separated by “;”.")
 ROW_NOT_FOUND = N_("This item cannot be found. Reload the page.")
+SEGMENT_IN_USE = N_("Offers still targeting this segment (rewards, challenges, quests, ways to earn): {n}. Change or retire them first.")
+NOT_A_SPEND = N_("Enter an amount, like 50 or 49.90.")
 REASON_REQUIRED = N_("Say why.")
 SUBMISSION_NOT_FOUND = engagement.SUBMISSION_NOT_FOUND
 
@@ -109,8 +126,8 @@ TITLES: dict[str, tuple[str, str, str, str]] = {
                N_("Reward available again: {name}")),
     "earning": (N_("New way to earn: {name}"), N_("Way to earn updated: {name}"), N_("Way to earn retired: {name}"),
                 N_("Way to earn back: {name}")),
-    "tier": (N_("New tier: {name}"), N_("Tier updated: {name}"), "", ""),
-    "badge": (N_("New badge: {name}"), N_("Badge updated: {name}"), "", ""),
+    "tier": (N_("New tier: {name}"), N_("Tier updated: {name}"), N_("Tier retired: {name}"), N_("Tier back: {name}")),
+    "badge": (N_("New badge: {name}"), N_("Badge updated: {name}"), N_("Badge retired: {name}"), N_("Badge back: {name}")),
     "challenge": (N_("New challenge: {name}"), N_("Challenge updated: {name}"), N_("Challenge retired: {name}"),
                   N_("Challenge back: {name}")),
     "quest": (N_("{name}: ×{multiplier} points from {start}"), N_("Changed: {name}, ×{multiplier} points from {start}"),
@@ -181,11 +198,17 @@ BADGE_KIND_LABELS = {
 }
 # The member app ships these badge pictures (pages/challenges.py BADGE_ICONS).
 BADGE_ICONS = ("star", "trophy", "crown", "gift", "cup", "heart", "flame", "pin", "map", "bag", "pen", "moon")
-SEGMENT_LABELS = {key: label for key, (label, _test) in SEGMENTS.items()}
+SEGMENT_LABELS = {key: label for key, (label, _test) in SEGMENTS.items()}  # the built-in segments
 STATUS_LABELS = {"active": N_("Active"), "scheduled": N_("Scheduled"), "ended": N_("Ended"), "retired": N_("Retired")}
+SPEND_MEASURE_LABELS = {"amount": N_("Money spent on purchases"), "points": N_("Points earned")}
+CONSENT_LABELS = {"email": N_("E-mail consent"), "sms": N_("SMS consent"), "push": N_("Push notification consent")}
+RFM_LABELS = {
+    "champions": N_("Champions"), "loyal": N_("Loyal"), "new": N_("New"), "at_risk": N_("At risk"),
+    "hibernating": N_("Hibernating"), "others": N_("Others"),
+}  # the analytics RFM classes (services.analytics.SEGMENT_LABELS)
 
-EDITOR_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey")
-RETIRABLE = frozenset({"reward", "earning", "challenge", "quest", "charity", "survey"})
+EDITOR_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey", "segment")
+RETIRABLE = frozenset({"reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey", "segment"})
 
 MAX_POINTS = 1_000_000
 MAX_NOTE = 1000
@@ -235,6 +258,9 @@ class ProgramOptions:
     stores: list[tuple[int, str]]
     badges: list[tuple[str, str]]
     challenges: list[tuple[str, str]]
+    segments: list[tuple[str, str]] = field(default_factory=list)  # ("seg:<id>", name) of active merchant segments
+    retired_tiers: frozenset[str] = frozenset()  # keys of retired tiers (still listed: old rows may point at them)
+    retired_badges: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -286,9 +312,7 @@ class _Form:
         return str(value).strip()
 
     def text(self, name: str, *, max_len: int, required: bool = False, multiline: bool = False) -> str:
-        value = self.s(name).replace("\r\n", "\n").replace("\r", "\n")
-        value = "\n".join(" ".join(line.split()) for line in value.split("\n")).strip() if multiline else " ".join(value.split())
-        value = "".join(c for c in value if c == "\n" or ord(c) >= 32)
+        value = lines(self.s(name)) if multiline else one_line(self.s(name))
         if required and not value:
             self.fail(name, REQUIRED, "field_required")
         elif len(value) > max_len:
@@ -476,7 +500,7 @@ def _row_id(value: object) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFound(ROW_NOT_FOUND, code="row_not_found", field="id")
     return int(text)
 
@@ -530,6 +554,8 @@ class _Spec:
     start: Callable = field(default=lambda row: None)  # the rule's start (effective date)
     title_params: Callable = field(default=lambda row, lang, tz: {"name": row.name})
     order: tuple = ()
+    publish: bool = True  # False: the merchant's own (segments): audited, never on members' "What's new"
+    on_set_active: Callable | None = None  # (session, merchant, row, active, now) after the flag changed, same transaction
 
 
 @dataclass
@@ -544,6 +570,7 @@ class _Ctx:
     tier_key_by_id: dict[int, str] = field(default_factory=dict)
     store_names: dict[int, str] = field(default_factory=dict)
     badge_keys: dict[int, str] = field(default_factory=dict)
+    segment_names: dict[str, str] = field(default_factory=dict)  # "seg:<id>" -> name
 
 
 def _ctx(session: Session, merchant: Merchant, now: datetime) -> _Ctx:
@@ -555,7 +582,40 @@ def _ctx(session: Session, merchant: Merchant, now: datetime) -> _Ctx:
         tier_key_by_id={t.id: t.key for t in tiers},
         store_names={s.id: s.name for s in session.exec(select(Store).where(Store.merchant_id == merchant.id)).all()},
         badge_keys=dict(badges),
+        segment_names={segment_rules.segment_ref(i): n for i, n in
+                       session.exec(select(Segment.id, Segment.name).where(Segment.merchant_id == merchant.id)).all()},
     )
+
+
+def _segment_choice(f: _Form, session: Session, merchant_id: int, row) -> str | None:
+    """The ``segment`` field: a built-in key or ``seg:<id>`` of an active segment of this program
+    (a row keeps the segment it already had even if that one was retired since)."""
+    value = f.s("segment")
+    if not value:
+        return None
+    allowed = set(SEGMENT_LABELS) | {segment_rules.segment_ref(i) for i in session.exec(
+        select(Segment.id).where(Segment.merchant_id == merchant_id, Segment.is_active)).all()}
+    if row is not None and row.segment_key:
+        allowed.add(row.segment_key)
+    if value not in allowed:
+        f.fail("segment", UNKNOWN_OPTION, "unknown_option")
+        return None
+    return value
+
+
+def _segment_fact(key: str | None, ctx: _Ctx) -> list[tuple[str, dict]]:
+    if not key:
+        return []
+    if key in SEGMENT_LABELS:
+        return [(SEGMENT_LABELS[key], {})]
+    return [(N_("Only for: {segment}"), {"segment": ctx.segment_names.get(key, key)})]
+
+
+def _set_segment(row, segment_key: str | None):
+    """Reward and challenge upserts (program_admin) predate targeting: set the key here, only when it changes."""
+    if row.segment_key != segment_key:
+        row.segment_key = segment_key
+    return row
 
 
 def _window_facts(start: datetime | None, end: datetime | None) -> list[tuple[str, dict]]:
@@ -594,7 +654,7 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
         if published:
             admin_audit.record(session, admin, f"program.{'create' if row is None else 'update'}_{spec.kind}",
                                target=f"{spec.kind}:{saved.key}", now=now)
-        if published:
+        if published and spec.publish:
             lang = merchant.default_language or "en"
             template = TITLES[spec.kind][0 if row is None else 1]
             start = spec.start(saved)
@@ -602,6 +662,7 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
                 session, merchant_id=merchant.id, kind=_change_kind(spec.kind),
                 title=_title(lang, template, **spec.title_params(saved, lang, tz)), body=note,
                 effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
+                segment_key=getattr(saved, "segment_key", None),
             )
         return dataclasses.replace(spec.view(saved, _ctx(session, merchant, now)), published=published)
 
@@ -628,14 +689,18 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
             row.is_active = active
             session.add(row)
             session.flush()
-            lang = merchant.default_language or "en"
-            template = TITLES[spec.kind][3 if active else 2]
-            start = spec.start(row) if active else None
-            changelog.record_change(
-                session, merchant_id=merchant.id, kind=_change_kind(spec.kind),
-                title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")), body=note,
-                effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
-            )
+            if spec.on_set_active is not None:
+                spec.on_set_active(session, merchant, row, active, now)
+            if spec.publish:
+                lang = merchant.default_language or "en"
+                template = TITLES[spec.kind][3 if active else 2]
+                start = spec.start(row) if active else None
+                changelog.record_change(
+                    session, merchant_id=merchant.id, kind=_change_kind(spec.kind),
+                    title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")), body=note,
+                    effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
+                    segment_key=getattr(row, "segment_key", None),
+                )
         return dataclasses.replace(spec.view(row, _ctx(session, merchant, now)), published=published)
 
     return run_in_transaction(engine, run)
@@ -677,6 +742,7 @@ def _parse_reward(f: _Form, session: Session, merchant: Merchant, row: Reward | 
         f.fail("min_tier", UNKNOWN_TIER, "unknown_tier", value=tier_key[:40])
     else:
         values["min_tier_key"] = tier_key or None
+    values["segment_key"] = _segment_choice(f, session, merchant.id, row)
     f.window("valid_until", values["valid_from"], values["valid_until"])
     values["is_active"] = row.is_active if row is not None else True
     values["sort_order"] = row.sort_order if row is not None else 0
@@ -685,7 +751,9 @@ def _parse_reward(f: _Form, session: Session, merchant: Merchant, row: Reward | 
 
 
 def _upsert_reward(session: Session, merchant_id: int, key: str, values: dict) -> Reward:
-    return pa.upsert_reward(session, merchant_id, key, **values)
+    values = dict(values)
+    segment_key = values.pop("segment_key", None)
+    return _set_segment(pa.upsert_reward(session, merchant_id, key, **values), segment_key)
 
 
 def _reward_view(row: Reward, ctx: _Ctx) -> RowView:
@@ -699,12 +767,13 @@ def _reward_view(row: Reward, ctx: _Ctx) -> RowView:
         facts.append((N_("Up to {n} per member"), {"n": row.per_member_limit}))
     if row.min_tier_id:
         facts.append((N_("{tier} and above"), {"tier": ctx.tier_names.get(row.min_tier_id, "")}))
+    facts += _segment_fact(row.segment_key, ctx)
     facts += _window_facts(row.valid_from, row.valid_until)
     form = {
         "id": str(row.id), "name": row.name, "description": row.description, "kind": row.kind,
         "cost_points": str(row.cost_points), "stock": _num(row.stock), "per_member_limit": _num(row.per_member_limit),
         "min_tier": tier_key, "valid_from": _local_text(row.valid_from, ctx.tz), "valid_until": _local_text(row.valid_until, ctx.tz),
-        "voucher_validity_days": _num(row.voucher_validity_days),
+        "voucher_validity_days": _num(row.voucher_validity_days), "segment": row.segment_key or "",
     }
     return RowView(row.id, row.key, row.name, _status(row.is_active, row.valid_from, row.valid_until, ctx.now), tuple(facts), form,
                    True, row.image_id)
@@ -789,7 +858,7 @@ def _parse_earning(f: _Form, session: Session, merchant: Merchant, row: EarningR
         valid_from=f.moment("valid_from"),
         valid_until=f.moment("valid_until"),
         tier_keys=f.keys("tier_keys", tiers, message=UNKNOWN_TIER, code="unknown_tier"),
-        segment_key=f.choice("segment", SEGMENT_LABELS, required=False),
+        segment_key=_segment_choice(f, session, merchant.id, row),
         store_id=_store_choice(f, session, merchant.id),
     )
     f.window("valid_until", values["valid_from"], values["valid_until"])
@@ -819,8 +888,7 @@ def _earning_view(row: EarningRule, ctx: _Ctx) -> RowView:
         facts.append((LIMIT_FACTS[row.limit_period], {"n": row.limit_count}))
     if row.tier_keys:
         facts.append((N_("Only for: {tiers}"), {"tiers": ", ".join(ctx.tier_by_key.get(k, k) for k in row.tier_keys)}))
-    if row.segment_key:
-        facts.append((SEGMENT_LABELS.get(row.segment_key, N_("Program")), {}))
+    facts += _segment_fact(row.segment_key, ctx)
     if row.store_id:
         facts.append((N_("Only at {store}"), {"store": ctx.store_names.get(row.store_id, "")}))
     facts += _window_facts(row.valid_from, row.valid_until)
@@ -896,10 +964,16 @@ def _tier_view(row: Tier, ctx: _Ctx) -> RowView:
         facts.append((N_("Purchases ×{multiplier}"), {"multiplier": _pct_text(int(purchase))}))
     form = {"id": str(row.id), "name": row.name, "rank": str(row.rank), "threshold": str(row.threshold), "colour": row.colour,
             "purchase_multiplier": _pct_text(int(purchase)) if purchase else "1", "description": row.description}
-    return RowView(row.id, row.key, row.name, "active", tuple(facts), form, False)
+    return RowView(row.id, row.key, row.name, _status(row.is_active, None, None, ctx.now), tuple(facts), form, True)
 
 
-TIER = _Spec("tier", Tier, "tier", _parse_tier, _upsert_tier, _tier_view, order=(Tier.rank,))
+def _tier_set_active(session: Session, merchant: Merchant, row: Tier, active: bool, now: datetime) -> None:
+    """No member is left in a retired tier: they move to the highest active tier below it."""
+    if not active:
+        move_members_off_tier(session, merchant_id=merchant.id, tier_id=row.id, now=now)
+
+
+TIER = _Spec("tier", Tier, "tier", _parse_tier, _upsert_tier, _tier_view, order=(Tier.rank,), on_set_active=_tier_set_active)
 
 
 def list_tiers(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
@@ -908,6 +982,17 @@ def list_tiers(engine: Engine, admin: Actor | None, *, now: datetime | None = No
 
 def save_tier(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     return _save(engine, admin, TIER, form, publish_note, now)
+
+
+def retire_tier(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    """Retire a tier: its members move at once to the highest active tier below it (a history
+    row each); nobody reaches it any more. Rewards gated on it stay gated by its rank."""
+    return _set_active(engine, admin, TIER, row_id, False, publish_note, now)
+
+
+def restore_tier(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    """Bring a tier back: members reach it again by the usual rules (next earn or evaluation)."""
+    return _set_active(engine, admin, TIER, row_id, True, publish_note, now)
 
 
 # ============================================================================ badges
@@ -951,7 +1036,7 @@ def _badge_view(row: Badge, ctx: _Ctx) -> RowView:
             "icon": row.icon, "param_tier": (row.param or "") if row.kind == BadgeKind.TIER_REACHED.value else "",
             "param_action": (row.param or "") if row.kind == BadgeKind.ACTION_COUNT.value else "",
             "param_challenge": (row.param or "") if row.kind == BadgeKind.CHALLENGE.value else ""}
-    return RowView(row.id, row.key, row.name, "active", tuple(facts), form, False)
+    return RowView(row.id, row.key, row.name, _status(row.is_active, None, None, ctx.now), tuple(facts), form, True)
 
 
 BADGE = _Spec("badge", Badge, "badge", _parse_badge, _upsert_badge, _badge_view, order=(Badge.sort_order, Badge.id))
@@ -963,6 +1048,15 @@ def list_badges(engine: Engine, admin: Actor | None, *, now: datetime | None = N
 
 def save_badge(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     return _save(engine, admin, BADGE, form, publish_note, now)
+
+
+def retire_badge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    """Retire a badge: no longer awarded (by its criterion or a challenge); members keep theirs."""
+    return _set_active(engine, admin, BADGE, row_id, False, publish_note, now)
+
+
+def restore_badge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    return _set_active(engine, admin, BADGE, row_id, True, publish_note, now)
 
 
 # ============================================================================ challenges
@@ -980,6 +1074,7 @@ def _parse_challenge(f: _Form, session: Session, merchant: Merchant, row: Challe
         reward_points=f.integer("reward_points", lo=0, hi=100_000) or 0,
         reward_badge_key=None,
         hidden=f.flag("hidden"),
+        segment_key=_segment_choice(f, session, merchant.id, row),
     )
     f.window("ends_at", values["starts_at"], values["ends_at"])
     badge_key = f.s("reward_badge")
@@ -994,7 +1089,9 @@ def _parse_challenge(f: _Form, session: Session, merchant: Merchant, row: Challe
 
 
 def _upsert_challenge(session: Session, merchant_id: int, key: str, values: dict) -> Challenge:
-    return pa.upsert_challenge(session, merchant_id, key, **values)
+    values = dict(values)
+    segment_key = values.pop("segment_key", None)
+    return _set_segment(pa.upsert_challenge(session, merchant_id, key, **values), segment_key)
 
 
 def _challenge_view(row: Challenge, ctx: _Ctx) -> RowView:
@@ -1006,11 +1103,12 @@ def _challenge_view(row: Challenge, ctx: _Ctx) -> RowView:
         facts.append((N_("{points} points"), {"points": row.reward_points}))
     if row.hidden:
         facts.append((N_("Hidden until completed"), {}))
+    facts += _segment_fact(row.segment_key, ctx)
     facts += _window_facts(row.starts_at, row.ends_at)
     form = {"id": str(row.id), "name": row.name, "description": row.description, "action": row.action, "target": str(row.target),
             "recurrence": row.recurrence, "starts_at": _local_text(row.starts_at, ctx.tz), "ends_at": _local_text(row.ends_at, ctx.tz),
             "reward_points": str(row.reward_points), "reward_badge": ctx.badge_keys.get(row.reward_badge_id, "") if row.reward_badge_id else "",
-            "hidden": "on" if row.hidden else ""}
+            "hidden": "on" if row.hidden else "", "segment": row.segment_key or ""}
     return RowView(row.id, row.key, row.name, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True)
 
 
@@ -1048,7 +1146,7 @@ def _parse_quest(f: _Form, session: Session, merchant: Merchant, row: Quest | No
         tier_keys=f.keys("tier_keys", tiers, message=UNKNOWN_TIER, code="unknown_tier"),
         actions=f.keys("actions", ACTION_LABELS, message=UNKNOWN_ACTION, code="unknown_action"),
         store_id=_store_choice(f, session, merchant.id),
-        segment_key=f.choice("segment", SEGMENT_LABELS, required=False),
+        segment_key=_segment_choice(f, session, merchant.id, row),
     )
     f.window("ends_at", values["starts_local"], values["ends_local"])
     values["is_active"] = row.is_active if row is not None else True
@@ -1066,6 +1164,7 @@ def _quest_view(row: Quest, ctx: _Ctx) -> RowView:
         facts.append((N_("Only for: {tiers}"), {"tiers": ", ".join(ctx.tier_by_key.get(k, k) for k in row.tier_keys)}))
     if row.store_id:
         facts.append((N_("Only at {store}"), {"store": ctx.store_names.get(row.store_id, "")}))
+    facts += _segment_fact(row.segment_key, ctx)
     form = {"id": str(row.id), "name": row.name, "description": row.description, "multiplier": _pct_text(row.multiplier_pct),
             "starts_at": _local_text(row.starts_at, ctx.tz), "ends_at": _local_text(row.ends_at, ctx.tz),
             "tier_keys": ",".join(row.tier_keys or []), "actions": ",".join(row.actions or []), "store": _num(row.store_id),
@@ -1247,19 +1346,186 @@ def restore_survey(engine: Engine, admin: Actor | None, row_id: int | str, *, pu
     return _set_active(engine, admin, SURVEY, row_id, True, publish_note, now)
 
 
+# ============================================================================ segments
+
+
+def _spend_bound(f: _Form, name: str, measure: str) -> int | None:
+    """A spend bound: money ("50", "49,90" -> cents) or whole points, by the chosen measure."""
+    if not f.s(name):
+        return None
+    if measure == "points":
+        return f.integer(name, lo=0, hi=segment_rules.MAX_SPEND)
+    value = f._decimal(name)
+    if value is None:
+        if name in f.errors:
+            f.errors[name] = LoyaltyError(NOT_A_SPEND, code="not_an_amount", field=name)
+        return None
+    return int(value * 100)
+
+
+def parse_criteria(f: _Form, session: Session, merchant_id: int) -> segment_rules.SegmentCriteria:
+    """The segment form's conditions -> criteria; every refusal goes to its own field."""
+    tiers = {t.key: t.name for t in _tiers(session, merchant_id)}
+    measure = f.choice("spend_measure", SPEND_MEASURE_LABELS, default="amount") or "amount"
+    criteria = segment_rules.SegmentCriteria(
+        tier_keys=tuple(f.keys("tier_keys", tiers, message=UNKNOWN_TIER, code="unknown_tier")),
+        visited_within_days=f.integer("visited_within_days", lo=1, hi=segment_rules.MAX_DAYS),
+        not_visited_days=f.integer("not_visited_days", lo=1, hi=segment_rules.MAX_DAYS),
+        spend_measure=measure,
+        spend_days=f.integer("spend_days", lo=1, hi=segment_rules.MAX_DAYS),
+        spend_min=_spend_bound(f, "spend_min", measure),
+        spend_max=_spend_bound(f, "spend_max", measure),
+        rfm_classes=tuple(f.keys("rfm_classes", RFM_LABELS, message=UNKNOWN_OPTION, code="unknown_option")),
+        consent_channels=tuple(f.keys("consent_channels", CONSENT_LABELS, message=UNKNOWN_OPTION, code="unknown_option")),
+    )
+    numbers = ("visited_within_days", "not_visited_days", "spend_days", "spend_min", "spend_max")
+    if not any(n in f.errors for n in numbers):  # cross-field checks only once each number reads well
+        for name, error in segment_rules.criteria_errors(criteria).items():
+            f.errors.setdefault(name, error)
+    return criteria
+
+
+def _parse_segment(f: _Form, session: Session, merchant: Merchant, row: Segment | None) -> dict:
+    return dict(
+        name=f.text("name", max_len=60, required=True),
+        description=f.text("description", max_len=200, multiline=True),
+        criteria=parse_criteria(f, session, merchant.id).as_dict(),
+        is_active=row.is_active if row is not None else True,
+    )
+
+
+def _upsert_segment(session: Session, merchant_id: int, key: str, values: dict) -> Segment:
+    segment_rules.validate(segment_rules.SegmentCriteria.from_dict(values["criteria"]))
+    return pa.upsert_by_key(session, Segment, merchant_id, key, **values)
+
+
+def _money_text(cents: int) -> str:
+    return f"{cents // 100}" if cents % 100 == 0 else f"{cents // 100}.{cents % 100:02d}"
+
+
+def criteria_facts(criteria: segment_rules.SegmentCriteria, ctx: _Ctx) -> list[tuple[str, dict]]:
+    """The conditions in words, for the segment list."""
+    c = criteria
+    facts: list[tuple[str, dict]] = []
+    if c.tier_keys:
+        facts.append((N_("Tiers: {tiers}"), {"tiers": ", ".join(ctx.tier_by_key.get(k, k) for k in c.tier_keys)}))
+    if c.visited_within_days is not None:
+        facts.append((N_("Visited in the last {n} days"), {"n": c.visited_within_days}))
+    if c.not_visited_days is not None:
+        facts.append((N_("No visit in the last {n} days"), {"n": c.not_visited_days}))
+    if c.uses_spend:
+        fmt = (lambda v: str(v)) if c.spend_measure == "points" else _money_text
+        if c.spend_min is not None and c.spend_max is not None:
+            bounds = f"{fmt(c.spend_min)}–{fmt(c.spend_max)}"
+        elif c.spend_min is not None:
+            bounds = f"≥ {fmt(c.spend_min)}"
+        else:
+            bounds = f"≤ {fmt(c.spend_max)}"
+        if c.spend_measure == "points":
+            facts.append((N_("Points earned in the last {n} days: {range}"), {"n": c.spend_days, "range": bounds}))
+        else:
+            facts.append((N_("Spent in the last {n} days: {range} {currency}"), {"n": c.spend_days, "range": bounds,
+                                                                              "currency": ctx.currency}))
+    facts += [(RFM_LABELS[k], {}) for k in c.rfm_classes]
+    facts += [(CONSENT_LABELS[k], {}) for k in c.consent_channels]
+    return facts
+
+
+def _criteria_form(c: segment_rules.SegmentCriteria) -> dict[str, str]:
+    bound = (lambda v: _num(v)) if c.spend_measure == "points" else (lambda v: "" if v is None else _money_text(v))
+    return {"tier_keys": ",".join(c.tier_keys), "visited_within_days": _num(c.visited_within_days),
+            "not_visited_days": _num(c.not_visited_days), "spend_measure": c.spend_measure, "spend_days": _num(c.spend_days),
+            "spend_min": bound(c.spend_min), "spend_max": bound(c.spend_max), "rfm_classes": ",".join(c.rfm_classes),
+            "consent_channels": ",".join(c.consent_channels)}
+
+
+def _segment_view(row: Segment, ctx: _Ctx, members: int | None = None) -> RowView:
+    criteria = segment_rules.SegmentCriteria.from_dict(row.criteria)
+    facts = criteria_facts(criteria, ctx)
+    if members is not None:
+        facts.insert(0, (N_("Members now: {n}"), {"n": members}))
+    form = {"id": str(row.id), "name": row.name, "description": row.description, **_criteria_form(criteria)}
+    return RowView(row.id, row.key, row.name, _status(row.is_active, None, None, ctx.now), tuple(facts), form, True)
+
+
+def _segment_users(session: Session, merchant_id: int, ref: str, now: datetime) -> int:
+    """Offers targeting the segment ``ref`` that are not retired and not over."""
+    total = 0
+    for model, end in ((Reward, Reward.valid_until), (Challenge, Challenge.ends_at), (Quest, Quest.ends_at),
+                       (EarningRule, EarningRule.valid_until)):
+        total += len(session.exec(select(model.id).where(model.merchant_id == merchant_id, model.segment_key == ref,
+                                                         model.is_active, (end.is_(None)) | (end > now))).all())
+    return total
+
+
+def _segment_set_active(session: Session, merchant: Merchant, row: Segment, active: bool, now: datetime) -> None:
+    """A segment still targeted cannot be retired: its offers would silently reach nobody."""
+    if active:
+        return
+    users = _segment_users(session, merchant.id, segment_rules.segment_ref(row.id), now)
+    if users:
+        raise LoyaltyError(SEGMENT_IN_USE, code="segment_in_use", n=users)
+
+
+SEGMENT = _Spec("segment", Segment, "segment", _parse_segment, _upsert_segment, _segment_view, order=(Segment.id,),
+                publish=False, on_set_active=_segment_set_active)
+
+
+def list_segments(engine: Engine, actor: Actor | None, *, now: datetime | None = None) -> list[RowView]:
+    """The program's segments with how many members each holds now (retired ones: none)."""
+    admin = _admin(engine, actor)
+    now = now or utcnow()
+    with read_session(engine) as session:
+        merchant = _merchant(session, admin.merchant_id)
+        ctx = _ctx(session, merchant, now)
+        rows = list(session.exec(select(Segment).where(Segment.merchant_id == merchant.id).order_by(Segment.id)).all())
+        counts = segment_service.member_count_by_segment(session, merchant.id, rows, now=now, tz=ctx.tz)
+        return [_segment_view(r, ctx, counts.get(r.id, 0)) for r in rows]
+
+
+def save_segment(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    """Create or update a segment (audited; not published to members: see the module doc)."""
+    return _save(engine, admin, SEGMENT, form, publish_note, now)
+
+
+def retire_segment(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    """Retire a segment nobody targets any more (else ``segment_in_use``); it then matches nobody."""
+    return _set_active(engine, admin, SEGMENT, row_id, False, publish_note, now)
+
+
+def restore_segment(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+    return _set_active(engine, admin, SEGMENT, row_id, True, publish_note, now)
+
+
+def preview_segment(engine: Engine, actor: Actor | None, form: dict, *, now: datetime | None = None) -> segment_service.SegmentPreview:
+    """How many members the editor's (unsaved) conditions hold now, and a few names; refused
+    fields come back as ``FormInvalid`` like a save."""
+    admin = _admin(engine, actor)
+    now = now or utcnow()
+    with read_session(engine) as session:
+        merchant = _merchant(session, admin.merchant_id)
+        tz = merchant.timezone or "UTC"
+        f = _Form(form, tz)
+        criteria = parse_criteria(f, session, merchant.id)
+        f.check()
+        return segment_service.preview(session, merchant.id, criteria, now=now, tz=tz)
+
+
 # ============================================================================ dispatch for the page
 
-SPECS: dict[str, _Spec] = {s.kind: s for s in (REWARD, EARNING, TIER, BADGE, CHALLENGE, QUEST, CHARITY, SURVEY)}
+SPECS: dict[str, _Spec] = {s.kind: s for s in (REWARD, EARNING, TIER, BADGE, CHALLENGE, QUEST, CHARITY, SURVEY, SEGMENT)}
 LISTS = {"reward": list_rewards, "earning": list_earning_rules, "tier": list_tiers, "badge": list_badges,
-         "challenge": list_challenges, "quest": list_quests, "charity": list_charities, "survey": list_surveys}
+         "challenge": list_challenges, "quest": list_quests, "charity": list_charities, "survey": list_surveys,
+         "segment": list_segments}
 SAVES = {"reward": save_reward, "earning": save_earning_rule, "tier": save_tier, "badge": save_badge,
-         "challenge": save_challenge, "quest": save_quest, "charity": save_charity, "survey": save_survey}
+         "challenge": save_challenge, "quest": save_quest, "charity": save_charity, "survey": save_survey,
+         "segment": save_segment}
 
 
 def set_active(engine: Engine, admin: Actor | None, kind: str, row_id: int | str, active: bool, *, publish_note: str = "",
                now: datetime | None = None) -> RowView:
     """Retire (``active=False``) or bring back a row of a retirable kind."""
-    if kind not in RETIRABLE:
+    if kind not in RETIRABLE or kind not in SPECS:
         raise LoyaltyError(UNKNOWN_OPTION, code="not_retirable")
     return _set_active(engine, admin, SPECS[kind], row_id, active, publish_note, now)
 
@@ -1278,6 +1544,7 @@ def new_form(kind: str, *, now: datetime | None = None, tz: str = "UTC") -> dict
                   "ends_at": (start + timedelta(hours=2)).strftime(FORM_DATETIME)},
         "charity": {},
         "survey": {"questions": "stars: How do you rate us?"},
+        "segment": {"spend_measure": "amount"},
     }
     return {"id": "", **defaults.get(kind, {})}
 
@@ -1286,14 +1553,20 @@ def program_options(engine: Engine, actor: Actor | None) -> ProgramOptions:
     admin = _admin(engine, actor)
     with read_session(engine) as session:
         merchant = _merchant(session, admin.merchant_id)
+        tiers = _tiers(session, merchant.id)
+        badge_rows = session.exec(select(Badge.key, Badge.name, Badge.is_active).where(Badge.merchant_id == merchant.id)
+                                  .order_by(Badge.sort_order, Badge.id)).all()
         return ProgramOptions(
             timezone=merchant.timezone or "UTC", currency=merchant.currency,
-            tiers=[(t.key, t.name) for t in _tiers(session, merchant.id)],
+            tiers=[(t.key, t.name) for t in tiers],
             stores=[(s.id, s.name) for s in _stores(session, merchant.id)],
-            badges=[(k, n) for k, n in session.exec(select(Badge.key, Badge.name).where(Badge.merchant_id == merchant.id)
-                                                    .order_by(Badge.sort_order, Badge.id)).all()],
+            badges=[(k, n) for k, n, _a in badge_rows],
             challenges=[(k, n) for k, n in session.exec(select(Challenge.key, Challenge.name)
                                                         .where(Challenge.merchant_id == merchant.id).order_by(Challenge.id)).all()],
+            segments=[(segment_rules.segment_ref(i), n) for i, n in session.exec(
+                select(Segment.id, Segment.name).where(Segment.merchant_id == merchant.id, Segment.is_active).order_by(Segment.id)).all()],
+            retired_tiers=frozenset(t.key for t in tiers if not t.is_active),
+            retired_badges=frozenset(k for k, _n, active in badge_rows if not active),
         )
 
 
@@ -1308,7 +1581,7 @@ def list_changes(engine: Engine, admin: Actor | None, *, limit: int = 100) -> li
 def annotate_change(engine: Engine, admin: Actor | None, change_id: int | str, note: str) -> changelog.ChangeView:
     _admin(engine, admin)
     text = str(change_id or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFound(N_("This change cannot be found."), code="change_not_found")
     return changelog.annotate(engine, admin, change_id=int(text), note=note)
 
@@ -1360,7 +1633,7 @@ def _audit(engine: Engine, admin: Actor, action: str, target: str, detail: dict)
 
 def _review_id(value: int | str) -> int:
     text = str(value or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFound(N_("Review not found."), code="review_not_found")
     return int(text)
 
@@ -1380,7 +1653,7 @@ def review_submission(engine: Engine, actor: Actor | None, submission_id: int | 
                       *, now: datetime | None = None) -> engagement.SubmissionView:
     """Approve (the member earns the action's points) or reject with a reason."""
     text = str(submission_id or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         _admin(engine, actor, Action.ADMIN_MODERATE)
         raise NotFound(SUBMISSION_NOT_FOUND, code="submission_not_found")
     view = engagement.review_submission(engine, actor, int(text), approve, reason, now=now)
@@ -1401,6 +1674,7 @@ def submission_photo(engine: Engine, actor: Actor | None, submission_id: int) ->
 
 __all__ = [
     "BADGE_ICONS", "EDITOR_KINDS", "FormInvalid", "ProgramOptions", "RETIRABLE", "ReviewRow", "RowView", "SubmissionRow",
+    "list_segments", "preview_segment", "retire_badge", "retire_segment", "retire_tier", "save_segment",
     "annotate_change", "hide_review", "list_badges", "list_challenges", "list_changes", "list_charities", "list_earning_rules",
     "list_quests", "list_reviews", "list_rewards", "list_submissions", "list_surveys", "list_tiers", "new_form",
     "prepare_reward_image", "program_options", "questions_text", "retire_challenge", "retire_charity", "retire_earning_rule",

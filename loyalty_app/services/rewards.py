@@ -21,8 +21,9 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.earning import Action
 from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
+from loyalty_app.domain.text import lines
 from loyalty_app.models import Account, Reward, RewardRating, Role, Tier, Voucher
-from loyalty_app.services import ledger
+from loyalty_app.services import ledger, webhooks
 from loyalty_app.services.badges import AwardedBadge
 from loyalty_app.services.earning import (
     EarnOutcome,
@@ -38,6 +39,7 @@ from loyalty_app.services.tiers import current_tier
 from loyalty_app.services.tx import run_in_transaction
 
 REDEEM_REASON = N_("Redeemed: {reward}")
+NOT_OFFERED = N_("This reward is not offered to you.")
 CANCEL_REASON = N_("Voucher cancelled: {reward}")
 MAX_REVIEW_LENGTH = 500
 
@@ -81,6 +83,15 @@ def reward_spec(row: Reward, tier_rank_by_id: dict[int, int]) -> RewardSpec:
     )
 
 
+def offered_to(session: Session, reward: Reward, account_id: int, tz: str, now: datetime, **kw) -> bool:
+    """Whether a (possibly segment-targeted) reward is offered to this member now."""
+    if not reward.segment_key:
+        return True
+    from loyalty_app.services.segments import MemberSegments
+
+    return MemberSegments(session, account_id, now, tz=tz, **kw).allows(reward.segment_key)
+
+
 def tier_ranks_by_id(session: Session, merchant_id: int) -> dict[int, int]:
     return dict(session.exec(select(Tier.id, Tier.rank).where(Tier.merchant_id == merchant_id)).all())
 
@@ -113,8 +124,9 @@ def redeem_reward(
 ) -> RedeemOutcome:
     """Spend points on a reward and issue a single-use voucher with an expiry.
 
-    Refused (nothing written) when the reward is inactive or out of its window, the member's
-    tier is too low, stock is gone, the per-member limit is reached, or points are missing.
+    Refused (nothing written) when the reward is inactive or out of its window, targets a
+    segment the member is not in, the member's tier is too low, stock is gone, the per-member
+    limit is reached, or points are missing.
     """
     now = now or utcnow()
     if not isinstance(idempotency_key, str) or not idempotency_key.strip() or len(idempotency_key) > 120:
@@ -138,6 +150,8 @@ def redeem_reward(
         if reward is None or reward.merchant_id != merchant_id:
             raise NotFound(N_("Reward not found."), code="reward_not_found")
         tier = current_tier(session, merchant_id, account_id, ctx.tiers)
+        if reward.segment_key and not offered_to(session, reward, account_id, ctx.tz, now, tier_key=tier.key if tier else None):
+            raise NotAllowed(NOT_OFFERED, code="reward_not_offered")
         balance = ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id)
         catalog.check_redeemable(
             reward_spec(reward, tier_ranks_by_id(session, merchant_id)),
@@ -254,6 +268,7 @@ def use_voucher(
         session.add(voucher)
         session.flush()
         reward = session.get(Reward, voucher.reward_id)
+        webhooks.voucher_redeemed(session, voucher, reward)  # CRM outbox, same transaction
         return VoucherUse(voucher.id, reward.id, reward.name, reward.kind, voucher.account_id, now)
 
     return run_in_transaction(engine, run)
@@ -284,7 +299,7 @@ def rate_reward(
     now = now or utcnow()
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise LoyaltyError(N_("Choose from 1 to 5 stars."), code="invalid_stars")
-    text = (review_text or "").strip()
+    text = lines(review_text)
     if len(text) > MAX_REVIEW_LENGTH:
         raise LoyaltyError(N_("A review is at most {limit} characters."), code="review_too_long", limit=MAX_REVIEW_LENGTH)
 

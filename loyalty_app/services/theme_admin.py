@@ -24,6 +24,7 @@ from loyalty_app.db import read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.theme import EDITABLE_FIELDS, Theme, validate_theme
+from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, MediaBlob, Merchant, ThemeVersion
 from loyalty_app.services import admin_audit
 from loyalty_app.services.media import store_image
@@ -227,7 +228,7 @@ def publish(engine: Engine, actor: Actor | None, *, note: str = "") -> EditorVie
     home-screen label too), logo and a new ``theme_version`` (theme.css, manifest and icons
     follow it). The previous published version is archived, kept for revert."""
     admin = _authorize(engine, actor)
-    note = " ".join(str(note or "").split())[:NOTE_MAX]
+    note = one_line(note)[:NOTE_MAX]
 
     def work(s: Session) -> EditorView:
         merchant = _merchant(s, admin.merchant_id, lock=True)

@@ -2,6 +2,12 @@
 
 Qualification reads points EARNED from the ledger (``lifetime_earned_between``) in the
 program's window (see ``loyalty_app.domain.tiers``), never the balance.
+
+Retired tiers (``Tier.is_active`` false) are left out of ``load_tiers``: nobody qualifies for
+them. Retiring one moves its members at once to the highest active tier below it
+(``move_members_off_tier``, a ``tier_retired`` change in their history, which keeps the old
+tier); a holding that still points at a retired tier (an earn that raced the retirement) reads
+as that fallback tier and is rewritten by the next earn or evaluation.
 """
 
 from __future__ import annotations
@@ -9,19 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert, literal, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyalty_app.domain import tiers as tier_rules
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.tiers import TierSpec
+from loyalty_app.domain.tiers import TierSpec, fallback_tier
 from loyalty_app.models import Account, MemberTier, MemberTierChange, Merchant, Role, Tier
 from loyalty_app.services import ledger
 from loyalty_app.services.tx import run_in_transaction
 
 
+TIER_RETIRED = "tier_retired"  # MemberTierChange.reason when a retired tier's members move down
+
+
 def load_tiers(session: Session, merchant_id: int) -> list[TierSpec]:
-    rows = session.exec(select(Tier).where(Tier.merchant_id == merchant_id).order_by(Tier.rank)).all()
+    """The program's active tiers, by rank (retired tiers are out of the ladder)."""
+    rows = session.exec(select(Tier).where(Tier.merchant_id == merchant_id, Tier.is_active).order_by(Tier.rank)).all()
     return [
         TierSpec(key=t.key, name=t.name, colour=t.colour, rank=t.rank, threshold=t.threshold, multipliers=dict(t.multipliers or {}), id=t.id)
         for t in rows
@@ -59,6 +70,60 @@ def _through(end: datetime, now: datetime) -> datetime:
 def keep_points(session: Session, *, merchant_id: int, account_id: int, window: str, now: datetime, tz: str) -> int:
     start, end = tier_rules.keep_window(window, now, tz)
     return ledger.lifetime_earned_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=_through(end, now))
+
+
+def _held(session: Session, tiers: list[TierSpec], row: MemberTier | None) -> tuple[TierSpec | None, bool]:
+    """(the tier a member holds, whether the row still points at a retired tier)."""
+    if row is None:
+        return entry_tier(tiers), False
+    if row.tier_id is None:
+        return None, False
+    held = tier_by_id(tiers, row.tier_id)
+    if held is not None:
+        return held, False
+    retired = session.get(Tier, row.tier_id)
+    return (fallback_tier(tiers, retired.rank) if retired is not None else None), True
+
+
+def _column_type(name: str):
+    return MemberTierChange.__table__.c[name].type  # type: ignore[attr-defined]
+
+
+def move_members_off_tier(session: Session, *, merchant_id: int, tier_id: int, now: datetime) -> int:
+    """Move every member holding ``tier_id`` (being retired) to the highest ACTIVE tier below it,
+    in two statements (history rows, then the holdings); returns how many moved. Call it after
+    the tier is marked retired, in the same transaction."""
+    retired = session.get(Tier, tier_id)
+    if retired is None or retired.merchant_id != merchant_id:
+        return 0
+    target = fallback_tier(load_tiers(session, merchant_id), retired.rank)
+    holders = select(MemberTier.account_id).where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id)
+    moved = len(session.exec(holders).all())
+    if not moved:
+        return 0
+    session.execute(insert(MemberTierChange).from_select(
+        ["merchant_id", "account_id", "from_tier_id", "to_tier_id", "reason", "qualifying_points", "at"],
+        select(MemberTier.merchant_id, MemberTier.account_id, MemberTier.tier_id,
+               literal(target.id if target else None, type_=_column_type("to_tier_id")),
+               literal(TIER_RETIRED, type_=_column_type("reason")), MemberTier.qualifying_points, literal(now, type_=_column_type("at")))
+        .where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id),
+    ))
+    session.execute(
+        update(MemberTier).where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id)
+        .values(tier_id=target.id if target else None, since=now, grace_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return moved
+
+
+def _rewrite_retired(session: Session, row: MemberTier, new: TierSpec | None, points: int, now: datetime) -> MemberTier:
+    session.add(MemberTierChange(merchant_id=row.merchant_id, account_id=row.account_id, from_tier_id=row.tier_id,
+                                 to_tier_id=new.id if new else None, reason=TIER_RETIRED, qualifying_points=points, at=now))
+    row.tier_id, row.since, row.grace_until = (new.id if new else None), now, None
+    session.add(row)
+    session.flush()
+    return row
 
 
 def member_tier_row(session: Session, merchant_id: int, account_id: int) -> MemberTier | None:
@@ -124,8 +189,10 @@ def upgrade_after_earn(
     if not tiers:
         return None
     row = member_tier_row(session, merchant_id, account_id)
-    current = tier_by_id(tiers, row.tier_id) if row else entry_tier(tiers)
+    current, stale = _held(session, tiers, row)
     points = qualifying_points(session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=tz)
+    if stale:
+        row = _rewrite_retired(session, row, current, points, now)
     new = tier_rules.upgrade_on_earn(current, tier_rules.qualifying_tier(tiers, points))
     if new is None:
         if row is not None and row.qualifying_points != points:
@@ -140,10 +207,7 @@ def upgrade_after_earn(
 
 def current_tier(session: Session, merchant_id: int, account_id: int, tiers: list[TierSpec]) -> TierSpec | None:
     """The member's tier; a member never evaluated holds the entry tier if its threshold is 0."""
-    row = member_tier_row(session, merchant_id, account_id)
-    if row is not None:
-        return tier_by_id(tiers, row.tier_id)
-    return entry_tier(tiers)
+    return _held(session, tiers, member_tier_row(session, merchant_id, account_id))[0]
 
 
 def entry_tier(tiers: list[TierSpec]) -> TierSpec | None:
@@ -194,10 +258,12 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
                     .where(MemberTier.merchant_id == merchant_id, MemberTier.account_id == account_id)
                     .with_for_update()
                 ).first()
-                current = tier_by_id(tiers, row.tier_id) if row else entry_tier(tiers)
+                current, stale = _held(session, tiers, row)
                 points = qualifying_points(
                     session, merchant_id=merchant_id, account_id=account_id, window=settings.tier_window, now=now, tz=merchant.timezone
                 )
+                if stale:  # still pointing at a retired tier: write the move it already reads as
+                    row = _rewrite_retired(session, row, current, points, now)
                 qualified = tier_rules.qualifying_tier(tiers, points)
                 decision = tier_rules.evaluate(
                     current, qualified, grace_until=row.grace_until if row else None, now=now, grace_days=settings.tier_grace_days

@@ -17,6 +17,43 @@ T = TypeVar("T")
 log = logging.getLogger("loyalty_app")
 
 GENERIC_ERROR = N_("Something went wrong. Please try again.")
+# The database or Redis could not be reached (restarting, network cut): nothing was changed,
+# and the same action will work once it is back.
+UNAVAILABLE_ERROR = N_("We could not reach our records just now. Nothing was changed: please try again in a moment.")
+# The database refused a value (PostgreSQL: a NUL character in text, a number out of range):
+# the typed input is at fault, nothing was written.
+UNSTORABLE_ERROR = N_("Some of what you typed cannot be saved (an invisible control character or a number too large). Nothing was changed: please check it and try again.")
+
+
+def is_unstorable(err: BaseException) -> bool:
+    """True when the database refused a value itself (``DataError``), not the request's meaning."""
+    from sqlalchemy import exc as sa_errors
+
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, sa_errors.DataError) or type(err).__name__ == "DataError":
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """True when ``err`` (or what caused it) says the database or Redis is unreachable, not
+    that the request was wrong."""
+    from redis import exceptions as redis_errors
+    from sqlalchemy import exc as sa_errors
+
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, sa_errors.DBAPIError) and err.connection_invalidated:
+            return True
+        if isinstance(err, (sa_errors.OperationalError, sa_errors.InterfaceError, sa_errors.TimeoutError,
+                            redis_errors.ConnectionError, redis_errors.TimeoutError)):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 async def current_language(state: rx.State) -> str:
@@ -32,12 +69,19 @@ async def translated(state: rx.State, msgid: str, **params: Any) -> str:
 
 
 async def error_message(state: rx.State, err: Exception) -> str:
-    """A clear, translated message for a refusal; unexpected errors are logged, not shown."""
+    """A clear, translated message for a refusal; the database or Redis being unreachable gets
+    a "try again" message; unexpected errors are logged, not shown."""
     from loyalty_app.i18n import translate, translate_error
 
     lang = await current_language(state)
     if isinstance(err, LoyaltyError):
         return translate_error(lang, err)
+    if is_unavailable(err):
+        log.warning("database or Redis unavailable in event handler: %s", err.__class__.__name__)
+        return translate(lang, UNAVAILABLE_ERROR)
+    if is_unstorable(err):
+        log.warning("database refused a value in event handler: %s", err.__class__.__name__)
+        return translate(lang, UNSTORABLE_ERROR)
     log.exception("unexpected error in event handler", exc_info=err)
     return translate(lang, GENERIC_ERROR)
 
@@ -53,8 +97,14 @@ def route_id(state: rx.State, name: str) -> int | None:
     Why a query and not a path segment (/rewards/12): the member frame links the merchant's
     theme.css and the page head its manifest with *relative* hrefs (one build serves every
     merchant), which only resolve under /m/<slug>/ one level deep."""
-    raw = str(state.router.page.params.get(name, "") or "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return form_id(state.router.page.params.get(name, ""))
+
+
+def form_id(value: object) -> int | None:
+    """A positive row id as the browser sent it, or None. ASCII digits only: "²".isdigit() is
+    True but int("²") raises, and 30 digits overflow the database's integer."""
+    raw = str(value or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[Any, T] | None:
@@ -71,9 +121,30 @@ async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: 
     if session.role != "member":
         return None
     try:
-        actor = session.require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+        actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
         return session, await off_loop(fn, get_engine(), actor, *args, **kwargs)
     except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged by error_message
         if session.signed_in:
             state.error = await error_message(state, err)
         return None
+
+
+def page_language_text(msgid: str) -> "rx.Var":
+    """``msgid`` in the language of the open page (``<html lang>``, kept in step with the
+    member's choice), looked up in the browser: for messages sent when no state can be read."""
+    from loyalty_app.i18n.browser import t_in
+
+    return t_in(msgid, "((typeof document !== 'undefined' && document.documentElement.lang) || 'en').slice(0, 2)")
+
+
+def backend_exception_handler(exception: Exception):
+    """What the tab shows when an event fails outside our handlers' own ``try`` (Reflex's state
+    manager, e.g. Redis unreachable): a translated "try again" when the database or Redis is
+    down, the translated generic message otherwise — never a stack trace, never silence."""
+    if is_unavailable(exception):
+        log.warning("event failed, database or Redis unavailable: %r", exception)
+        msgid = UNAVAILABLE_ERROR
+    else:
+        log.error("unexpected error while handling an event", exc_info=exception)
+        msgid = GENERIC_ERROR
+    return rx.toast.error(page_language_text(msgid), id="backend-error", position="top-center", duration=8000)

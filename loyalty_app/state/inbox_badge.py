@@ -21,6 +21,6 @@ class InboxBadgeState(rx.State):
         if session.role != "member":
             return
         try:
-            self.unread = await off_loop(inbox.unread_count, get_engine(), session.current_actor())
+            self.unread = await off_loop(inbox.unread_count, get_engine(), session._current_actor())
         except Exception:  # noqa: BLE001 - refusals are logged by authorize; the badge just stays 0
             self.unread = 0

@@ -47,7 +47,7 @@ class LiveState(rx.State):
     async def _receive(self, account_id: int, messages: list[tuple[str, dict]], celebrate: bool) -> bool:
         """Runs inside the member's tab: only if this tab is still signed in as that member."""
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
+        actor = session._current_actor()
         if actor is None or actor.account_id != account_id:
             return False
         cockpit = await self.get_state(CockpitState)

@@ -33,7 +33,7 @@ class MemberMediaState(rx.State):
     async def load(self):
         """on_load: the member's picture URLs (cleared when signed out or not a member)."""
         session = await self.get_state(SessionState)
-        actor = session.current_actor()
+        actor = session._current_actor()
         if actor is None or not is_allowed(Action.VIEW_OWN_MEMBER_DATA, actor.role):
             self._apply("", None, None)  # the page guard redirects; nothing to log here
             return

@@ -2,7 +2,7 @@
 
 The session credential is an HttpOnly cookie (``ls_<slug>``) set by an HTTP endpoint after
 sign-in; the browser sends it with the websocket handshake, and Reflex keeps the ``cookie``
-header server-side only. Every event that touches protected data calls ``require_actor`` which
+header server-side only. Every event that touches protected data calls ``_require_actor`` which
 re-validates the session in the database (revocation and timeouts take effect at once).
 """
 
@@ -81,7 +81,7 @@ class SessionState(rx.State):
             self._merchant_tz = merchant.timezone or "UTC"
         return True
 
-    def current_actor(self) -> Actor | None:
+    def _current_actor(self) -> Actor | None:
         """Re-validate the session cookie for this event (None when signed out or expired)."""
         if not self._merchant_id and not self._load_merchant():
             return None
@@ -92,9 +92,9 @@ class SessionState(rx.State):
             slug=self.merchant_slug,
         )
 
-    def require_actor(self, action: Action, *, target_account_id: int | None = None, store_id: int | None = None) -> Actor:
+    def _require_actor(self, action: Action, *, target_account_id: int | None = None, store_id: int | None = None) -> Actor:
         """THE check every protected handler calls; raises NotAllowed (logged) when refused."""
-        actor = self.current_actor()
+        actor = self._current_actor()
         return permissions.authorize(
             get_engine(),
             actor,
@@ -133,7 +133,7 @@ class SessionState(rx.State):
         """on_load of member pages: unknown merchant -> 404 page; signed out -> sign-in."""
         if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
-        actor = self.current_actor()
+        actor = self._current_actor()
         self._apply_identity(actor)
         if actor is None:
             nxt = quote(self.router.page.raw_path or f"/m/{self.merchant_slug}/home", safe="")
@@ -154,7 +154,7 @@ class SessionState(rx.State):
     async def _guard_console(self, allowed: set[Role]):
         if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
-        actor = self.current_actor()
+        actor = self._current_actor()
         self._apply_identity(actor)
         if actor is None:
             nxt = quote(self.router.page.raw_path or "", safe="")
@@ -178,7 +178,7 @@ class SessionState(rx.State):
         """on_load of sign-in/sign-up: load branding; a signed-in member goes to their home."""
         if not self._load_merchant(fresh=True):
             return rx.redirect("/not-found", replace=True)
-        actor = self.current_actor()
+        actor = self._current_actor()
         self._apply_identity(actor)
         if actor is not None:
             return rx.redirect(home_path(self.merchant_slug, actor.role), replace=True)

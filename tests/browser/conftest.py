@@ -18,6 +18,16 @@ import pytest
 from tests.browser import harness
 from tests.browser.harness import LiveApp
 
+# Assertions wait up to 10 s (Playwright's default is 5 s): a cold page on the scaled-out set-up
+# (two workers, state in Redis, two cores shared with Chromium) can take longer to hydrate.
+expect_options_timeout_ms = 10_000
+
+
+def pytest_configure(config):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=expect_options_timeout_ms)
+
 
 def pytest_collection_modifyitems(config, items):
     browser_dir = Path(__file__).parent

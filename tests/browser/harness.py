@@ -308,8 +308,9 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
         env.update({"REFLEX_REDIS_URL": scaled[1], "GRANIAN_WORKERS": str(SCALED_WORKERS)})
     log_path = LOG_DIR / f"reflex-{port}.log"
     log_path.write_text("")
+    # What `make run` starts: reflex run through loyalty_app.cli serve (failed workers restart).
     command = [
-        str(VENV_BIN / "reflex"), "run", "--env", "prod", "--single-port",
+        str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "serve", "run", "--env", "prod", "--single-port",
         "--frontend-port", str(port), "--backend-port", str(port),
     ]
     previous_handler = _interrupt_on_sigterm()

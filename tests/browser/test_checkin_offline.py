@@ -169,7 +169,15 @@ def test_card_opens_offline_with_member_number(persistent_context_factory, live_
 
         # Another (cached) page first, then the card again, still offline.
         page.goto(live_app.url("/m/cafe/home"), wait_until="load")
-        page.goto(live_app.url("/m/cafe/card"), wait_until="load")
+        # Home cannot load without the server: it says so and sends the member to the card.
+        expect(page.get_by_test_id("offline-page")).to_be_visible(timeout=20_000)
+        expect(page.get_by_test_id("offline-page")).to_contain_text("This page needs a connection")
+        expect(page.get_by_test_id("offline-open-card")).to_have_attribute("href", "/m/cafe/card")
+        expect(page.get_by_text("Loading…")).to_have_count(0)
+        page.wait_for_timeout(300)
+        screenshot(page, "home-offline")
+        page.get_by_test_id("offline-open-card").click()
+        page.wait_for_url("**/m/cafe/card")
         expect(page.get_by_test_id("offline-member-number")).to_have_text(online_number, timeout=20_000)
         # The card's own tab bar links work offline too (the slug comes from the address).
         expect(page.get_by_test_id("tab-home")).to_have_attribute("href", "/m/cafe/home")

@@ -308,7 +308,7 @@ def _member_states(app_db, *classes):
     root = root_state(page="activity", cookie=cookie_for(engine, ids["member"], "cafe"))
     session = substate(root, SessionState)
     session._load_merchant()
-    session._apply_identity(session.current_actor())
+    session._apply_identity(session._current_actor())
     assert session.role == "member"
     return asyncio, [substate(root, cls) for cls in classes]
 
@@ -370,3 +370,16 @@ def test_activity_state_filters_and_pages(app_db):  # noqa: F811
     assert [i["reason"] for i in state.items] == ["Redeemed: Tea"] and not state.has_more
     asyncio.run(run(state.choose("nonsense")))
     assert state.filter == "spent"
+
+
+@pytest.mark.parametrize("typed, points", [("250", 250), (" 1 000 ", 1000), ("1\u00a0000", 1000)])
+def test_a_typed_gift_amount_reads_as_whole_points(typed, points):
+    assert activity.parse_points(typed) == points
+
+
+@pytest.mark.parametrize("typed", ["--3", "-", "+3", "3.5", "1e3", "١٢", "", "1" * 13, "0", "-3"])
+def test_a_bad_gift_amount_is_a_clear_refusal_not_a_crash(typed):
+    """Found by Hypothesis: "--3" passed the old check and crashed int() ("Something went wrong")."""
+    with pytest.raises(LoyaltyError) as refused:
+        activity.parse_points(typed)
+    assert refused.value.code == "invalid_points"

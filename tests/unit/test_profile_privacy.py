@@ -332,7 +332,7 @@ def test_profile_state_pictures_consent_and_delete(app_db):
     assert state.delete_error == "" and yielded[-1] == SessionState.sign_out
     with read_session(engine) as s:
         assert s.get(Account, ids["member"]).deleted_at is not None
-    assert substate(root, SessionState).current_actor() is None
+    assert substate(root, SessionState)._current_actor() is None
 
 
 def profile_date(text: str) -> str:
@@ -341,3 +341,15 @@ def profile_date(text: str) -> str:
 
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", text), text
     return text
+
+
+def test_typed_text_loses_control_characters_everywhere():
+    """Found by Hypothesis: a first name of NUL was stored on SQLite (PostgreSQL refused it). One
+    rule, domain.text, for names, subjects, reasons, notes and reviews."""
+    from loyalty_app.domain.text import lines, one_line
+
+    assert one_line("\x00Ana  Maria\x1b\n") == "Ana Maria"
+    assert one_line("\u202eanA") == "anA"  # no right-to-left override
+    assert one_line("می\u200cخواهم") == "می\u200cخواهم"  # ZWNJ is spelling in Persian
+    assert one_line("\x00") == ""
+    assert lines(" Hello\x00\r\n\r\n  second\tline \r") == "Hello\n\nsecond line"

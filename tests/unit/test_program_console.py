@@ -68,6 +68,7 @@ QUEST = {"name": "Double points weekend", "multiplier": "2", "starts_at": "2026-
 CHARITY = {"name": "Food bank", "description": "Meals for families."}
 SURVEY = {"name": "Taste survey", "questions": "choice: How often do you visit? = Daily; Weekly; Rarely\n"
                                               "stars: Rate our coffee\ntext: What should we add? (optional)"}
+SEGMENT = {"name": "Regulars this month", "visited_within_days": "30"}
 FORMS = {"reward": REWARD, "earning": EARNING, "tier": TIER, "badge": BADGE, "challenge": CHALLENGE, "quest": QUEST,
          "charity": CHARITY, "survey": SURVEY}
 
@@ -97,6 +98,9 @@ BAD_FIELDS = [
     ("earning", {"tier_keys:diamond": "on"}, "tier_keys", "unknown_tier"),
     ("earning", {"store": "999999"}, "store", "unknown_store"),
     ("earning", {"segment": "vip"}, "segment", "unknown_option"),
+    ("reward", {"segment": "seg:999"}, "segment", "unknown_option"),
+    ("challenge", {"segment": "seg:1 or 1=1"}, "segment", "unknown_option"),
+    ("quest", {"segment": "vip"}, "segment", "unknown_option"),
     ("earning", {"action": "attend_event", "event_codes": "JAZZ, bad code!"}, "event_codes", "invalid_event_codes"),
     ("tier", {"colour": "green"}, "colour", "invalid_colour"),
     ("tier", {"rank": "1"}, "rank", "rank_taken"),
@@ -218,7 +222,7 @@ def test_retire_and_restore_write_entries_and_keep_the_row(world):
     assert pc.set_active(e, world["admin"], "challenge", row.row_id, True, now=NOW).status == "active"
     assert changes(world)[0].title == "Challenge back: Visit 3 times"
     with pytest.raises(LoyaltyError) as refused:
-        pc.set_active(e, world["admin"], "tier", 1, False)
+        pc.set_active(e, world["admin"], "changelog", 1, False)
     assert refused.value.code == "not_retirable"
 
 
@@ -517,3 +521,39 @@ def test_program_changes_are_in_the_admin_audit_log(world):
     pc.retire_challenge(e, world["admin"], row.row_id, now=NOW)
     actions = [r.action for r in admin_audit.recent(e, world["admin"])]
     assert actions == ["program.retire_challenge", "program.create_challenge"]
+
+
+def test_built_in_and_merchant_segments_are_both_offered_to_target(world):
+    e = world["engine"]
+    seg_row = pc.save_segment(e, world["admin"], SEGMENT, now=NOW)
+    ref = f"seg:{seg_row.row_id}"
+    rule = pc.save_earning_rule(e, world["admin"], {**EARNING, "segment": "birthday_month"}, now=NOW)
+    challenge = pc.save_challenge(e, world["admin"], {**CHALLENGE, "segment": ref}, now=NOW)
+    assert rule.form["segment"] == "birthday_month" and ("Birthday this month", {}) in rule.facts
+    with read_session(e) as s:
+        assert s.get(Challenge, challenge.row_id).segment_key == ref
+    assert pc.save_challenge(e, world["admin"], {**challenge.form, "segment": ""}, now=NOW).form["segment"] == ""
+    with pytest.raises(NotFound):  # another program's segment id is unknown here, and so is the row
+        pc.save_segment(e, world["books_admin"], {**SEGMENT, "id": str(seg_row.row_id)}, now=NOW)
+    with pytest.raises(pc.FormInvalid):
+        pc.save_reward(e, world["books_admin"], {**REWARD, "segment": ref}, now=NOW)
+
+
+def test_tiers_and_badges_can_be_retired_and_restored_from_the_console(world):
+    e = world["engine"]
+    badge = pc.save_badge(e, world["admin"], BADGE, now=NOW)
+    assert pc.set_active(e, world["admin"], "badge", badge.row_id, False, now=NOW).status == "retired"
+    assert changes(world)[0].title == "Badge retired: Regular"
+    assert pc.set_active(e, world["admin"], "badge", badge.row_id, True, now=NOW).status == "active"
+    assert changes(world)[0].title == "Badge back: Regular"
+    gold = next(t for t in pc.list_tiers(e, world["admin"]) if t.key == "gold")
+    assert gold.retirable and gold.status == "active"
+    assert pc.retire_tier(e, world["admin"], gold.row_id, now=NOW).status == "retired"
+    options = pc.program_options(e, world["admin"])
+    assert options.retired_tiers == frozenset({"gold"}) and ("gold", "Gold") in options.tiers  # still listed, marked
+    with pytest.raises(NotFound):
+        pc.retire_tier(e, world["books_admin"], gold.row_id)
+    from loyalty_app.services import admin_audit
+
+    actions = [r.action for r in admin_audit.recent(e, world["admin"])]
+    assert actions[:3] == ["program.retire_tier", "program.restore_badge", "program.retire_badge"]

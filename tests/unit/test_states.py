@@ -140,9 +140,9 @@ def test_cookie_of_another_merchant_is_not_a_session_here(app_db):
     books_cookie = cookie_for(engine, ids["books_member"], "books")
     forged = books_cookie.replace("ls_books=", "ls_cafe=")
     session = substate(root_state(cookie=forged, page="home"), SessionState)
-    assert session.current_actor() is None
+    assert session._current_actor() is None
     real = substate(root_state(cookie=cookie_for(engine, ids["member"], "cafe"), page="home"), SessionState)
-    assert real.current_actor().account_id == ids["member"]
+    assert real._current_actor().account_id == ids["member"]
 
 
 def test_profile_save_needs_a_session_and_validates(app_db):
@@ -174,7 +174,7 @@ def test_ids_and_secrets_stay_on_the_server(app_db):
     cookie = cookie_for(engine, ids["staff"], "cafe")
     root = root_state(cookie=cookie)
     session, till = substate(root, SessionState), substate(root, TillState)
-    assert session.current_actor() is not None
+    assert session._current_actor() is not None
     till._member_id = 424242
     sent = json_dumps(root.dict())
     assert "merchant_slug" in sent
