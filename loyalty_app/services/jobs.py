@@ -13,6 +13,7 @@ import os
 import socket
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -33,17 +34,22 @@ def _owner() -> str:
 
 
 def take_lease(engine: Engine, *, owner: str, now: datetime, ttl: timedelta) -> bool:
-    """True when ``owner`` holds the jobs lease until ``now + ttl`` (taken or renewed)."""
-    with write_session(engine) as s:
-        row = s.get(AppMeta, LEASE_KEY, with_for_update=True)
-        if row is not None:
-            holder, _, until = row.value.partition("|")
-            if holder != owner and until and datetime.fromisoformat(until) > now:
-                return False
-        row = row or AppMeta(key=LEASE_KEY, value="")
-        row.value = f"{owner}|{(now + ttl).isoformat()}"
-        row.updated_at = now
-        s.add(row)
+    """True when ``owner`` holds the jobs lease until ``now + ttl`` (taken or renewed). Two workers
+    starting together may both find no lease row and insert one: the loser's insert fails on the
+    key, which means another worker holds the lease."""
+    try:
+        with write_session(engine) as s:
+            row = s.get(AppMeta, LEASE_KEY, with_for_update=True)
+            if row is not None:
+                holder, _, until = row.value.partition("|")
+                if holder != owner and until and datetime.fromisoformat(until) > now:
+                    return False
+            row = row or AppMeta(key=LEASE_KEY, value="")
+            row.value = f"{owner}|{(now + ttl).isoformat()}"
+            row.updated_at = now
+            s.add(row)
+    except IntegrityError:
+        return False
     return True
 
 

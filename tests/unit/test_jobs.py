@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+
+from sqlmodel import delete
 
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.models import Merchant
+from loyalty_app.models import AppMeta, Merchant
 from loyalty_app.models.loyalty import ProgramSettings
 from loyalty_app.services import accounts, ledger
 from loyalty_app.services.jobs import run_periodic_jobs, take_lease
@@ -19,6 +23,23 @@ def test_only_one_owner_holds_the_lease_until_it_expires(db_engine):
     assert not take_lease(db_engine, owner="b", now=now + timedelta(minutes=5), ttl=timedelta(minutes=10))
     assert take_lease(db_engine, owner="a", now=now + timedelta(minutes=5), ttl=timedelta(minutes=10))  # renew
     assert take_lease(db_engine, owner="b", now=now + timedelta(minutes=16), ttl=timedelta(minutes=10))
+
+
+def test_workers_starting_together_elect_one_holder_without_an_error(db_engine):
+    """Two workers find no lease row and both insert one: the loser gets False, not an exception."""
+    now = utcnow()
+    for _ in range(15):
+        with write_session(db_engine) as s:
+            s.execute(delete(AppMeta))
+        barrier = threading.Barrier(2)
+
+        def take(owner: str) -> bool:
+            barrier.wait()
+            return take_lease(db_engine, owner=owner, now=now, ttl=timedelta(minutes=10))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(take, ["a", "b"]))  # re-raises a worker's exception
+        assert sorted(results) == [False, True]
 
 
 def test_a_round_releases_and_expires_points(db_engine):
