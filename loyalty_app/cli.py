@@ -111,21 +111,10 @@ def run_tests() -> int:
 
 
 def serve(reflex_args: list[str]) -> None:
-    """``reflex <args>`` with Granian's ``respawn_failed_workers`` on.
+    """``reflex <args>`` with Granian's failed workers respawned (see loyalty_app.reflex_patches)."""
+    from loyalty_app.reflex_patches import respawn_failed_workers
 
-    Reflex 0.10.1 builds its Granian server without it, so one backend worker that dies (kill -9,
-    out of memory) stops the whole backend, every member's app with it. With it, the other
-    workers keep serving and Granian starts a new one; the dropped sockets reconnect by themselves
-    (tests/faults proves it)."""
-    from granian.server import common
-
-    original = common.AbstractServer.__init__
-
-    def init(self, *args, **kwargs):
-        kwargs.setdefault("respawn_failed_workers", True)
-        original(self, *args, **kwargs)
-
-    common.AbstractServer.__init__ = init
+    respawn_failed_workers()
     from reflex.reflex import cli
 
     sys.argv = ["reflex", *reflex_args]

@@ -6,6 +6,7 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from loyalty_app import pwa
+from loyalty_app.reflex_patches import cancel_safe_state_locks
 from loyalty_app.api import export_routes, member_media_routes, merchant_routes, poster_routes, session_routes
 from loyalty_app.api import admin_media_routes
 from loyalty_app.services.jobs import periodic_jobs_task
@@ -42,6 +43,8 @@ from loyalty_app.state.language import LanguageState
 from loyalty_app.state.member_media import MemberMediaState
 from loyalty_app.state.ping import PingState  # noqa: F401  (benchmark baseline event)
 from loyalty_app.state.session import SessionState
+
+cancel_safe_state_locks()  # every backend worker imports this module
 
 api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *member_media_routes.routes, *poster_routes.routes, *export_routes.routes, *admin_media_routes.routes, *pwa.routes()])
 
