@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
-from loyalty_app.components.offline import offline_page_block, slug_var, stored
+from loyalty_app.components.offline import offline_page_block, offline_t, slug_var, stored
 from loyalty_app.i18n import t
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
@@ -33,7 +33,9 @@ def tab_bar(active: str) -> rx.Component:
         items.append(
             rx.el.a(
                 rx.el.span(rx.icon(icon, size=22, aria_hidden="true"), class_name="tab-icon"),
-                rx.el.span(t(label)),
+                # Before the session loads (and offline, when it never does) the language kept with
+                # the card names the tabs, not English.
+                rx.el.span(rx.cond(SessionState.signed_in, t(label), offline_t(label))),
                 href=f"/m/{slug_var}/{key}",
                 class_name=f"tab tab-{key}",
                 aria_current="page" if key == active else None,
