@@ -14,7 +14,10 @@ from sqlmodel import Field, SQLModel
 
 from loyalty_app.domain.clock import utcnow
 
-WEBHOOK_EVENTS = ("member.enrolled", "points.credited", "points.debited", "voucher.redeemed", "consent.changed")
+# Only this tuple lists the events (endpoint.events is a JSON list, event_type a plain string): a
+# new event needs no migration. Order = the console's order.
+WEBHOOK_EVENTS = ("member.enrolled", "points.credited", "points.debited", "points.released", "points.expired",
+                  "voucher.redeemed", "consent.changed", "member.deleted")
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 

@@ -705,8 +705,8 @@ def segment_fields() -> list[rx.Component]:
         checks_field("tier_keys", N_("In one of these tiers"), S.tier_choices, help_=N_("None ticked: any tier.")),
         _pair(number_field("visited_within_days", N_("Visited in the last … days")),
               number_field("not_visited_days", N_("No visit in the last … days"))),
-        _pair(select_field("spend_measure", N_("Spending counted as"), pc.SPEND_MEASURE_LABELS),
-              number_field("spend_days", N_("Over the last … days"))),
+        select_field("spend_measure", N_("Spending counted as"), pc.SPEND_MEASURE_LABELS),  # full width: long labels
+        number_field("spend_days", N_("Over the last … days")),
         _pair(decimal_field("spend_min", N_("At least")), decimal_field("spend_max", N_("At most"))),
         checks_field("rfm_classes", N_("RFM class (as in analytics)"), S.rfm_choices, help_=N_("None ticked: any class.")),
         checks_field("consent_channels", N_("Agreed to be contacted by"), S.consent_choices, help_=N_("Every ticked channel is needed.")),
@@ -732,8 +732,9 @@ def editor_form(kind: str) -> rx.Component:
                    help_=N_("Optional. Published on “What's new” with the change.")) if kind != "segment" else rx.fragment(),
         rx.el.p(t("Times are in the shop's time zone: {tz}.", tz=S.timezone), class_name="pc-help"),
         rx.el.div(
-            rx.el.button(rx.cond(S.busy, t("Saving…"), t("Save and publish")), type="submit", class_name="btn", disabled=S.busy,
-                         data_testid="program-save"),
+            # Segments are never published: members do not see them.
+            rx.el.button(rx.cond(S.busy, t("Saving…"), t("Save") if kind == "segment" else t("Save and publish")), type="submit",
+                         class_name="btn", disabled=S.busy, data_testid="program-save"),
             rx.cond(
                 S.editing_retirable,
                 rx.cond(

@@ -89,7 +89,7 @@ class WebhooksState(rx.State):
              "url": d.endpoint_url, "status": translate(lang, STATUS_LABELS.get(d.status, d.status)),
              "status_class": STATUS_CLASSES.get(d.status, "pc-status"), "attempts": str(d.attempts),
              "next": format_datetime(lang, d.next_attempt_at, tz, "short") if d.next_attempt_at else "",
-             "code": str(d.last_status_code or ""), "last_error": d.last_error,
+             "code": str(d.last_status_code or ""), "last_error": failure_text(lang, d.last_error),
              "can_retry": "1" if d.status != "delivered" else ""}
             for d in deliveries
         ]
@@ -115,7 +115,8 @@ class WebhooksState(rx.State):
         if status == "delivered":
             self.notice = await translated(self, delivered_msg, code=code)
         else:
-            self.error = await translated(self, not_delivered_msg, error=error or (f"HTTP {code}" if code else "…"))
+            reason = failure_text(await current_language(self), error) or (f"HTTP {code}" if code else "…")
+            self.error = await translated(self, not_delivered_msg, error=reason)
         self.busy = False
 
     @rx.event
@@ -228,6 +229,12 @@ class WebhooksState(rx.State):
         """One more attempt now, shown at once."""
         async for update in self._attempt_now(_retry_now, delivery_id, DELIVERED_NOW, NOT_DELIVERED_NOW):
             yield update
+
+
+def failure_text(lang: str, error: str) -> str:
+    """A delivery's stored failure (English) in the admin's language."""
+    parts = webhooks.failure_parts(error)
+    return translate(lang, parts[0], **parts[1]) if parts else error
 
 
 # =============================================================================== rendering

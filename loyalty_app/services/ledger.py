@@ -350,7 +350,9 @@ def _drain(session: Session, lots: Sequence[PointLot], needed: int) -> list[tupl
 def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire: bool = True) -> tuple[int, int]:
     """Release the member's matured pending lots and expire the due ones, as entries.
 
-    Returns (release entries, expire entries) written. Caller holds the member's lock.
+    Returns (release entries, expire entries) written. Caller holds the member's lock. Each
+    entry is reported to the CRM outbox in this transaction (points.released / points.expired,
+    see ``webhooks.ledger_posted``); ``post`` reports only its own entry, so none is sent twice.
     """
     conditions = [and_(PointLot.is_pending == True, PointLot.available_at <= now)]  # noqa: E712
     if expire:
@@ -364,7 +366,7 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
     released = expired = 0
     for lot in session.exec(stmt).all():
         if lot.is_pending and lot.available_at <= now:
-            _write_entry(
+            entry = _write_entry(
                 session,
                 balance,
                 _EntryDraft(
@@ -380,6 +382,7 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
                 now,
             )
             lot.is_pending = False
+            webhooks.ledger_posted(session, entry)  # CRM outbox: points.released, same transaction
             released += 1
         if expire and not lot.is_pending and lot.expires_at is not None and lot.expires_at <= now:
             amount = lot.remaining
@@ -399,6 +402,7 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
                 now,
             )
             _move(session, entry, lot, -amount)
+            webhooks.ledger_posted(session, entry)  # CRM outbox: points.expired (never points.debited)
             expired += 1
     return released, expired
 

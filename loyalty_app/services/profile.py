@@ -214,7 +214,9 @@ def delete_account(
       ``deleted-<id>@invalid``, names, birthday, consents, pictures and the referral code are
       cleared, review texts are emptied (star ratings stay in the averages), the password hash
       becomes unusable, ``is_active`` False and ``deleted_at`` set;
-    - every session of the account is revoked in the same transaction.
+    - every session of the account is revoked in the same transaction;
+    - a ``member.deleted`` CRM event (member id and number, time; no personal data) is queued
+      in the same transaction.
     The email address is free again: the person can join again as a new member.
     """
     from loyalty_app.services import passwords, throttle
@@ -285,6 +287,7 @@ def delete_account(
             s.exec(delete(ReferralCode).where(ReferralCode.account_id == account.id))
             s.exec(delete(LiveClient).where(LiveClient.account_id == account.id))
             s.exec(update(RewardRating).where(RewardRating.account_id == account.id).values(review_text=""))
+            webhooks.member_deleted(s, account, now)  # CRM outbox, same transaction: ids and time only
             return sessions.revoke_all_in(s, account.id, now=now)
 
         from loyalty_app.services.tx import run_in_transaction

@@ -2,9 +2,10 @@
 transaction, and their delivery.
 
 Outbox: ``enqueue`` adds one ``WebhookDelivery`` row per subscribed, active endpoint in the
-caller's transaction (member sign-up, ledger post, voucher use, consent change). A crash loses
-no event and a rolled-back change sends nothing. When the merchant has no active endpoint, the
-only cost is one indexed query (``webhookendpoint.merchant_id``).
+caller's transaction (member sign-up, ledger post, release and expiry of points, voucher use,
+consent change, account deletion). A crash loses no event and a rolled-back change sends
+nothing. When the merchant has no active endpoint, the only cost is one indexed query
+(``webhookendpoint.merchant_id``) per event.
 
 Delivery (``deliver_due``): claim one due row at a time in a short write transaction
 (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, then a conditional UPDATE that counts the
@@ -38,6 +39,7 @@ import json
 import logging
 import os
 import random
+import re
 import secrets
 import socket
 import threading
@@ -59,7 +61,8 @@ from loyalty_app.db import get_engine, read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.text import one_line
-from loyalty_app.models import Account, LedgerEntry, Reward, Voucher
+from loyalty_app.domain.ledger import EntryKind
+from loyalty_app.models import Account, LedgerEntry, PointLot, Reward, Voucher
 from loyalty_app.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 from loyalty_app.services import admin_audit, permissions
 from loyalty_app.services.permissions import Action, Actor
@@ -72,10 +75,13 @@ EVENT_LABELS = {
     "member.enrolled": N_("A member joins"),
     "points.credited": N_("Points credited"),
     "points.debited": N_("Points debited"),
+    "points.released": N_("Pending points released"),
+    "points.expired": N_("Points expired"),
     "voucher.redeemed": N_("Voucher used in store"),
     "consent.changed": N_("Marketing consent changed"),
+    "member.deleted": N_("A member deletes their account"),
 }
-assert set(EVENT_LABELS) == set(WEBHOOK_EVENTS)
+assert tuple(EVENT_LABELS) == WEBHOOK_EVENTS  # the console lists the labels in this order
 
 MAX_ATTEMPTS = 8
 # Wait after attempt n (index n-1) before attempt n+1; the last value repeats.
@@ -218,6 +224,37 @@ def validate_url(url: str, *, settings: Settings | None = None, resolve: Resolve
     return raw
 
 
+# Why an attempt failed. The delivery row keeps the English text (logs, support, the API); the
+# console shows it translated (``failure_parts`` reads it back with the same templates, so the
+# two cannot drift apart). Technical details ({reason}: the HTTP library's error) stay as they are.
+FAILURES = {
+    "not_public": N_("refused: {host} is not a public address"),
+    "not_https": N_("refused: not https"),
+    "unresolved": N_("could not resolve {host}"),
+    "resolves_private": N_("refused: {host} resolves to a non-public address ({address})"),
+    "timeout": N_("timeout after {seconds} s"),
+    "connection": N_("connection failed: {reason}"),
+    "http": N_("HTTP {code}"),
+}
+_FAILURE_PATTERNS = [
+    (msgid, re.compile("".join(f"(?P<{part}>.+?)" if i % 2 else re.escape(part)
+                               for i, part in enumerate(re.split(r"\{(\w+)\}", msgid)))))
+    for msgid in FAILURES.values()
+]
+
+
+def _failure(key: str, **params) -> str:
+    return FAILURES[key].format(**params)[:ERROR_MAX]
+
+
+def failure_parts(error: str) -> tuple[str, dict] | None:
+    """(msgid, params) of a stored failure text, for showing it in the admin's language."""
+    for msgid, pattern in _FAILURE_PATTERNS:
+        if match := pattern.fullmatch(error or ""):
+            return msgid, match.groupdict()
+    return None
+
+
 class _Refused(Exception):
     """A send that must not happen (the destination is not public any more)."""
 
@@ -238,9 +275,9 @@ def destination(url: str, *, settings: Settings, resolve: Resolver | None = None
     if host in _LOOPBACK_NAMES:
         if settings.webhook_allow_http_localhost:
             return _Destination(url, {}, {})
-        raise _Refused(f"refused: {host} is not a public address")
+        raise _Refused(_failure("not_public", host=host))
     if scheme != "https":
-        raise _Refused("refused: not https")
+        raise _Refused(_failure("not_https"))
     port = parts.port or 443
     literal = _ip_literal(host)
     if literal is not None:
@@ -248,13 +285,13 @@ def destination(url: str, *, settings: Settings, resolve: Resolver | None = None
     else:
         try:
             addresses = (resolve or _resolve)(host, port)
-        except OSError as err:
-            raise _Refused(f"could not resolve {host}: {err}") from None
+        except OSError:
+            raise _Refused(_failure("unresolved", host=host)) from None
     if not addresses:
-        raise _Refused(f"could not resolve {host}")
+        raise _Refused(_failure("unresolved", host=host))
     bad = [a for a in addresses if not _is_public(a)]
     if bad:
-        raise _Refused(f"refused: {host} resolves to a non-public address ({bad[0]})")
+        raise _Refused(_failure("resolves_private", host=host, address=bad[0]))
     address = addresses[0]
     netloc = f"[{address}]" if ":" in address else address
     if parts.port:
@@ -327,9 +364,21 @@ def member_enrolled(session: Session, account: Account, now: datetime | None = N
 
 
 def ledger_posted(session: Session, entry: LedgerEntry) -> int:
-    """Hook of ledger.post: one event per new entry (credits positive, debits negative)."""
+    """Hook of the ledger: one event per new entry, in the transaction that writes it.
+
+    ``ledger.post`` calls it for the entry it was asked for: points.credited (positive points) or
+    points.debited (negative). The ledger's own settlement (``ledger._catch_up``: at the start of
+    every write for the member, and the ``release_pending``/``expire_due`` jobs) calls it for each
+    release entry (points.released) and each expire entry (points.expired). The entry's kind
+    decides before its sign does, so an expiry is sent once, as points.expired, never also as
+    points.debited (and reversing a credit whose lot partly expired takes back, and reports, only
+    the points that had not expired)."""
     if not entry.points:
         return 0
+    if entry.kind == EntryKind.RELEASE.value:
+        return _settled(session, entry, "points.released")
+    if entry.kind == EntryKind.EXPIRE.value:
+        return _settled(session, entry, "points.expired")
     event_type = "points.credited" if entry.points > 0 else "points.debited"
 
     def data() -> dict:
@@ -341,6 +390,27 @@ def ledger_posted(session: Session, entry: LedgerEntry) -> int:
                       "reverses_entry_id": entry.reverses_entry_id, **source},
             "balance": {k: balance.get(k, 0) for k in ("available", "pending", "lifetime_earned")},
         }
+
+    return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, data=data, now=entry.created_at)
+
+
+def _settled(session: Session, entry: LedgerEntry, event_type: str) -> int:
+    """points.released / points.expired: one lot's pending points became available, or what was
+    left of it expired. ``entry.points`` is the amount (released: positive; expired: negative,
+    like a debit), ``balance`` the member's balance right after this entry, ``source_entry_id``
+    the entry that created the points (sent then as points.credited)."""
+
+    def data() -> dict:
+        balance = entry.balance_after or {}
+        lot = session.get(PointLot, entry.lot_id) if entry.lot_id is not None else None  # in the session already
+        fields = {"id": entry.id, "kind": entry.kind, "points": entry.points, "created_at": entry.created_at.isoformat(),
+                  "lot_id": entry.lot_id, "source_entry_id": lot.source_entry_id if lot is not None else None}
+        keys = ("available", "pending", "lifetime_earned")
+        if event_type == "points.expired":
+            fields["expires_at"] = lot.expires_at.isoformat() if lot is not None and lot.expires_at else None
+            keys += ("expired",)
+        return {"member": _member(session, entry.account_id), "entry": fields,
+                "balance": {k: balance.get(k, 0) for k in keys}}
 
     return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, data=data, now=entry.created_at)
 
@@ -359,6 +429,15 @@ def consent_changed(session: Session, account: Account, channel: str, granted: b
     """Hook of profile.set_consent: the member gave or withdrew marketing consent."""
     return enqueue(session, merchant_id=account.merchant_id, event_type="consent.changed", now=now, data=lambda: {
         "member": member_fields(account), "consent": {"channel": channel, "granted": bool(granted), "at": now.isoformat()},
+    })
+
+
+def member_deleted(session: Session, account: Account, now: datetime) -> int:
+    """Hook of profile.delete_account, in the transaction that anonymises the account. Only the
+    member's id and number and the time: none of the erased personal data (names, email,
+    consents, pictures) is sent, not even as it was before the deletion."""
+    return enqueue(session, merchant_id=account.merchant_id, event_type="member.deleted", now=now, data={
+        "member": {"id": account.id, "member_number": account.member_number}, "deleted_at": now.isoformat(),
     })
 
 
@@ -493,12 +572,12 @@ def _attempt(client, claim: _Claim, now: datetime, *, settings: Settings, resolv
     except _Refused as err:
         return None, str(err), True
     except httpx.TimeoutException:
-        return None, f"timeout after {TIMEOUT_S:g} s", True
+        return None, _failure("timeout", seconds=f"{TIMEOUT_S:g}"), True
     except httpx.HTTPError as err:
-        return None, f"{type(err).__name__}: {err}"[:ERROR_MAX], True
+        return None, _failure("connection", reason=f"{type(err).__name__}: {err}"), True
     if 200 <= code < 300:
         return code, "", False
-    return code, f"HTTP {code}", False
+    return code, _failure("http", code=code), False
 
 
 def deliver_due(

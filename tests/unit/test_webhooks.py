@@ -258,6 +258,220 @@ def test_payloads_carry_only_consented_fields_and_no_secrets(world):
             assert "ana@x.test" not in text and "Pop" not in text
 
 
+# ------------------------------------------------------------------------------ released, expired, deleted
+
+
+def set_expiry(w, days: int = 30) -> None:
+    with write_session(w["engine"]) as s:
+        row = ledger.get_program_settings(s, w["cafe"])
+        row.expiry_policy, row.expiry_days = "after_days", days
+        s.add(row)
+
+
+def events_of(engine, endpoint_id: int) -> list[tuple[str, int | None]]:
+    """(event type, ledger entry id or None) of everything queued for one endpoint, in order."""
+    return [(d.event_type, d.payload["data"].get("entry", {}).get("id")) for d in deliveries(engine, endpoint_id=endpoint_id)]
+
+
+def entries_of_kind(engine, kind: str) -> list[LedgerEntry]:
+    with read_session(engine) as s:
+        return list(s.exec(select(LedgerEntry).where(LedgerEntry.kind == kind).order_by(LedgerEntry.id)).all())
+
+
+def test_released_points_are_one_event_with_the_amount_and_the_balance_after_in_the_release_transaction(world):
+    e, t0 = world["engine"], utcnow()
+    released_only, _ = add_endpoint(world, "http://127.0.0.1:9/released", events=("points.released",))
+    credits_only, _ = add_endpoint(world, "http://127.0.0.1:9/credits")  # points.credited + points.debited
+    books, _ = add_endpoint(world, "http://127.0.0.1:9/books", events=webhooks.WEBHOOK_EVENTS, actor=world["books_admin"])
+    with write_session(e) as s:
+        earn = ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
+                             reason="Purchase", pending_days=3, now=t0)
+    assert earn.balance.pending == 25 and events_of(e, released_only) == []
+
+    # The job's transaction rolls back: the lot stays pending and nothing is queued.
+    with pytest.raises(RuntimeError), write_session(e) as s:
+        assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=3)) == 1
+        assert [d.event_type for d in s.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == released_only))] == [
+            "points.released"]  # queued in the release's own transaction...
+        raise RuntimeError("job crashed before commit")
+    assert events_of(e, released_only) == [] and entries_of_kind(e, "release") == []  # ...and gone with it
+
+    with write_session(e) as s:
+        assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=3)) == 1
+    with write_session(e) as s:
+        assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=4)) == 0  # idempotent
+    [release] = entries_of_kind(e, "release")
+    [row] = deliveries(e, endpoint_id=released_only)
+    assert row.event_type == "points.released" and row.payload["type"] == "points.released"
+    assert row.created_at == t0 + timedelta(days=3)
+    data = row.payload["data"]
+    assert data["entry"] == {"id": release.id, "kind": "release", "points": 25, "created_at": release.created_at.isoformat(),
+                             "lot_id": release.lot_id, "source_entry_id": earn.entry_id}
+    assert data["balance"] == {"available": 25, "pending": 0, "lifetime_earned": 25}
+    assert data["member"] == {"id": world["ana"].id, "member_number": world["ana"].member_number, "first_name": "Ana",
+                              "email_consent": False}
+    # Not subscribed (or another program's endpoint): nothing.
+    assert events_of(e, credits_only) == [("points.credited", earn.entry_id)]
+    assert events_of(e, books) == []
+
+
+def test_a_release_settled_by_a_members_own_debit_is_sent_before_the_debit_and_once(world):
+    e, t0 = world["engine"], utcnow()
+    everything, _ = add_endpoint(world, "http://127.0.0.1:9/all", events=webhooks.WEBHOOK_EVENTS)
+    with write_session(e) as s:
+        earn = ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
+                             reason="Purchase", pending_days=2, now=t0)
+    with write_session(e) as s:  # the pending period is over: the debit settles the release first
+        spent = ledger.debit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=10, idempotency_key="D1",
+                             reason="Gift", now=t0 + timedelta(days=2, hours=1))
+    with write_session(e) as s:  # the job finds nothing left to release
+        assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=5)) == 0
+    [release] = entries_of_kind(e, "release")
+    assert events_of(e, everything) == [("points.credited", earn.entry_id), ("points.released", release.id),
+                                        ("points.debited", spent.entry_id)]
+    by_type = {d.event_type: d.payload["data"] for d in deliveries(e)}
+    assert by_type["points.released"]["entry"]["points"] == 25
+    assert by_type["points.released"]["balance"] == {"available": 25, "pending": 0, "lifetime_earned": 25}
+    assert by_type["points.debited"]["balance"] == {"available": 15, "pending": 0, "lifetime_earned": 25}
+
+
+def test_expiry_is_sent_once_as_points_expired_and_never_as_points_debited(world):
+    e, t0 = world["engine"], utcnow()
+    set_expiry(world, days=30)
+    everything, _ = add_endpoint(world, "http://127.0.0.1:9/all", events=webhooks.WEBHOOK_EVENTS)
+    expired_only, _ = add_endpoint(world, "http://127.0.0.1:9/expired", events=("points.expired",))
+    credits_only, _ = add_endpoint(world, "http://127.0.0.1:9/credits")  # points.credited + points.debited
+    first = credit(world, "R1", points=25, now=t0)
+    second = credit(world, "R2", points=40, now=t0 + timedelta(days=20))
+
+    # A rolled-back expiry run queues nothing.
+    with pytest.raises(RuntimeError), write_session(e) as s:
+        assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=31)) == 1
+        raise RuntimeError("job crashed before commit")
+    assert [t for t, _ in events_of(e, everything)] == ["points.credited", "points.credited"]
+    assert events_of(e, expired_only) == []
+
+    with write_session(e) as s:
+        assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=31)) == 1
+    with write_session(e) as s:
+        assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=32)) == 0  # idempotent
+    [expiry] = entries_of_kind(e, "expire")
+    assert events_of(e, expired_only) == [("points.expired", expiry.id)]
+    assert events_of(e, everything) == [("points.credited", first.entry_id), ("points.credited", second.entry_id),
+                                        ("points.expired", expiry.id)]
+    assert events_of(e, credits_only) == [("points.credited", first.entry_id), ("points.credited", second.entry_id)]
+    [row] = deliveries(e, endpoint_id=expired_only)
+    data = row.payload["data"]
+    assert data["entry"] == {"id": expiry.id, "kind": "expire", "points": -25, "created_at": expiry.created_at.isoformat(),
+                             "lot_id": expiry.lot_id, "source_entry_id": first.entry_id,
+                             "expires_at": (t0 + timedelta(days=30)).isoformat()}
+    assert data["balance"] == {"available": 40, "pending": 0, "lifetime_earned": 65, "expired": 25}
+    assert data["member"]["id"] == world["ana"].id
+
+    # Reversing the expired purchase takes back nothing more (its points already expired): no
+    # points.debited for points that were reported as expired.
+    with write_session(e) as s:
+        undo = ledger.reverse(s, merchant_id=world["cafe"], entry_id=first.entry_id, idempotency_key="U1", reason="Return",
+                              now=t0 + timedelta(days=33))
+    assert undo.points == 0
+    assert [t for t, _ in events_of(e, everything)] == ["points.credited", "points.credited", "points.expired"]
+
+
+def test_an_expiry_settled_by_a_debit_is_one_points_expired_plus_the_debit_itself(world):
+    e, t0 = world["engine"], utcnow()
+    set_expiry(world, days=30)
+    everything, _ = add_endpoint(world, "http://127.0.0.1:9/all", events=webhooks.WEBHOOK_EVENTS)
+    first = credit(world, "R1", points=25, now=t0)
+    second = credit(world, "R2", points=40, now=t0 + timedelta(days=20))
+    with write_session(e) as s:
+        spent = ledger.debit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=10, idempotency_key="D1",
+                             reason="Gift", now=t0 + timedelta(days=31))
+    with write_session(e) as s:  # the job then finds nothing to expire
+        assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=31)) == 0
+    [expiry] = entries_of_kind(e, "expire")
+    assert events_of(e, everything) == [("points.credited", first.entry_id), ("points.credited", second.entry_id),
+                                        ("points.expired", expiry.id), ("points.debited", spent.entry_id)]
+    by_type = {d.event_type: d.payload["data"] for d in deliveries(e)}
+    assert by_type["points.expired"]["entry"]["points"] == -25
+    assert by_type["points.expired"]["balance"]["available"] == 40
+    assert by_type["points.debited"]["entry"]["points"] == -10 and by_type["points.debited"]["balance"]["available"] == 30
+
+
+def test_the_jobs_round_releases_expires_and_delivers_each_event_once(world, receiver, monkeypatch):
+    from loyalty_app.services.jobs import run_periodic_jobs
+
+    e, t0 = world["engine"], utcnow()
+    set_expiry(world, days=30)
+    endpoint_id, receiver.secret = add_endpoint(world, receiver.url, events=("points.released", "points.expired"))
+    with write_session(e) as s:
+        ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
+                      reason="Purchase", pending_days=3, now=t0)
+    monkeypatch.setattr(webhooks, "get_settings", lambda: DEV)  # the jobs use the app's settings
+    totals = run_periodic_jobs(e, now=t0 + timedelta(days=40))
+    assert (totals["released"], totals["expired"]) == (1, 1)
+    run_periodic_jobs(e, now=t0 + timedelta(days=41))
+    assert [(r["event"], r["verified"], r["body"]["data"]["entry"]["points"]) for r in receiver.requests] == [
+        ("points.released", True, 25), ("points.expired", True, -25)]
+    assert receiver.requests[1]["body"]["data"]["balance"] == {"available": 0, "pending": 0, "lifetime_earned": 25,
+                                                               "expired": 25}
+    assert {d.status for d in deliveries(e)} == {"delivered"}
+
+
+def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction(world, monkeypatch):
+    from loyalty_app.services import sessions
+
+    e = world["engine"]
+    deleted_only, _ = add_endpoint(world, "http://127.0.0.1:9/deleted", events=("member.deleted",))
+    others, _ = add_endpoint(world, "http://127.0.0.1:9/others",
+                             events=[x for x in webhooks.WEBHOOK_EVENTS if x != "member.deleted"])
+    books, _ = add_endpoint(world, "http://127.0.0.1:9/books", events=webhooks.WEBHOOK_EVENTS, actor=world["books_admin"])
+    profile.set_consent(e, world["ana_actor"], "email", True)  # the CRM may see name and email until the deletion
+    with write_session(e) as s:
+        row = s.get(Account, world["ana"].id)
+        row.birthday = utcnow().date().replace(year=1990)
+        s.add(row)
+
+    # The anonymising transaction fails after the event was queued: the account stays and nothing is sent.
+    def crash(*args, **kwargs):
+        raise RuntimeError("crashed before commit")
+
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
+        patched.setattr(sessions, "revoke_all_in", crash)
+        profile.delete_account(e, world["ana_actor"], password=PW)
+    assert deliveries(e, endpoint_id=deleted_only) == []
+    with read_session(e) as s:
+        assert s.get(Account, world["ana"].id).deleted_at is None
+
+    now = utcnow()
+    profile.delete_account(e, world["ana_actor"], password=PW, now=now)
+    [row] = deliveries(e, endpoint_id=deleted_only)
+    assert row.event_type == "member.deleted" and row.payload["type"] == "member.deleted"
+    assert row.payload["data"] == {"member": {"id": world["ana"].id, "member_number": world["ana"].member_number},
+                                   "deleted_at": now.isoformat()}
+    text = json.dumps(row.payload)
+    for erased in ("Ana", "Pop", "ana@x.test", "1990", "email", "first_name", "consent"):
+        assert erased not in text, erased
+    with read_session(e) as s:
+        account = s.get(Account, world["ana"].id)
+        assert account.deleted_at == now and account.email == f"deleted-{account.id}@invalid"
+    assert "member.deleted" not in [d.event_type for d in deliveries(e, endpoint_id=others)]
+    assert deliveries(e, endpoint_id=books) == []
+    with pytest.raises(NotFound):  # already deleted: no second event
+        profile.delete_account(e, world["ana_actor"], password=PW)
+    assert len(deliveries(e, endpoint_id=deleted_only)) == 1
+
+
+def test_console_offers_every_event_with_a_translated_label():
+    from loyalty_app.pages.admin_webhooks import _events_field
+
+    assert tuple(webhooks.EVENT_LABELS) == webhooks.WEBHOOK_EVENTS
+    rendered = str(_events_field())
+    for event in webhooks.WEBHOOK_EVENTS:
+        assert f'name:"event:{event}"' in rendered, event  # a checkbox per event
+        # ...labelled through t(): a per-language lookup keyed by the English msgid.
+        assert '{en:"%s"' % webhooks.EVENT_LABELS[event] in rendered, event
+    assert {"points.released", "points.expired", "member.deleted"} <= set(webhooks.WEBHOOK_EVENTS)
+
 # ------------------------------------------------------------------------------ delivery
 
 
@@ -689,3 +903,26 @@ def test_the_readme_receiver_snippet_verifies_our_signature():
     assert namespace["verify"]("whsec_a", headers, body)
     assert not namespace["verify"]("whsec_b", headers, body)
     assert not namespace["verify"]("whsec_a", headers, body + b" ")
+
+
+def test_a_failed_attempt_is_explained_in_the_admins_language():
+    """The row keeps the English text; the console reads it back and shows it translated."""
+    from loyalty_app.pages.admin_webhooks import failure_text
+
+    stored = {
+        "not_public": webhooks._failure("not_public", host="127.0.0.1"),
+        "not_https": webhooks._failure("not_https"),
+        "unresolved": webhooks._failure("unresolved", host="crm.example.com"),
+        "resolves_private": webhooks._failure("resolves_private", host="crm.example.com", address="10.0.0.7"),
+        "timeout": webhooks._failure("timeout", seconds="5"),
+        "connection": webhooks._failure("connection", reason="ConnectError: [Errno 111] Connection refused"),
+    }
+    assert set(stored) | {"http"} == set(webhooks.FAILURES)
+    for lang in ("es", "ro", "ru"):
+        for key, english in stored.items():
+            shown = failure_text(lang, english)
+            assert shown != english, (lang, key, shown)
+        assert "127.0.0.1" in failure_text(lang, stored["not_public"])
+        assert "10.0.0.7" in failure_text(lang, stored["resolves_private"])
+        assert "Errno 111" in failure_text(lang, stored["connection"])  # technical detail kept as is
+    assert failure_text("es", "something unforeseen") == "something unforeseen"
