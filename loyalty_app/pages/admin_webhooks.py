@@ -52,7 +52,7 @@ class WebhooksState(rx.State):
     endpoints: list[dict[str, str]] = []
     deliveries: list[dict[str, str]] = []
     values: dict[str, str] = {"url": "", "description": ""}
-    chosen: list[str] = []
+    chosen: list[str] = list(webhooks.WEBHOOK_EVENTS)
     active_checked: bool = True
     errors: dict[str, str] = {}
     editing: str = ""  # the edited endpoint's address; "" = a new one
@@ -68,6 +68,10 @@ class WebhooksState(rx.State):
     async def _actor(self):
         session = await self.get_state(SessionState)
         return session, session._require_actor(Action.ADMIN_EXPORT)
+
+    def _form_is_new(self) -> bool:
+        return (self.values == {"url": "", "description": ""} and self.chosen == list(webhooks.WEBHOOK_EVENTS)
+                and self.active_checked and not self.errors and not self.editing)
 
     def _reset_form(self) -> None:
         self.values, self.chosen, self.active_checked = {"url": "", "description": ""}, list(webhooks.WEBHOOK_EVENTS), True
@@ -122,7 +126,8 @@ class WebhooksState(rx.State):
     @rx.event
     async def load(self):
         self.secret = self.secret_for = self.notice = self.error = ""
-        self._reset_form()
+        if not self._form_is_new():  # a blank form stays mounted: what the admin already typed is kept
+            self._reset_form()
         try:
             session, actor = await self._actor()
             await self._refresh(session, actor)
