@@ -12,7 +12,11 @@
    (so with the models' indexes). PostgreSQL then gets VACUUM ANALYZE (what autovacuum does);
    SQLite gets no ANALYZE unless ``--analyze`` (the app never runs it).
 2. Times every chart function of ``services.analytics`` for each period (day/week/month): p50
-   of ``--repeats`` runs, and the whole dashboard once per period. Prints a table.
+   of ``--repeats`` runs, and the whole dashboard once per period, first live from the base
+   tables (``analytics.live_only()``, the baseline; ``--skip-baseline`` leaves it out), then
+   builds the rollups of every closed local day (``services.analytics_rollup``, what the CLI's
+   ``analytics-rollup`` and the periodic jobs do; its time is reported) and times them all again
+   with the rollups. Prints one table with both, and whether both dashboards are equal.
 Prints figures only; it asserts nothing about timings.
 """
 
@@ -48,7 +52,7 @@ from loyalty_app.models import (
     Role,
     Store,
 )
-from loyalty_app.services import analytics
+from loyalty_app.services import analytics, analytics_rollup
 from loyalty_app.services.permissions import Actor
 
 CHUNK = 50_000
@@ -393,7 +397,7 @@ def _count_before(owners_by_join: list[int], joins: list[float], t: float) -> in
     return lo
 
 
-def time_charts(engine: Engine, actor: Actor, now: datetime, repeats: int) -> list[tuple[str, dict[str, float]]]:
+def time_charts(engine: Engine, actor: Actor, now: datetime, repeats: int, label: str) -> list[tuple[str, dict[str, float]]]:
     """p50 wall time (ms) of each chart function per period."""
     table = []
     for name, fn in analytics.CHARTS:
@@ -406,8 +410,22 @@ def time_charts(engine: Engine, actor: Actor, now: datetime, repeats: int) -> li
                 samples.append((time.perf_counter() - t) * 1000)
             cells[period] = statistics.median(samples)
         table.append((name, cells))
-        print(f"chart {name}: " + ", ".join(f"{p} p50 {cells[p]:.1f} ms" for p in analytics.PERIODS), flush=True)
+        print(f"{label} chart {name}: " + ", ".join(f"{p} p50 {cells[p]:.1f} ms" for p in analytics.PERIODS), flush=True)
     return table
+
+
+def time_dashboards(engine: Engine, actor: Actor, now: datetime, label: str) -> dict[str, tuple[float, analytics.Dashboard]]:
+    """The whole dashboard once per period: (ms, the dashboard)."""
+    out = {}
+    for period in analytics.PERIODS:
+        t = time.perf_counter()
+        board = analytics.dashboard(engine, actor, period=period, now=now)
+        ms = (time.perf_counter() - t) * 1000
+        out[period] = (ms, board)
+        print(f"{label} dashboard ({period}): {ms:.0f} ms, {board.active.active_30d} active members, "
+              f"redemption rate {board.redemption.rate}, liability {board.liability.points} points, "
+              f"{board.rfm.segments['at_risk']} at risk", flush=True)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -418,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL URL (a private schema is used); default: SQLite file in a temp dir")
     parser.add_argument("--analyze", action="store_true", help="SQLite: run ANALYZE after loading (PostgreSQL always gets VACUUM ANALYZE)")
     parser.add_argument("--sqlite-path", help="keep the generated SQLite file here; reuse it when it exists (skips generation)")
+    parser.add_argument("--skip-baseline", action="store_true", help="time with rollups only (no live baseline)")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     now = utcnow().replace(microsecond=0)
@@ -425,8 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = Path(args.sqlite_path)
         reuse = path.exists()
         engine = make_engine(f"sqlite:///{path}")
-        if not reuse:
-            SQLModel.metadata.create_all(engine)
+        SQLModel.metadata.create_all(engine)  # a reused file may predate newer tables (the rollups)
         return _run(engine, args, now, reuse=reuse)
     with private_database(args.database_url) as (_url, engine):
         return _run(engine, args, now, reuse=False)
@@ -453,18 +471,40 @@ def _run(engine: Engine, args, now: datetime, *, reuse: bool) -> int:
             flush=True,
         )
     actor = Actor(info["admin_id"], info["merchant_id"], Role.ADMIN)
-    rows = time_charts(engine, actor, now, args.repeats)
+    base_rows, base_boards = [], {}
+    if not args.skip_baseline:
+        with analytics.live_only():
+            base_rows = time_charts(engine, actor, now, args.repeats, "live")
+            base_boards = time_dashboards(engine, actor, now, "live")
+    started = time.perf_counter()
+    days = analytics_rollup.run_rollups(engine, now=now, rebuild=True)
+    backfill_s = time.perf_counter() - started
+    with engine.connect() as conn:
+        rollup_rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                       for t in ("analyticsdailypoints", "analyticsmemberperiod")}
+    print(f"rollup backfill: {days} local days in {backfill_s:.1f} s ({rollup_rows})", flush=True)
+    rows = time_charts(engine, actor, now, args.repeats, "rollups")
+    boards = time_dashboards(engine, actor, now, "rollups")
+    base = dict(base_rows)
     print("", flush=True)
-    print(f"| chart (p50 of {args.repeats}, ms) | day | week | month |", flush=True)
+    print(f"rollup backfill: {days} local days in {backfill_s:.1f} s", flush=True)
+    print(f"| chart (p50 of {args.repeats}, ms; live -> with rollups) | day | week | month |", flush=True)
     print("| --- | --- | --- | --- |", flush=True)
+
+    def cell(name: str, period: str, value: float) -> str:
+        before = base.get(name, {}).get(period)
+        return f"{before:.1f} -> {value:.1f}" if before is not None else f"{value:.1f}"
+
     for name, cells in rows:
-        print(f"| {name} | {cells['day']:.1f} | {cells['week']:.1f} | {cells['month']:.1f} |", flush=True)
-    for period in analytics.PERIODS:
-        t = time.perf_counter()
-        board = analytics.dashboard(engine, actor, period=period, now=now)
-        print(f"dashboard ({period}): {(time.perf_counter() - t) * 1000:.0f} ms, {board.active.active_30d} active members, "
-              f"redemption rate {board.redemption.rate}, liability {board.liability.points} points, "
-              f"{board.rfm.segments['at_risk']} at risk", flush=True)
+        print(f"| {name} | " + " | ".join(cell(name, p, cells[p]) for p in analytics.PERIODS) + " |", flush=True)
+    whole = []
+    for p in analytics.PERIODS:
+        before = base_boards.get(p)
+        whole.append(f"{before[0] / 1000:.2f} s -> {boards[p][0] / 1000:.2f} s" if before else f"{boards[p][0] / 1000:.2f} s")
+    print("| whole dashboard | " + " | ".join(whole) + " |", flush=True)
+    for p in analytics.PERIODS:
+        if p in base_boards:
+            print(f"dashboard ({p}) with rollups == live: {boards[p][1] == base_boards[p][1]}", flush=True)
     engine.dispose()
     return 0
 

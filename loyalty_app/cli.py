@@ -5,6 +5,9 @@ migrate         apply Alembic migrations only
 seed-demo       load the demo data (idempotent)
 audit           prove balance == sum of ledger entries for every member (non-zero exit on drift)
 jobs            run the periodic jobs once (release pending points, expire points, tier evaluation)
+analytics-rollup [--rebuild] [--merchant SLUG]
+                roll up the analytics of every closed local day not rolled up yet (the periodic
+                jobs do it too); --rebuild starts again from scratch (after a bulk import of old rows)
 banner          print the URL and the demo logins
 serve ARGS...   ``reflex ARGS...`` with failed backend workers restarted (what ``make run`` and
                 ``make run-scaled`` start)
@@ -37,6 +40,29 @@ def seed_demo() -> None:
 
     summary = seed_demo_data()
     print(summary)
+
+
+def analytics_rollup(rebuild: bool, slug: str | None) -> int:
+    import time
+
+    from sqlmodel import select
+
+    from loyalty_app.db import get_engine, read_session
+    from loyalty_app.models import Merchant
+    from loyalty_app.services.analytics_rollup import run_rollups
+
+    engine = get_engine()
+    ids = None
+    if slug:
+        with read_session(engine) as s:
+            ids = list(s.exec(select(Merchant.id).where(Merchant.slug == slug)).all())
+        if not ids:
+            print(f"no merchant {slug!r}", file=sys.stderr)
+            return 1
+    started = time.perf_counter()
+    days = run_rollups(engine, rebuild=rebuild, merchant_ids=ids)
+    print(f"analytics rollup: {days} local days added in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def banner(port: int) -> None:
@@ -134,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed-demo")
     sub.add_parser("audit")
     sub.add_parser("jobs")
+    p_rollup = sub.add_parser("analytics-rollup")
+    p_rollup.add_argument("--rebuild", action="store_true")
+    p_rollup.add_argument("--merchant", help="one merchant's slug (default: every merchant)")
     p_banner = sub.add_parser("banner")
     p_banner.add_argument("--port", type=int, default=3000)
     sub.add_parser("test")
@@ -161,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(run_periodic_jobs())
         return 0
+    if args.command == "analytics-rollup":
+        return analytics_rollup(args.rebuild, args.merchant)
     if args.command == "banner":
         if get_settings().demo_mode:
             banner(args.port)

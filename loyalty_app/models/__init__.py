@@ -48,6 +48,7 @@ from loyalty_app.models.till import AdminAuditEntry, FraudFlag, LiveClient  # no
 from loyalty_app.models.engagement import Submission, Survey, SurveyResponse  # noqa: F401,E402
 from loyalty_app.models.theme import ThemeVersion  # noqa: F401,E402
 from loyalty_app.models.webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401,E402
+from loyalty_app.models.analytics import AnalyticsDailyPoints, AnalyticsMemberPeriod, AnalyticsRollupState  # noqa: F401,E402
 
 from sqlmodel import SQLModel as _SQLModel  # noqa: E402
 

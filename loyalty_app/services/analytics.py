@@ -17,6 +17,11 @@ computed here from ``zoneinfo``: both back ends put every row in the same local 
 SQLite needs 3.30+ (window functions came in 3.25, ``NULLS FIRST`` in 3.30); this machine has
 3.40. Python's own ``sqlite3`` module uses the system library.
 
+Rollups. Points flow, redemption rate and active members read closed local days from the
+per-merchant rollup tables (``services.analytics_rollup``, filled by the periodic jobs) and
+compute only the days after the rollup's end (today, and any day not rolled up yet) from the
+base tables, so their answers are the same as a fully live computation (``live_only()``).
+
 Definitions (what the console shows):
 - enrolment: a member account created (``Account.created_at``, role member; deleted accounts
   still count, they did enrol).
@@ -59,12 +64,14 @@ Definitions (what the console shows):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Numeric, String, and_, case, cast, distinct, exists, extract, func, literal, literal_column, select, union_all
+from sqlalchemy import Date, DateTime, Numeric, String, and_, case, cast, distinct, exists, extract, func, literal, literal_column, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,6 +80,9 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.models import (
     Account,
+    AnalyticsDailyPoints,
+    AnalyticsMemberPeriod,
+    AnalyticsRollupState,
     ChallengeProgress,
     Challenge,
     LedgerEntry,
@@ -359,6 +369,29 @@ def bucket_expr(column, period: str, dialect: str, tz: str, span: tuple[datetime
     return func.strftime("%Y-%m-01", local, type_=String)
 
 
+def date_bucket_expr(column, period: str, dialect: str, *, as_date: bool = False) -> ColumnElement:
+    """The first day of the period of ``column``, a local calendar day (a DATE column, as the
+    rollups store it): 'YYYY-MM-DD' text like ``bucket_expr``, or a date with ``as_date``."""
+    _check_period(period)
+    if dialect == "postgresql":
+        day = column if period == "day" else func.date_trunc(period, cast(column, DateTime))
+        return cast(day, Date) if as_date else func.to_char(day, "YYYY-MM-DD", type_=String)
+    if period == "day":
+        return func.date(column, type_=String)
+    if period == "week":
+        return func.date(column, "weekday 0", "-6 days", type_=String)
+    return func.strftime("%Y-%m-01", column, type_=String)
+
+
+def next_period_start(start: date, period: str) -> date:
+    """The first day of the period after the one starting on ``start``."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(weeks=1)
+    return date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
+
+
 def days_between(start, end, dialect: str) -> ColumnElement:
     """``end - start`` in days (fractional), for two timestamp expressions."""
     if dialect == "postgresql":
@@ -417,6 +450,36 @@ def _context(engine: Engine, actor: Actor | None, period: str, now: datetime | N
     return _Ctx(mid, tz, currency, engine.dialect.name, period, _utc(moment), starts, local_midnight_utc(starts[0], tz))
 
 
+# --------------------------------------------------------------------------- rollups
+
+_LIVE_ONLY: ContextVar[bool] = ContextVar("analytics_live_only", default=False)
+
+
+@contextlib.contextmanager
+def live_only() -> Iterator[None]:
+    """Within this block every chart ignores the rollups and reads the base tables only (the
+    reference the rollup tests and the benchmark compare with)."""
+    token = _LIVE_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _LIVE_ONLY.reset(token)
+
+
+def _rollup_cut(engine: Engine, ctx: _Ctx) -> date | None:
+    """Local days before the returned one are read from the rollups (``services.analytics_rollup``);
+    the rest of a window, from that day's local midnight to ``now``, is computed live. None: no
+    usable rollup (none yet, built in another time zone, or ``live_only``)."""
+    if _LIVE_ONLY.get():
+        return None
+    with read_session(engine) as s:
+        state = s.get(AnalyticsRollupState, ctx.merchant_id)
+    if state is None or state.timezone != ctx.tz:
+        return None
+    today = ctx.now.astimezone(_zone(ctx.tz)).date()  # a rollup newer than ``now`` is cut at today
+    return min(_day(state.rolled_until), today)
+
+
 def _fill(starts: Sequence[date], rows) -> list[Bucket]:
     got = {_day(key): int(value or 0) for key, value in rows}
     return [Bucket(d, got.get(d, 0)) for d in starts]
@@ -463,16 +526,56 @@ def enrolments(engine: Engine, actor: Actor | None, *, period: str = "day", now:
 def active_members(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
                    merchant_id: int | None = None) -> ActiveMembers:
     """Distinct members with any activity per period, the 30-day active count (the KPI) and
-    the member count. Activity = ledger earn/redeem/donate entries or rewarded actions."""
+    the member count. Activity = ledger earn/redeem/donate entries or rewarded actions.
+
+    With rollups: closed periods count their member rows; the open period unites its closed
+    days' member rows with the live activity since the rollup's end; the 30-day count unites
+    the member rows of the whole days inside the 30 days with the live activity at both ends."""
     ctx = _context(engine, actor, period, now, merchant_id)
-    acts = _activity_union(ctx, ctx.since, ctx.now)
-    b = ctx.bucket(acts.c.at)
-    recent = _activity_union(ctx, ctx.now - timedelta(days=ACTIVE_DAYS), ctx.now)
+    cut = _rollup_cut(engine, ctx)
+    mid, mp = ctx.merchant_id, AnalyticsMemberPeriod
     with read_session(engine) as s:
-        rows = s.execute(
-            select(b.label(BUCKET), func.count(distinct(acts.c.account_id))).group_by(literal_column(BUCKET))
-        ).all()
-        active = s.execute(select(func.count(distinct(recent.c.account_id)))).scalar_one()
+        if cut is None or cut <= ctx.starts[0]:
+            acts = _activity_union(ctx, ctx.since, ctx.now)
+            b = ctx.bucket(acts.c.at)
+            rows = s.execute(
+                select(b.label(BUCKET), func.count(distinct(acts.c.account_id))).group_by(literal_column(BUCKET))
+            ).all()
+        else:
+            # The period holding ``cut`` (and any later) is open: closed ones have complete rows.
+            tail = next(p for p in ctx.starts if next_period_start(p, period) > cut)
+            rows = s.execute(
+                select(mp.start, func.count())
+                .where(mp.merchant_id == mid, mp.period == period, mp.start >= ctx.starts[0], mp.start < tail)
+                .group_by(mp.start)
+            ).all()
+            live_from = local_midnight_utc(cut, ctx.tz)
+            acts = _activity_union(ctx, live_from, ctx.now)
+            open_rows = union_all(
+                select(date_bucket_expr(mp.start, period, ctx.dialect).label(BUCKET), mp.account_id.label("account_id"))
+                .where(mp.merchant_id == mid, mp.period == "day", mp.start >= tail, mp.start < cut),
+                select(bucket_expr(acts.c.at, period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET),
+                       acts.c.account_id.label("account_id")),
+            ).subquery("open_rows")
+            rows = list(rows) + list(s.execute(
+                select(open_rows.c[BUCKET], func.count(distinct(open_rows.c.account_id))).group_by(open_rows.c[BUCKET])
+            ).all())
+        window_start = ctx.now - timedelta(days=ACTIVE_DAYS)
+        if cut is None:
+            recent = _activity_union(ctx, window_start, ctx.now)
+            active = s.execute(select(func.count(distinct(recent.c.account_id)))).scalar_one()
+        else:
+            first = window_start.astimezone(_zone(ctx.tz)).date() + timedelta(days=1)  # first whole local day
+            last = max(first, cut)
+            head = _activity_union(ctx, window_start, local_midnight_utc(first, ctx.tz))
+            live = _activity_union(ctx, local_midnight_utc(last, ctx.tz), ctx.now)
+            who = union_all(
+                select(mp.account_id.label("account_id"))
+                .where(mp.merchant_id == mid, mp.period == "day", mp.start >= first, mp.start < last),
+                select(head.c.account_id),
+                select(live.c.account_id),
+            ).subquery("who")
+            active = s.execute(select(func.count(distinct(who.c.account_id)))).scalar_one()
         members = s.execute(
             select(func.count()).select_from(Account).where(_member_filter(ctx.merchant_id), Account.deleted_at.is_(None))
         ).scalar_one()
@@ -538,24 +641,46 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
     return out
 
 
+def _ledger_sums(engine: Engine, ctx: _Ctx, *, by_bucket: bool):
+    """(bucket?, earned, spent, expired, donated) sums over the window: the rollup's closed days
+    and the live ledger after them (all live without a usable rollup)."""
+    cut = _rollup_cut(engine, ctx)
+    le, dp = LedgerEntry, AnalyticsDailyPoints
+    if cut is None or cut <= ctx.starts[0]:
+        live_from, rolled = ctx.since, None
+    else:
+        live_from = local_midnight_utc(cut, ctx.tz)
+        rolled = select(
+            *([date_bucket_expr(dp.local_day, ctx.period, ctx.dialect).label(BUCKET)] if by_bucket else []),
+            dp.earned.label("earned"), dp.spent.label("spent"), dp.expired.label("expired"), dp.donated.label("donated"),
+        ).where(dp.merchant_id == ctx.merchant_id, dp.local_day >= ctx.starts[0], dp.local_day < cut)
+    live_cols = [le.earned_delta.label("earned"), le.spent_delta.label("spent"), le.expired_delta.label("expired"),
+                 le.donated_delta.label("donated")]
+    where = (le.merchant_id == ctx.merchant_id, le.created_at >= live_from, le.created_at < ctx.now)
+    if rolled is None:
+        keys = [bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []
+        sums = [func.sum(le.earned_delta), func.sum(le.spent_delta), func.sum(le.expired_delta), func.sum(le.donated_delta)]
+        stmt = select(*keys, *sums).where(*where)
+    else:
+        live = select(
+            *([bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []),
+            *live_cols,
+        ).where(*where)
+        src = union_all(rolled, live).subquery("flows")
+        keys = [src.c[BUCKET].label(BUCKET)] if by_bucket else []
+        stmt = select(*keys, func.sum(src.c.earned), func.sum(src.c.spent), func.sum(src.c.expired), func.sum(src.c.donated))
+    if by_bucket:
+        stmt = stmt.group_by(literal_column(BUCKET))
+    with read_session(engine) as s:
+        return s.execute(stmt).all()
+
+
 def points_flow(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
                 merchant_id: int | None = None) -> list[FlowBucket]:
-    """Points issued, redeemed, expired and donated per period (sums of the ledger's deltas)."""
+    """Points issued, redeemed, expired and donated per period (sums of the ledger's deltas;
+    closed days from the daily rollup when there is one)."""
     ctx = _context(engine, actor, period, now, merchant_id)
-    b = ctx.bucket(LedgerEntry.created_at)
-    stmt = (
-        select(
-            b.label(BUCKET),
-            func.sum(LedgerEntry.earned_delta),
-            func.sum(LedgerEntry.spent_delta),
-            func.sum(LedgerEntry.expired_delta),
-            func.sum(LedgerEntry.donated_delta),
-        )
-        .where(LedgerEntry.merchant_id == ctx.merchant_id, LedgerEntry.created_at >= ctx.since, LedgerEntry.created_at < ctx.now)
-        .group_by(literal_column(BUCKET))
-    )
-    with read_session(engine) as s:
-        got = {_day(row[0]): [int(v or 0) for v in row[1:]] for row in s.execute(stmt).all()}
+    got = {_day(row[0]): [int(v or 0) for v in row[1:]] for row in _ledger_sums(engine, ctx, by_bucket=True)}
     return [FlowBucket(d, *got.get(d, [0, 0, 0, 0])) for d in ctx.starts]
 
 
@@ -563,11 +688,8 @@ def redemption_rate(engine: Engine, actor: Actor | None, *, period: str = "day",
                     merchant_id: int | None = None) -> RedemptionRate:
     """Points redeemed / points issued over the whole window (None when nothing was issued)."""
     ctx = _context(engine, actor, period, now, merchant_id)
-    stmt = select(func.coalesce(func.sum(LedgerEntry.earned_delta), 0), func.coalesce(func.sum(LedgerEntry.spent_delta), 0)).where(
-        LedgerEntry.merchant_id == ctx.merchant_id, LedgerEntry.created_at >= ctx.since, LedgerEntry.created_at < ctx.now
-    )
-    with read_session(engine) as s:
-        issued, redeemed = (int(v or 0) for v in s.execute(stmt).one())
+    row = _ledger_sums(engine, ctx, by_bucket=False)[0]
+    issued, redeemed = int(row[0] or 0), int(row[1] or 0)
     return RedemptionRate(issued, redeemed, round(redeemed / issued, 4) if issued > 0 else None)
 
 

@@ -1,4 +1,5 @@
-"""Periodic jobs: release matured pending points, expire points, evaluate tiers.
+"""Periodic jobs: release matured pending points, expire points, evaluate tiers, roll up the
+analytics of closed local days (``services.analytics_rollup``).
 
 Every job is idempotent, so running it twice is harmless; still, with several backend workers
 only one should do the work each round: a lease row in ``appmeta`` (taken in a write
@@ -20,7 +21,7 @@ from sqlmodel import select
 from loyalty_app.db import get_engine, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import AppMeta, Merchant
-from loyalty_app.services import ledger, live, member_codes, webhooks
+from loyalty_app.services import analytics_rollup, ledger, live, member_codes, webhooks
 from loyalty_app.services.tiers import evaluate_tiers
 from loyalty_app.services.tx import run_in_transaction
 
@@ -67,6 +68,14 @@ def run_periodic_jobs(engine: Engine | None = None, *, now: datetime | None = No
         totals["tier_changes"] += report.upgraded + report.downgraded
     totals["purged"] = live.purge_stale(engine, now=now) + member_codes.purge_used(engine, now=now)
     webhooks.deliver_due(engine, now=now)  # CRM webhook retries (also polled by each worker; logs its own counts)
+    days = 0
+    for merchant_id in merchant_ids:  # last: derived data, a failure costs the dashboard speed, never a number
+        try:
+            days += analytics_rollup.rollup_merchant(engine, merchant_id, now=now)
+        except Exception:  # noqa: BLE001 - retried next round; the charts compute the missing days live
+            log.exception("analytics rollup of merchant %s failed", merchant_id)
+    if days:
+        log.info("analytics rollup: %s local days added", days)
     return totals
 
 
