@@ -48,10 +48,13 @@ def _retry_now(engine, actor, delivery_id: int) -> int:
     return delivery_id
 
 
+BLANK_VALUES = {"url": "", "description": ""}
+
+
 class WebhooksState(rx.State):
     endpoints: list[dict[str, str]] = []
     deliveries: list[dict[str, str]] = []
-    values: dict[str, str] = {"url": "", "description": ""}
+    values: dict[str, str] = dict(BLANK_VALUES)
     chosen: list[str] = list(webhooks.WEBHOOK_EVENTS)
     active_checked: bool = True
     errors: dict[str, str] = {}
@@ -70,11 +73,11 @@ class WebhooksState(rx.State):
         return session, session._require_actor(Action.ADMIN_EXPORT)
 
     def _form_is_new(self) -> bool:
-        return (self.values == {"url": "", "description": ""} and self.chosen == list(webhooks.WEBHOOK_EVENTS)
+        return (self.values == BLANK_VALUES and self.chosen == list(webhooks.WEBHOOK_EVENTS)
                 and self.active_checked and not self.errors and not self.editing)
 
     def _reset_form(self) -> None:
-        self.values, self.chosen, self.active_checked = {"url": "", "description": ""}, list(webhooks.WEBHOOK_EVENTS), True
+        self.values, self.chosen, self.active_checked = dict(BLANK_VALUES), list(webhooks.WEBHOOK_EVENTS), True
         self.errors, self.editing, self._editing_id = {}, "", 0
         self.form_key += 1
 

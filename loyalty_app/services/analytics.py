@@ -654,21 +654,14 @@ def _ledger_sums(engine: Engine, ctx: _Ctx, *, by_bucket: bool):
             *([date_bucket_expr(dp.local_day, ctx.period, ctx.dialect).label(BUCKET)] if by_bucket else []),
             dp.earned.label("earned"), dp.spent.label("spent"), dp.expired.label("expired"), dp.donated.label("donated"),
         ).where(dp.merchant_id == ctx.merchant_id, dp.local_day >= ctx.starts[0], dp.local_day < cut)
-    live_cols = [le.earned_delta.label("earned"), le.spent_delta.label("spent"), le.expired_delta.label("expired"),
-                 le.donated_delta.label("donated")]
-    where = (le.merchant_id == ctx.merchant_id, le.created_at >= live_from, le.created_at < ctx.now)
-    if rolled is None:
-        keys = [bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []
-        sums = [func.sum(le.earned_delta), func.sum(le.spent_delta), func.sum(le.expired_delta), func.sum(le.donated_delta)]
-        stmt = select(*keys, *sums).where(*where)
-    else:
-        live = select(
-            *([bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []),
-            *live_cols,
-        ).where(*where)
-        src = union_all(rolled, live).subquery("flows")
-        keys = [src.c[BUCKET].label(BUCKET)] if by_bucket else []
-        stmt = select(*keys, func.sum(src.c.earned), func.sum(src.c.spent), func.sum(src.c.expired), func.sum(src.c.donated))
+    live = select(
+        *([bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []),
+        le.earned_delta.label("earned"), le.spent_delta.label("spent"), le.expired_delta.label("expired"),
+        le.donated_delta.label("donated"),
+    ).where(le.merchant_id == ctx.merchant_id, le.created_at >= live_from, le.created_at < ctx.now)
+    src = (live if rolled is None else union_all(rolled, live)).subquery("flows")
+    keys = [src.c[BUCKET].label(BUCKET)] if by_bucket else []
+    stmt = select(*keys, func.sum(src.c.earned), func.sum(src.c.spent), func.sum(src.c.expired), func.sum(src.c.donated))
     if by_bucket:
         stmt = stmt.group_by(literal_column(BUCKET))
     with read_session(engine) as s:

@@ -375,44 +375,30 @@ def ledger_posted(session: Session, entry: LedgerEntry) -> int:
     the points that had not expired)."""
     if not entry.points:
         return 0
-    if entry.kind == EntryKind.RELEASE.value:
-        return _settled(session, entry, "points.released")
-    if entry.kind == EntryKind.EXPIRE.value:
-        return _settled(session, entry, "points.expired")
-    event_type = "points.credited" if entry.points > 0 else "points.debited"
-
-    def data() -> dict:
-        balance = entry.balance_after or {}
-        source = {k: v for k, v in (entry.source or {}).items() if k in _SOURCE_FIELDS and v is not None}
-        return {
-            "member": _member(session, entry.account_id),
-            "entry": {"id": entry.id, "kind": entry.kind, "points": entry.points, "created_at": entry.created_at.isoformat(),
-                      "reverses_entry_id": entry.reverses_entry_id, **source},
-            "balance": {k: balance.get(k, 0) for k in ("available", "pending", "lifetime_earned")},
-        }
-
-    return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, data=data, now=entry.created_at)
+    settled = {EntryKind.RELEASE.value: "points.released", EntryKind.EXPIRE.value: "points.expired"}
+    event_type = settled.get(entry.kind) or ("points.credited" if entry.points > 0 else "points.debited")
+    return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, now=entry.created_at,
+                   data=lambda: _entry_payload(session, entry, event_type))
 
 
-def _settled(session: Session, entry: LedgerEntry, event_type: str) -> int:
-    """points.released / points.expired: one lot's pending points became available, or what was
-    left of it expired. ``entry.points`` is the amount (released: positive; expired: negative,
-    like a debit), ``balance`` the member's balance right after this entry, ``source_entry_id``
-    the entry that created the points (sent then as points.credited)."""
-
-    def data() -> dict:
-        balance = entry.balance_after or {}
+def _entry_payload(session: Session, entry: LedgerEntry, event_type: str) -> dict:
+    """The member, the entry and the balance right after it. Credits and debits add what caused
+    them (store, reward, receipt...). Releases and expiries add their lot and the entry that created
+    those points (sent then as points.credited); ``points`` is the amount (released: positive;
+    expired: negative, like a debit), and an expiry adds when it was due and the expired total."""
+    balance = entry.balance_after or {}
+    fields = {"id": entry.id, "kind": entry.kind, "points": entry.points, "created_at": entry.created_at.isoformat()}
+    keys: tuple[str, ...] = ("available", "pending", "lifetime_earned")
+    if event_type in ("points.released", "points.expired"):
         lot = session.get(PointLot, entry.lot_id) if entry.lot_id is not None else None  # in the session already
-        fields = {"id": entry.id, "kind": entry.kind, "points": entry.points, "created_at": entry.created_at.isoformat(),
-                  "lot_id": entry.lot_id, "source_entry_id": lot.source_entry_id if lot is not None else None}
-        keys = ("available", "pending", "lifetime_earned")
+        fields |= {"lot_id": entry.lot_id, "source_entry_id": lot.source_entry_id if lot is not None else None}
         if event_type == "points.expired":
             fields["expires_at"] = lot.expires_at.isoformat() if lot is not None and lot.expires_at else None
             keys += ("expired",)
-        return {"member": _member(session, entry.account_id), "entry": fields,
-                "balance": {k: balance.get(k, 0) for k in keys}}
-
-    return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, data=data, now=entry.created_at)
+    else:
+        source = {k: v for k, v in (entry.source or {}).items() if k in _SOURCE_FIELDS and v is not None}
+        fields |= {"reverses_entry_id": entry.reverses_entry_id, **source}
+    return {"member": _member(session, entry.account_id), "entry": fields, "balance": {k: balance.get(k, 0) for k in keys}}
 
 
 def voucher_redeemed(session: Session, voucher: Voucher, reward: Reward) -> int:
