@@ -20,6 +20,9 @@ from loyalty_app.state.forms import current_language, error_message, off_loop, t
 from loyalty_app.state.live import POINTS_TAKEN_BACK, VOUCHER_USED, _Reason, earn_messages, push_to_member
 from loyalty_app.state.session import SessionState
 
+PURCHASE_PART = N_("purchase +{points}: {reason}")
+BONUS_PART = N_("challenge “{challenge}” +{points}")
+
 CAMERA_REPEAT_SECONDS = 4.0  # a camera reads the same code many times a second
 
 
@@ -138,6 +141,10 @@ class TillState(rx.State):
         outcome = done.outcome
         lang = await current_language(self)
         reason = translate(lang, outcome.reason, **outcome.reason_params)
+        if outcome.bonus_parts:  # each part honestly: the purchase with its multipliers, then each bonus
+            parts = "; ".join([translate(lang, PURCHASE_PART, points=outcome.points, reason=reason)]
+                              + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in outcome.bonus_parts])
+            reason = parts
         key = N_("Already credited: +{points} points ({reason})") if outcome.replayed else N_("+{points} points ({reason})")
         self.result = translate(lang, key, points=outcome.total_points, reason=reason)
         self.member_points = outcome.balance.available
@@ -161,7 +168,14 @@ class TillState(rx.State):
             return
         self._undo_entry_id, self.undo_until = 0, ""
         self.member_points = undone.balance.available
-        self.result = await translated(self, N_("Credit undone: {points} points taken back."), points=undone.points)
+        if undone.bonus_parts:
+            lang = await current_language(self)
+            parts = "; ".join([translate(lang, N_("purchase {points}"), points=undone.purchase_points)]
+                              + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in undone.bonus_parts])
+            self.result = translate(lang, N_("Credit undone: {points} points taken back ({parts})."), points=undone.points,
+                                    parts=parts)
+        else:
+            self.result = await translated(self, N_("Credit undone: {points} points taken back."), points=undone.points)
         if actor is not None:
             push_to_member(actor.merchant_id, undone.member_account_id,
                            [(POINTS_TAKEN_BACK, {"points": undone.points, "reason": _Reason(till.UNDO_REASON, {})})])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.engine import Engine
@@ -166,7 +166,7 @@ def _existing(engine: Engine, merchant_id: int, email: str) -> Account | None:
         return s.exec(select(Account).where(Account.merchant_id == merchant_id, Account.email == email)).first()
 
 
-def _ensure_people(engine: Engine, spec: DemoMerchant, merchant_id: int, store_ids: list[int]) -> list[int]:
+def _ensure_people(engine: Engine, spec: DemoMerchant, merchant_id: int, store_ids: list[int], now: datetime) -> list[int]:
     from loyalty_app.services import accounts
 
     member_ids = []
@@ -181,7 +181,7 @@ def _ensure_people(engine: Engine, spec: DemoMerchant, merchant_id: int, store_i
                 first_name=first,
                 last_name=last,
                 language=lang,
-                now=utcnow() - timedelta(days=200),
+                now=now - timedelta(days=200),
             )
         member_ids.append(acc.id)
     if _existing(engine, merchant_id, spec.staff_email) is None:
@@ -210,15 +210,17 @@ DEMO_VERSION = "1"
 _MARKER = "demo_data_version"
 
 
-def seed_demo_data(engine: Engine | None = None) -> str:
+def seed_demo_data(engine: Engine | None = None, *, now: datetime | None = None) -> str:
     """Create (or leave as is) both demo merchants; return a one-line summary.
 
     Every step is idempotent on its own; a marker row written after a complete run makes the
     next start skip the checks entirely (a crash half way leaves no marker, so it resumes).
+    ``now`` is the moment the history leads up to (tests seed on chosen calendar days).
     """
     from loyalty_app.services.demo_program import seed_demo_program
 
     engine = engine or get_engine()
+    now = now or utcnow()
     with write_session(engine) as s:
         marker = s.get(AppMeta, _MARKER)
         if marker is not None and marker.value == DEMO_VERSION:
@@ -226,8 +228,8 @@ def seed_demo_data(engine: Engine | None = None) -> str:
     lines = []
     for spec in DEMO_MERCHANTS:
         merchant_id, store_ids = _ensure_merchant(engine, spec)
-        member_ids = _ensure_people(engine, spec, merchant_id, store_ids)
-        seed_demo_program(engine, merchant_id, member_ids, store_ids, utcnow(), size=spec.size)
+        member_ids = _ensure_people(engine, spec, merchant_id, store_ids, now)
+        seed_demo_program(engine, merchant_id, member_ids, store_ids, now, size=spec.size)
         lines.append(f"{spec.slug}: {len(store_ids)} stores, {len(member_ids)} members")
     with write_session(engine) as s:
         marker = s.get(AppMeta, _MARKER) or AppMeta(key=_MARKER, value=DEMO_VERSION)

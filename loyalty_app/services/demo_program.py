@@ -4,8 +4,10 @@ with generated pictures, charities, and months of member history.
 Idempotent: definitions are upserted by key and written only when they differ, and the
 history is replayed through the real services with fixed idempotency keys (receipts, action
 keys, redemption and donation keys), so a second call writes nothing and every balance is
-exactly what the ledger says. The one exception is time: the live double-points quest is
-created running at ``now``; a later call moves it only if it has already ended.
+exactly what the ledger says. The exceptions are time: the live double-points quest is
+created running at ``now`` (a later call moves it only if it has already ended), and the weekly
+and monthly challenges start at the first call's ``now``, so their progress never depends on
+the day of the week or month the demo was loaded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from loyalty_app.db import write_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.domain.quests import utc_to_local
 from loyalty_app.domain.segments import SegmentCriteria
-from loyalty_app.models import Account, Merchant, Quest, Referral, Reward, Segment
+from loyalty_app.models import Account, Challenge, Merchant, Quest, Referral, Reward, Segment
 from loyalty_app.services import ledger
 from loyalty_app.services import program_admin as admin
 from loyalty_app.services.donations import donate
@@ -210,10 +212,14 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
     admin.upsert_badge(session, mid, f"tier-{top_tier[0]}", name=f"{top_tier[1]} member", kind="tier_reached",
                        param=top_tier[0], icon="crown", sort_order=20)
     admin.upsert_badge(session, mid, "surprise", name="Night owl", kind="challenge", param="surprise", icon="moon", sort_order=30)
+    # The recurring challenges start when the demo is loaded: the replayed history would otherwise
+    # leave this week's and this month's progress to the calendar (done on the 28th, not on the
+    # 2nd), and the demo must look and behave the same on any day.
+    launched = {c.key: c.starts_at for c in session.exec(select(Challenge).where(Challenge.merchant_id == mid)).all()}
     admin.upsert_challenge(session, mid, "visit-3-month", name="Visit 3 times this month", action="visit", target=3,
-                           recurrence="monthly", reward_points=50)
+                           recurrence="monthly", reward_points=50, starts_at=launched.get("visit-3-month") or now)
     admin.upsert_challenge(session, mid, "review-week", name="Write a review this week", action="write_review", target=1,
-                           recurrence="weekly", reward_points=20)
+                           recurrence="weekly", reward_points=20, starts_at=launched.get("review-week") or now)
     admin.upsert_challenge(session, mid, "five-checkins", name="Check in 5 times", action="check_in", target=5,
                            reward_points=75)
     admin.upsert_challenge(session, mid, "surprise", name="Surprise: three check-ins", action="check_in", target=3,

@@ -45,7 +45,7 @@ from loyalty_app.models import (
 from loyalty_app.services import ledger
 from loyalty_app.services import segments as segment_service
 from loyalty_app.services.badges import AwardedBadge, award_earned_badges
-from loyalty_app.services.challenges import CompletedChallenge, advance_challenges
+from loyalty_app.services.challenges import ChallengeStep, CompletedChallenge, advance_challenges
 from loyalty_app.services.program_admin import program_rules
 from loyalty_app.services.tiers import TierChange, current_tier, load_tiers, upgrade_after_earn
 from loyalty_app.services.tx import run_in_transaction
@@ -137,6 +137,7 @@ class EarnOutcome:
     challenges_completed: tuple[CompletedChallenge, ...] = ()
     tier_change: TierChange | None = None
     extra: dict = field(default_factory=dict)
+    bonus_parts: tuple[tuple[str, int], ...] = ()  # (challenge name, points) for each bonus, in order
 
     @property
     def total_points(self) -> int:
@@ -158,7 +159,9 @@ def _breakdown_from_dict(data: dict) -> EarnBreakdown:
 
 
 def _replay(session: Session, activity: MemberActivity) -> EarnOutcome:
+    """The first outcome again (the same total, bonuses included), without writing anything."""
     balance = ledger.get_balance(session, merchant_id=activity.merchant_id, account_id=activity.account_id)
+    parts = tuple((str(name), int(points)) for name, points in activity.detail.get("bonus_parts", []))
     return EarnOutcome(
         action=activity.action,
         points=activity.points,
@@ -168,7 +171,14 @@ def _replay(session: Session, activity: MemberActivity) -> EarnOutcome:
         entry_id=activity.entry_id,
         balance=balance,
         replayed=True,
+        bonus_points=sum(points for _name, points in parts),
+        bonus_parts=parts,
     )
+
+
+def challenge_steps(activity: MemberActivity) -> list[ChallengeStep]:
+    """The challenge steps this activity counted (what undoing it must take back)."""
+    return [ChallengeStep.from_dict(d) for d in activity.detail.get("challenge_steps", [])]
 
 
 def find_activity(session: Session, merchant_id: int, idempotency_key: str) -> MemberActivity | None:
@@ -240,17 +250,30 @@ def used_in_period(session: Session, *, merchant_id: int, account_id: int, actio
     ).one()
 
 
+@dataclass(frozen=True)
+class SideEffects:
+    """What an activity caused after its own points: challenge bonuses, a tier, badges."""
+
+    bonus: int
+    completed: list[CompletedChallenge]
+    tier_change: TierChange | None
+    badges: list[AwardedBadge]
+    steps: list[ChallengeStep]
+
+
 def after_activity(
     session: Session, ctx: ProgramContext, *, account_id: int, action: str | None, now: datetime, segments: _Segments | None = None
-) -> tuple[int, list[CompletedChallenge], TierChange | None, list[AwardedBadge]]:
+) -> SideEffects:
     """Side effects of a member's activity: challenges, tier upgrade, badges (in that order,
     so points paid by a challenge count toward the tier and a tier reached counts for badges)."""
     completed: list[CompletedChallenge] = []
+    steps: list[ChallengeStep] = []
     bonus = 0
     if action is not None:
-        completed, bonus = advance_challenges(
+        advanced = advance_challenges(
             session, merchant_id=ctx.merchant.id, account_id=account_id, action=action, tz=ctx.tz, now=now, segments=segments
         )
+        completed, bonus, steps = advanced.completed, advanced.bonus, advanced.steps
     change = upgrade_after_earn(
         session, merchant_id=ctx.merchant.id, account_id=account_id, tiers=ctx.tiers,
         window=ctx.settings.tier_window, tz=ctx.tz, now=now,
@@ -261,7 +284,7 @@ def after_activity(
         tier_ranks=ctx.tier_ranks, now=now,
     )
     badges = [b.badge for b in completed if b.badge] + badges
-    return bonus, completed, change, badges
+    return SideEffects(bonus, completed, change, badges, steps)
 
 
 def earn_points(
@@ -326,30 +349,34 @@ def earn_points(
             now=now,
         )
         entry_id = result.entry_id
-    session.add(
-        MemberActivity(
-            merchant_id=ctx.merchant.id,
-            account_id=account.id,
-            action=action.value,
-            rule_id=rule.id if rule else None,
-            store_id=store_id,
-            at=now,
-            local_day=rules.local_date(now, ctx.tz),
-            idempotency_key=idempotency_key,
-            entry_id=entry_id,
-            points=breakdown.points,
-            breakdown=breakdown.as_dict(),
-            detail={**detail, "reason": reason, "reason_params": params},
-        )
+    activity = MemberActivity(
+        merchant_id=ctx.merchant.id,
+        account_id=account.id,
+        action=action.value,
+        rule_id=rule.id if rule else None,
+        store_id=store_id,
+        at=now,
+        local_day=rules.local_date(now, ctx.tz),
+        idempotency_key=idempotency_key,
+        entry_id=entry_id,
+        points=breakdown.points,
+        breakdown=breakdown.as_dict(),
+        detail={**detail, "reason": reason, "reason_params": params},
     )
+    session.add(activity)
     session.flush()
-    bonus, completed, change, badges = after_activity(session, ctx, account_id=account.id, action=action.value, now=now,
-                                                      segments=segments)
+    effects = after_activity(session, ctx, account_id=account.id, action=action.value, now=now, segments=segments)
+    parts = tuple((c.name, c.reward_points) for c in effects.completed if c.reward_points > 0)
+    if effects.steps or parts:
+        # Kept with the activity: a replay repeats the same total, an undo takes the steps back.
+        activity.detail = {**activity.detail, "challenge_steps": [step.as_dict() for step in effects.steps],
+                           "bonus_parts": [list(part) for part in parts]}
+        session.add(activity)
     balance = ledger.get_balance(session, merchant_id=ctx.merchant.id, account_id=account.id)
     return EarnOutcome(
         action=action.value, points=breakdown.points, breakdown=breakdown, reason=reason, reason_params=params,
-        entry_id=entry_id, balance=balance, bonus_points=bonus, badges_awarded=tuple(badges),
-        challenges_completed=tuple(completed), tier_change=change,
+        entry_id=entry_id, balance=balance, bonus_points=effects.bonus, badges_awarded=tuple(effects.badges),
+        challenges_completed=tuple(effects.completed), tier_change=effects.tier_change, bonus_parts=parts,
     )
 
 

@@ -186,7 +186,7 @@ def redeem_reward(
         )
         session.add(voucher)
         session.flush()
-        _bonus, _done, _change, badges = after_activity(session, ctx, account_id=account_id, action=None, now=now)
+        badges = after_activity(session, ctx, account_id=account_id, action=None, now=now).badges
         return RedeemOutcome(
             voucher.id, voucher.code, reward.id, reward.name, reward.cost_points, expires_at,
             ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id), badges_awarded=tuple(badges),

@@ -25,7 +25,7 @@ from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.member_codes import looks_like_member_code
 from loyalty_app.domain.money import parse_amount_cents
 from loyalty_app.models import Account, FraudFlag, LedgerEntry, MediaBlob, MemberActivity, ProgramRules, Reward, Role, Store, Voucher
-from loyalty_app.services import earning, ledger, permissions, rewards
+from loyalty_app.services import challenges, earning, ledger, permissions, rewards
 from loyalty_app.services.earning import EarnOutcome
 from loyalty_app.services.member_codes import consume_member_code
 from loyalty_app.services.permissions import Action, Actor
@@ -67,9 +67,11 @@ class TillCredit:
 
 @dataclass(frozen=True)
 class TillUndo:
-    points: int  # taken back
+    points: int  # taken back in all: the purchase and every challenge bonus it had completed
     balance: BalanceSnapshot
     member_account_id: int
+    purchase_points: int = 0
+    bonus_parts: tuple[tuple[str, int], ...] = ()  # (challenge name, points taken back)
 
 
 class VelocityLimit(LoyaltyError):
@@ -326,7 +328,9 @@ def undo_credit(
     engine: Engine, actor: Actor | None, *, store_id: int, entry_id: int, now: datetime | None = None
 ) -> TillUndo:
     """Take back a purchase credited at this store a few minutes ago (a typo in the amount, the
-    wrong member). Writes a reversal entry; the receipt can then be credited again."""
+    wrong member). Writes a reversal entry and takes back what the purchase caused: its step in
+    each challenge, and the bonus of a challenge that is no longer complete. The receipt can
+    then be credited again. All in one transaction: refused as a whole or done as a whole."""
     staff = _authorize_staff(engine, actor, Action.STAFF_CREDIT_PURCHASE, store_id=store_id)
     now = now or utcnow()
 
@@ -346,12 +350,25 @@ def undo_credit(
         if now - _aware(entry.created_at) > timedelta(minutes=rules.till_undo_minutes):
             raise LoyaltyError(N_("A credit can only be undone within {minutes} minutes. Ask a manager."),
                                code="undo_too_late", minutes=rules.till_undo_minutes)
+        earning.lock_member(session, staff.merchant_id, entry.account_id)  # challenge progress changes too
+        source = {"store_id": store_id, "staff_id": staff.account_id, "undoes": entry.id}
         result = ledger.reverse(
             session, merchant_id=staff.merchant_id, entry_id=entry.id, idempotency_key=f"till-undo:{entry.id}",
-            reason=UNDO_REASON, author_id=staff.account_id, now=now,
-            source={"store_id": store_id, "staff_id": staff.account_id, "undoes": entry.id},
+            reason=UNDO_REASON, author_id=staff.account_id, now=now, source=source,
         )
-        return TillUndo(points=abs(result.points), balance=result.balance, member_account_id=entry.account_id)
+        taken: list[challenges.TakenBackBonus] = []
+        activity = session.exec(
+            select(MemberActivity).where(MemberActivity.merchant_id == staff.merchant_id, MemberActivity.entry_id == entry.id)
+        ).first()
+        if activity is not None and not result.replayed:
+            taken = challenges.take_back_steps(
+                session, merchant_id=staff.merchant_id, account_id=entry.account_id, steps=earning.challenge_steps(activity),
+                idempotency_prefix=f"till-undo:{entry.id}", author_id=staff.account_id, now=now, source=source,
+            )
+        balance = ledger.get_balance(session, merchant_id=staff.merchant_id, account_id=entry.account_id)
+        purchase = abs(result.points)
+        return TillUndo(points=purchase + sum(t.points for t in taken), balance=balance, member_account_id=entry.account_id,
+                        purchase_points=purchase, bonus_parts=tuple((t.name, t.points) for t in taken))
 
     try:
         return run_in_transaction(engine, run)

@@ -104,10 +104,15 @@ def test_segment_targets_a_reward_only_at_its_members(browser: Browser, live_app
         expect(admin.get_by_test_id("field-error-spend_max")).to_have_text("The maximum must be at least the minimum.")
         expect(rows).to_have_count(before)
         expect(rows.filter(has_text=segment)).to_have_count(0)
+        # The refused save moves the focus to the first field to fix, a moment after the answer:
+        # wait for it, or clearing the fields below races it (an empty fill presses Delete in
+        # whichever field has the focus, so "30" stayed in "Over the last … days").
+        expect(admin.locator("#pf-spend_max")).to_be_focused()
 
         # Fixed (tiers only): "Count members" shows the live count and the first names.
         for name in ("spend_days", "spend_min", "spend_max"):
             admin.fill(f"#pf-{name}", "")
+            expect(admin.locator(f"#pf-{name}")).to_have_value("")
         admin.fill("#pf-description", "Members in Gold or Platinum (browser test).")
         admin.get_by_test_id("segment-preview").click()
         preview = admin.get_by_test_id("segment-preview-result")

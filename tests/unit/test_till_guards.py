@@ -193,6 +193,106 @@ def test_undo_too_late_other_store_or_unknown_entry_is_refused(world):
     assert _balance(world) == 10 and _events(world, "undo_too_late")
 
 
+# --- undo takes back what the purchase caused -------------------------------------------------
+
+def _visit_challenge(w, target: int = 2, points: int = 50) -> None:
+    with write_session(w["engine"]) as s:
+        program_admin.upsert_challenge(s, w["cafe"], "visits", name="Visit twice", action="visit", target=target,
+                                       recurrence="monthly", reward_points=points)
+
+
+def _progress(w) -> tuple[int, bool]:
+    from loyalty_app.models import ChallengeProgress
+
+    with read_session(w["engine"]) as s:
+        rows = s.exec(select(ChallengeProgress).where(ChallengeProgress.account_id == w["member"].id)).all()
+    assert len(rows) <= 1
+    return (rows[0].count, rows[0].completed_at is not None) if rows else (0, False)
+
+
+def _undo(w, done, now):
+    return till.undo_credit(w["engine"], w["staff"], store_id=w["a"], entry_id=done.entry_id, now=now)
+
+
+def test_undo_of_the_purchase_that_completed_a_challenge_takes_its_bonus_back(world):
+    _visit_challenge(world)
+    now = utcnow().replace(day=10, hour=12)  # mid-month: every step lands in the same monthly period
+    first = _credit(world, "C1", amount="10", now=now)
+    second = _credit(world, "C2", amount="10", now=now + timedelta(hours=2))
+    assert second.outcome.points == 10 and second.outcome.bonus_points == 50 and second.outcome.total_points == 60
+    assert second.outcome.bonus_parts == (("Visit twice", 50),)
+    assert _balance(world) == 70 and _progress(world) == (2, True)
+    # "Already credited" repeats the same total, bonus included, and writes nothing.
+    replay = _credit(world, "C2", amount="10", now=now + timedelta(hours=2, minutes=1)).outcome
+    assert replay.replayed and replay.total_points == 60 and replay.bonus_parts == (("Visit twice", 50),)
+    assert _balance(world) == 70
+
+    undone = _undo(world, second, now + timedelta(hours=2, minutes=3))
+    assert (undone.points, undone.purchase_points, undone.bonus_parts) == (60, 10, (("Visit twice", 50),))
+    assert undone.balance.available == 10 and _balance(world) == 10
+    assert _progress(world) == (1, False)
+    # Twice changes nothing more.
+    again = _undo(world, second, now + timedelta(hours=2, minutes=4))
+    assert again.points == 10 and _balance(world) == 10 and _progress(world) == (1, False)
+    # The corrected purchase completes the challenge again and pays again (a new key in the chain).
+    redo = _credit(world, "C2", amount="20", now=now + timedelta(hours=2, minutes=5))
+    assert not redo.outcome.replayed and redo.outcome.total_points == 70
+    assert _balance(world) == 80 and _progress(world) == (2, True)
+    with read_session(world["engine"]) as s:
+        reasons = [(e.kind, e.points, e.reason) for e in s.exec(select(LedgerEntry).order_by(LedgerEntry.id)).all()]
+    assert reasons == [
+        ("earn", 10, "Purchase {amount} {currency} × {rate} pt/{currency}"),
+        ("earn", 10, "Purchase {amount} {currency} × {rate} pt/{currency}"),
+        ("earn", 50, "Challenge completed: {challenge}"),
+        ("reversal", -10, "Purchase undone at the till"),
+        ("reversal", -50, "Challenge no longer complete: {challenge}"),
+        ("earn", 20, "Purchase {amount} {currency} × {rate} pt/{currency}"),
+        ("earn", 50, "Challenge completed: {challenge}"),
+    ]
+    assert first.outcome.bonus_points == 0 and ledger.audit(world["engine"]).ok
+
+
+def test_undo_of_an_earlier_step_uncompletes_the_challenge_a_later_purchase_completed(world):
+    _visit_challenge(world)
+    now = utcnow().replace(day=10, hour=12)
+    first = _credit(world, "E1", amount="10", now=now)
+    _credit(world, "E2", amount="10", now=now + timedelta(minutes=1))
+    undone = _undo(world, first, now + timedelta(minutes=2))
+    assert undone.points == 60 and undone.bonus_parts == (("Visit twice", 50),)
+    assert _balance(world) == 10 and _progress(world) == (1, False)
+    assert ledger.audit(world["engine"]).ok
+
+
+def test_undo_that_leaves_the_challenge_complete_keeps_the_bonus(world):
+    _visit_challenge(world, target=1)
+    now = utcnow().replace(day=10, hour=12)
+    first = _credit(world, "K1", amount="10", now=now)  # completes it (1 of 1)
+    second = _credit(world, "K2", amount="10", now=now + timedelta(minutes=1))  # counts no more: already complete
+    assert first.outcome.bonus_points == 50 and second.outcome.bonus_points == 0
+    undone = _undo(world, second, now + timedelta(minutes=2))
+    assert undone.points == 10 and undone.bonus_parts == ()
+    assert _balance(world) == 60 and _progress(world) == (1, True)
+
+
+def test_undo_is_refused_whole_when_the_bonus_was_already_spent(world):
+    _visit_challenge(world, points=50)
+    now = utcnow().replace(day=10, hour=12)
+    _credit(world, "S1", amount="10", now=now)
+    second = _credit(world, "S2", amount="10", now=now + timedelta(minutes=1))
+    assert _balance(world) == 70
+    for n in range(6):  # spend 60 of the 70 points on coffees (10 each)
+        rewards.redeem_reward(world["engine"], merchant_id=world["cafe"], account_id=world["member"].id,
+                              reward_id=world["reward"], idempotency_key=f"spend-{n}", now=now + timedelta(minutes=2))
+    assert _balance(world) == 10
+    with pytest.raises(LoyaltyError) as refused:
+        _undo(world, second, now + timedelta(minutes=3))
+    assert refused.value.code == "reversal_insufficient_points"
+    assert _balance(world) == 10 and _progress(world) == (2, True)
+    with read_session(world["engine"]) as s:
+        assert not s.exec(select(LedgerEntry).where(LedgerEntry.kind == "reversal")).all()
+    assert ledger.audit(world["engine"]).ok
+
+
 # --- vouchers at the till ---------------------------------------------------------------------
 
 def _voucher(w) -> str:
