@@ -88,13 +88,6 @@ def get_engine() -> Engine:
     )
 
 
-def reset_engine() -> None:
-    """Drop the cached engine (tests switch databases)."""
-    with contextlib.suppress(Exception):
-        get_engine().dispose()
-    get_engine.cache_clear()
-
-
 @contextlib.contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
     """A session for reads; never commits. Closing it (not rolling back) ends the transaction

@@ -137,7 +137,3 @@ def recommend(
             reason, params = N_("{missing} more points"), {"missing": reward.cost_points - available_points}
         result.append(Recommendation(reward, reason, params, affordable, average))
     return result
-
-
-def average_rating(stars: Sequence[int]) -> float | None:
-    return round(sum(stars) / len(stars), 2) if stars else None

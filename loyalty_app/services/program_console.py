@@ -2,7 +2,7 @@
 quests, charities and surveys; the published changelog; moderation of reviews and submissions.
 
 For every kind of row there is ``list_X(engine, admin)`` and ``save_X(engine, admin, form, *,
-publish_note="")`` (plus ``retire_X``/``restore_X`` where the row can be switched off):
+publish_note="")`` (plus ``retire_X`` where the row can be switched off; ``set_active`` brings one back):
 
 - ``form`` is the raw form as the browser sent it (strings). Every field is parsed and checked
   here (numbers, decimals, dates and times in the MERCHANT's timezone -> UTC, hex colours, tier
@@ -815,10 +815,6 @@ def retire_reward(engine: Engine, admin: Actor | None, row_id: int | str, *, pub
     return _set_active(engine, admin, REWARD, row_id, False, publish_note, now)
 
 
-def restore_reward(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, REWARD, row_id, True, publish_note, now)
-
-
 def prepare_reward_image(data: bytes) -> tuple[bytes, str]:
     """Check an uploaded reward picture now (clear errors at once) and return the cleaned WebP
     bytes to save later, plus a small preview as a data URL."""
@@ -920,10 +916,6 @@ def retire_earning_rule(engine: Engine, admin: Actor | None, row_id: int | str, 
     return _set_active(engine, admin, EARNING, row_id, False, publish_note, now)
 
 
-def restore_earning_rule(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, EARNING, row_id, True, publish_note, now)
-
-
 # ============================================================================ tiers
 
 
@@ -990,11 +982,6 @@ def retire_tier(engine: Engine, admin: Actor | None, row_id: int | str, *, publi
     return _set_active(engine, admin, TIER, row_id, False, publish_note, now)
 
 
-def restore_tier(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    """Bring a tier back: members reach it again by the usual rules (next earn or evaluation)."""
-    return _set_active(engine, admin, TIER, row_id, True, publish_note, now)
-
-
 # ============================================================================ badges
 
 
@@ -1053,10 +1040,6 @@ def save_badge(engine: Engine, admin: Actor | None, form: dict, *, publish_note:
 def retire_badge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     """Retire a badge: no longer awarded (by its criterion or a challenge); members keep theirs."""
     return _set_active(engine, admin, BADGE, row_id, False, publish_note, now)
-
-
-def restore_badge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, BADGE, row_id, True, publish_note, now)
 
 
 # ============================================================================ challenges
@@ -1128,10 +1111,6 @@ def retire_challenge(engine: Engine, admin: Actor | None, row_id: int | str, *, 
     return _set_active(engine, admin, CHALLENGE, row_id, False, publish_note, now)
 
 
-def restore_challenge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, CHALLENGE, row_id, True, publish_note, now)
-
-
 # ============================================================================ quests
 
 
@@ -1194,10 +1173,6 @@ def retire_quest(engine: Engine, admin: Actor | None, row_id: int | str, *, publ
     return _set_active(engine, admin, QUEST, row_id, False, publish_note, now)
 
 
-def restore_quest(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, QUEST, row_id, True, publish_note, now)
-
-
 # ============================================================================ charities
 
 
@@ -1229,10 +1204,6 @@ def save_charity(engine: Engine, admin: Actor | None, form: dict, *, publish_not
 
 def retire_charity(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     return _set_active(engine, admin, CHARITY, row_id, False, publish_note, now)
-
-
-def restore_charity(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, CHARITY, row_id, True, publish_note, now)
 
 
 # ============================================================================ surveys
@@ -1340,10 +1311,6 @@ def save_survey(engine: Engine, admin: Actor | None, form: dict, *, publish_note
 
 def retire_survey(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     return _set_active(engine, admin, SURVEY, row_id, False, publish_note, now)
-
-
-def restore_survey(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, SURVEY, row_id, True, publish_note, now)
 
 
 # ============================================================================ segments
@@ -1491,10 +1458,6 @@ def save_segment(engine: Engine, admin: Actor | None, form: dict, *, publish_not
 def retire_segment(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
     """Retire a segment nobody targets any more (else ``segment_in_use``); it then matches nobody."""
     return _set_active(engine, admin, SEGMENT, row_id, False, publish_note, now)
-
-
-def restore_segment(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
-    return _set_active(engine, admin, SEGMENT, row_id, True, publish_note, now)
 
 
 def preview_segment(engine: Engine, actor: Actor | None, form: dict, *, now: datetime | None = None) -> segment_service.SegmentPreview:
