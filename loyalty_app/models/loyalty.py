@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from loyalty_app.domain.clock import utcnow
@@ -52,8 +52,14 @@ class MemberBalance(SQLModel, table=True):
     """A member's counters. Locked (SELECT ... FOR UPDATE) by every ledger write for the member.
 
     available + pending == the member's points; lifetime_earned/spent/expired/donated are
-    running totals (net of reversals) for the cockpit and reports.
+    running totals (net of reversals) for the cockpit and reports. The database refuses a negative
+    available or pending balance too (CHECK constraints), whatever code or hand-written SQL tries.
     """
+
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="ck_memberbalance_available_not_negative"),
+        CheckConstraint("pending >= 0", name="ck_memberbalance_pending_not_negative"),
+    )
 
     account_id: int = Field(foreign_key="account.id", primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id", index=True)
@@ -110,9 +116,11 @@ class LedgerEntry(SQLModel, table=True):
 
 
 class PointLot(SQLModel, table=True):
-    """Points from one credit, spent and expired independently of other credits."""
+    """Points from one credit, spent and expired independently of other credits. What is left of
+    it stays between 0 and its original points (a CHECK constraint in the database too)."""
 
     __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= original_points", name="ck_pointlot_remaining_in_range"),
         Index("ix_pointlot_open", "account_id", "remaining"),
         Index("ix_pointlot_merchant_due", "merchant_id", "is_pending", "remaining", "expires_at"),
         Index("ix_pointlot_merchant_pending", "merchant_id", "is_pending", "available_at"),
