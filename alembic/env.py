@@ -3,10 +3,10 @@ SQLModel tables in loyalty_app.models (one migration history for SQLite and Post
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import loyalty_app.models  # noqa: F401  (registers every table)
+from alembic import context
 from loyalty_app.db import make_engine, normalise_url
 from loyalty_app.settings import get_settings
 

@@ -31,7 +31,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,24 +61,75 @@ DAY = 86_400.0
 HISTORY_DAYS = 548  # 18 months
 ENTRIES_PER_VISIT = 1.39  # purchase + some check-ins, redemptions, donations, reversals (calibration)
 REWARDS = (  # (key, name, cost, quality 1-5 for ratings)
-    ("espresso", "Espresso", 60, 4.6), ("cookie", "Cookie", 80, 3.9), ("cappuccino", "Cappuccino", 120, 4.4),
-    ("tea", "Pot of tea", 100, 3.5), ("muffin", "Muffin", 150, 4.0), ("sandwich", "Sandwich", 300, 3.2),
-    ("beans", "Bag of beans", 500, 4.8), ("mug", "Branded mug", 700, 2.9), ("brunch", "Brunch for two", 1000, 4.7),
-    ("class", "Barista class", 1500, 4.9), ("tote", "Tote bag", 400, 2.5), ("cake", "Slice of cake", 200, 4.1),
+    ("espresso", "Espresso", 60, 4.6),
+    ("cookie", "Cookie", 80, 3.9),
+    ("cappuccino", "Cappuccino", 120, 4.4),
+    ("tea", "Pot of tea", 100, 3.5),
+    ("muffin", "Muffin", 150, 4.0),
+    ("sandwich", "Sandwich", 300, 3.2),
+    ("beans", "Bag of beans", 500, 4.8),
+    ("mug", "Branded mug", 700, 2.9),
+    ("brunch", "Brunch for two", 1000, 4.7),
+    ("class", "Barista class", 1500, 4.9),
+    ("tote", "Tote bag", 400, 2.5),
+    ("cake", "Slice of cake", 200, 4.1),
 )
 
 LEDGER_COLUMNS = (
-    "id", "merchant_id", "account_id", "kind", "points", "available_delta", "pending_delta", "earned_delta", "spent_delta",
-    "expired_delta", "donated_delta", "reason", "reason_params", "rule_id", "source", "idempotency_key", "request_hash",
-    "author_id", "reverses_entry_id", "lot_id", "balance_after", "created_at",
+    "id",
+    "merchant_id",
+    "account_id",
+    "kind",
+    "points",
+    "available_delta",
+    "pending_delta",
+    "earned_delta",
+    "spent_delta",
+    "expired_delta",
+    "donated_delta",
+    "reason",
+    "reason_params",
+    "rule_id",
+    "source",
+    "idempotency_key",
+    "request_hash",
+    "author_id",
+    "reverses_entry_id",
+    "lot_id",
+    "balance_after",
+    "created_at",
 )
 ACTIVITY_COLUMNS = (
-    "id", "merchant_id", "account_id", "action", "rule_id", "store_id", "at", "local_day", "idempotency_key", "entry_id",
-    "points", "breakdown", "detail",
+    "id",
+    "merchant_id",
+    "account_id",
+    "action",
+    "rule_id",
+    "store_id",
+    "at",
+    "local_day",
+    "idempotency_key",
+    "entry_id",
+    "points",
+    "breakdown",
+    "detail",
 )
 VOUCHER_COLUMNS = (
-    "id", "merchant_id", "account_id", "reward_id", "code", "status", "issued_at", "expires_at", "used_at", "used_store_id",
-    "used_by_id", "cancelled_at", "redeem_entry_id", "reversal_entry_id", "idempotency_key",
+    "id",
+    "merchant_id",
+    "account_id",
+    "reward_id",
+    "code",
+    "status",
+    "issued_at",
+    "expires_at",
+    "used_at",
+    "used_store_id",
+    "used_by_id",
+    "cancelled_at",
+    "redeem_entry_id",
+    "reversal_entry_id",
+    "idempotency_key",
 )
 
 
@@ -114,7 +165,7 @@ class _Writer:
         self.extra[table] = tuple(values)
 
     def ts(self, epoch: float):
-        moment = datetime.fromtimestamp(epoch, timezone.utc)
+        moment = datetime.fromtimestamp(epoch, UTC)
         return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
     def add(self, table: str, columns: Sequence[str], row: tuple) -> None:
@@ -163,32 +214,56 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
         hour = int(epoch // 3600)
         got = day_cache.get(hour)
         if got is None:
-            d = datetime.fromtimestamp(hour * 3600, timezone.utc).astimezone(zone).date()
+            d = datetime.fromtimestamp(hour * 3600, UTC).astimezone(zone).date()
             got = day_cache[hour] = d.isoformat() if w.sqlite else d
         return got
 
     # --- the program: merchant, settings, stores, rewards, quests, challenges, admin.
     with engine.begin() as conn:
-        mid = conn.execute(insert(Merchant.__table__).values(slug="bench", name="Benchmark Cafe", short_name="Bench",
-                                                              timezone=TZ, currency="EUR", theme={})).inserted_primary_key[0]
+        mid = conn.execute(
+            insert(Merchant.__table__).values(
+                slug="bench", name="Benchmark Cafe", short_name="Bench", timezone=TZ, currency="EUR", theme={}
+            )
+        ).inserted_primary_key[0]
         conn.execute(insert(ProgramSettings.__table__).values(merchant_id=mid, expiry_policy="after_days", expiry_days=365))
-        store_ids = [conn.execute(insert(Store.__table__).values(merchant_id=mid, code=f"s{i}", name=f"Store {i}")).inserted_primary_key[0]
-                     for i in range(3)]
-        reward_ids = [conn.execute(insert(Reward.__table__).values(merchant_id=mid, key=key, name=name, kind="free_product",
-                                                                    cost_points=cost, sort_order=i)).inserted_primary_key[0]
-                      for i, (key, name, cost, _q) in enumerate(REWARDS)]
+        store_ids = [
+            conn.execute(insert(Store.__table__).values(merchant_id=mid, code=f"s{i}", name=f"Store {i}")).inserted_primary_key[0]
+            for i in range(3)
+        ]
+        reward_ids = [
+            conn.execute(
+                insert(Reward.__table__).values(
+                    merchant_id=mid, key=key, name=name, kind="free_product", cost_points=cost, sort_order=i
+                )
+            ).inserted_primary_key[0]
+            for i, (key, name, cost, _q) in enumerate(REWARDS)
+        ]
         quest_windows = []
         for i in range(6):  # week-long double points, every ~2 months over the last year
             qs = now_epoch - (20 + 60 * i) * DAY
             quest_windows.append((qs, qs + 7 * DAY))
-            conn.execute(insert(Quest.__table__).values(
-                merchant_id=mid, key=f"double-{i}", name=f"Double points week {6 - i}", multiplier_pct=200,
-                starts_at=datetime.fromtimestamp(qs, timezone.utc), ends_at=datetime.fromtimestamp(qs + 7 * DAY, timezone.utc),
-                tier_keys=[], actions=["purchase"]))
+            conn.execute(
+                insert(Quest.__table__).values(
+                    merchant_id=mid,
+                    key=f"double-{i}",
+                    name=f"Double points week {6 - i}",
+                    multiplier_pct=200,
+                    starts_at=datetime.fromtimestamp(qs, UTC),
+                    ends_at=datetime.fromtimestamp(qs + 7 * DAY, UTC),
+                    tier_keys=[],
+                    actions=["purchase"],
+                )
+            )
         challenge_ids = {
-            key: conn.execute(insert(Challenge.__table__).values(merchant_id=mid, key=key, name=name, action=action, target=target,
-                                                                 reward_points=50)).inserted_primary_key[0]
-            for key, name, action, target in (("ten-visits", "Visit 10 times", "visit", 10), ("five-checkins", "Check in 5 times", "check_in", 5))
+            key: conn.execute(
+                insert(Challenge.__table__).values(
+                    merchant_id=mid, key=key, name=name, action=action, target=target, reward_points=50
+                )
+            ).inserted_primary_key[0]
+            for key, name, action, target in (
+                ("ten-visits", "Visit 10 times", "visit", 10),
+                ("five-checkins", "Check in 5 times", "check_in", 5),
+            )
         }
 
     # --- members: enrolment skewed to recent months, a visit rate, half drop out.
@@ -201,14 +276,35 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
     active_days = sum(w_ * max(e - j, 0) / DAY for w_, j, e in zip(weights, joins, ends))
     base_rate = entries / ENTRIES_PER_VISIT / max(active_days, 1)  # visits per day at weight 1
     account_rows = [
-        {"id": i + 1, "merchant_id": mid, "role": Role.MEMBER, "email": f"member{i}@bench.test", "password_hash": "x",
-         "first_name": f"Member{i}", "last_name": "Bench", "language": "en", "timezone": TZ, "member_number": f"B{i:08d}",
-         "consents": {}, "is_active": True, "created_at": datetime.fromtimestamp(joins[i], timezone.utc)}
+        {
+            "id": i + 1,
+            "merchant_id": mid,
+            "role": Role.MEMBER,
+            "email": f"member{i}@bench.test",
+            "password_hash": "x",
+            "first_name": f"Member{i}",
+            "last_name": "Bench",
+            "language": "en",
+            "timezone": TZ,
+            "member_number": f"B{i:08d}",
+            "consents": {},
+            "is_active": True,
+            "created_at": datetime.fromtimestamp(joins[i], UTC),
+        }
         for i in range(members)
     ]
     admin_id = members + 1
-    account_rows.append({**account_rows[0], "id": admin_id, "role": Role.ADMIN, "email": "admin@bench.test", "member_number": "ADMIN",
-                         "first_name": "Admin", "created_at": datetime.fromtimestamp(start_epoch, timezone.utc)})
+    account_rows.append(
+        {
+            **account_rows[0],
+            "id": admin_id,
+            "role": Role.ADMIN,
+            "email": "admin@bench.test",
+            "member_number": "ADMIN",
+            "first_name": "Admin",
+            "created_at": datetime.fromtimestamp(start_epoch, UTC),
+        }
+    )
     with engine.begin() as conn:
         for s in range(0, len(account_rows), CHUNK):
             conn.execute(insert(Account.__table__), account_rows[s : s + CHUNK])
@@ -236,23 +332,63 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
     def in_quest(t: float) -> bool:
         return any(a <= t < b for a, b in quest_windows)
 
-    def entry(i: int, t: float, kind: str, points: int, *, av=0, earned_d=0, spent_d=0, expired_d=0, donated_d=0,
-              reason="Purchase", reverses=None) -> int:
+    def entry(
+        i: int,
+        t: float,
+        kind: str,
+        points: int,
+        *,
+        av=0,
+        earned_d=0,
+        spent_d=0,
+        expired_d=0,
+        donated_d=0,
+        reason="Purchase",
+        reverses=None,
+    ) -> int:
         nonlocal entry_id, n_entries
         entry_id += 1
         n_entries += 1
         counts[i] += 1
-        w.add("ledgerentry", LEDGER_COLUMNS, (
-            entry_id, mid, i + 1, kind, points, av, 0, earned_d, spent_d, expired_d, donated_d, reason, empty, None, empty,
-            f"b:{entry_id}", "bench", None, reverses, None, empty, w.ts(t)))
+        w.add(
+            "ledgerentry",
+            LEDGER_COLUMNS,
+            (
+                entry_id,
+                mid,
+                i + 1,
+                kind,
+                points,
+                av,
+                0,
+                earned_d,
+                spent_d,
+                expired_d,
+                donated_d,
+                reason,
+                empty,
+                None,
+                empty,
+                f"b:{entry_id}",
+                "bench",
+                None,
+                reverses,
+                None,
+                empty,
+                w.ts(t),
+            ),
+        )
         return entry_id
 
     def activity(i: int, t: float, action: str, eid: int, points: int, store: int) -> None:
         nonlocal activity_id, n_activities
         activity_id += 1
         n_activities += 1
-        w.add("memberactivity", ACTIVITY_COLUMNS, (
-            activity_id, mid, i + 1, action, None, store, w.ts(t), local_day(t), f"a:{activity_id}", eid, points, empty, empty))
+        w.add(
+            "memberactivity",
+            ACTIVITY_COLUMNS,
+            (activity_id, mid, i + 1, action, None, store, w.ts(t), local_day(t), f"a:{activity_id}", eid, points, empty, empty),
+        )
 
     def earn(i: int, t: float, points: int, reason: str) -> int:
         available[i] += points
@@ -317,10 +453,27 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
                 else:
                     redeemed_rewards.setdefault(i, set()).add(k)
                 issued = t + 120
-                w.add("voucher", VOUCHER_COLUMNS, (
-                    voucher_id, mid, i + 1, reward_ids[k], f"V{voucher_id:09d}", status, w.ts(issued), w.ts(issued + 30 * DAY),
-                    w.ts(issued + DAY) if status == "used" else None, store if status == "used" else None, None,
-                    w.ts(t + 600) if status == "cancelled" else None, rid, rev, f"v:{voucher_id}"))
+                w.add(
+                    "voucher",
+                    VOUCHER_COLUMNS,
+                    (
+                        voucher_id,
+                        mid,
+                        i + 1,
+                        reward_ids[k],
+                        f"V{voucher_id:09d}",
+                        status,
+                        w.ts(issued),
+                        w.ts(issued + 30 * DAY),
+                        w.ts(issued + DAY) if status == "used" else None,
+                        store if status == "used" else None,
+                        None,
+                        w.ts(t + 600) if status == "cancelled" else None,
+                        rid,
+                        rev,
+                        f"v:{voucher_id}",
+                    ),
+                )
         if rng.random() < 0.015 and available[i] >= 50:
             amount = rng.choice((20, 50))
             available[i] -= amount
@@ -332,18 +485,46 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
 
     # --- what follows from the simulation: balances, challenges, ratings, referrals.
     for i in range(members):
-        w.add("memberbalance", ("account_id", "merchant_id", "available", "pending", "lifetime_earned", "spent", "expired",
-                                "donated", "entry_count", "updated_at"),
-              (i + 1, mid, available[i], 0, earned[i], spent[i], expired[i], donated[i], counts[i], w.ts(now_epoch)))
+        w.add(
+            "memberbalance",
+            (
+                "account_id",
+                "merchant_id",
+                "available",
+                "pending",
+                "lifetime_earned",
+                "spent",
+                "expired",
+                "donated",
+                "entry_count",
+                "updated_at",
+            ),
+            (i + 1, mid, available[i], 0, earned[i], spent[i], expired[i], donated[i], counts[i], w.ts(now_epoch)),
+        )
     progress_id = 0
     cp_cols = ("id", "merchant_id", "account_id", "challenge_id", "period_key", "count", "completed_at", "updated_at")
     for i in range(members):
-        for key, n, target, done in (("ten-visits", visits[i], 10, tenth_visit), ("five-checkins", checkins[i], 5, fifth_checkin)):
+        for key, n, target, done in (
+            ("ten-visits", visits[i], 10, tenth_visit),
+            ("five-checkins", checkins[i], 5, fifth_checkin),
+        ):
             if n:
                 progress_id += 1
                 when = done.get(i)
-                w.add("challengeprogress", cp_cols, (progress_id, mid, i + 1, challenge_ids[key], "once", min(n, target),
-                                                     w.ts(when) if when else None, w.ts(when or now_epoch)))
+                w.add(
+                    "challengeprogress",
+                    cp_cols,
+                    (
+                        progress_id,
+                        mid,
+                        i + 1,
+                        challenge_ids[key],
+                        "once",
+                        min(n, target),
+                        w.ts(when) if when else None,
+                        w.ts(when or now_epoch),
+                    ),
+                )
     rating_id = 0
     for i, rewards_of in redeemed_rewards.items():
         for k in rewards_of:
@@ -351,8 +532,11 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
                 rating_id += 1
                 stars = max(1, min(5, round(rng.gauss(REWARDS[k][3], 0.9))))
                 at = w.ts(now_epoch - rng.random() * 300 * DAY)
-                w.add("rewardrating", ("id", "merchant_id", "account_id", "reward_id", "stars", "review_text", "created_at", "updated_at"),
-                      (rating_id, mid, i + 1, reward_ids[k], stars, "", at, at))
+                w.add(
+                    "rewardrating",
+                    ("id", "merchant_id", "account_id", "reward_id", "stars", "review_text", "created_at", "updated_at"),
+                    (rating_id, mid, i + 1, reward_ids[k], stars, "", at, at),
+                )
     code_owners = [i for i in range(members) if rng.random() < 0.3]
     for n, i in enumerate(code_owners):
         w.add("referralcode", ("id", "merchant_id", "account_id", "code"), (n + 1, mid, i + 1, f"R{n:07d}"))
@@ -364,16 +548,37 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
             referral_id += 1
             fp = first_purchase.get(i)
             rewarded = fp is not None and fp < now_epoch
-            w.add("referral", ("id", "merchant_id", "referrer_id", "referee_id", "registered_at", "referee_entry_id",
-                               "referrer_rewarded_at", "referrer_entry_id"),
-                  (referral_id, mid, referrer + 1, i + 1, w.ts(joins[i]), None, w.ts(fp) if rewarded else None, None))
+            w.add(
+                "referral",
+                (
+                    "id",
+                    "merchant_id",
+                    "referrer_id",
+                    "referee_id",
+                    "registered_at",
+                    "referee_entry_id",
+                    "referrer_rewarded_at",
+                    "referrer_entry_id",
+                ),
+                (referral_id, mid, referrer + 1, i + 1, w.ts(joins[i]), None, w.ts(fp) if rewarded else None, None),
+            )
     w.close()
 
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            for table in ("account", "ledgerentry", "memberactivity", "voucher", "challengeprogress", "rewardrating",
-                          "referralcode", "referral"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"))
+            for table in (
+                "account",
+                "ledgerentry",
+                "memberactivity",
+                "voucher",
+                "challengeprogress",
+                "rewardrating",
+                "referralcode",
+                "referral",
+            ):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))")
+                )
     if engine.dialect.name == "postgresql":  # what autovacuum does to a table this size: statistics, visibility map
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
@@ -381,8 +586,15 @@ def generate(engine: Engine, *, members: int, entries: int, now: datetime, seed:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return {
-        "merchant_id": mid, "admin_id": admin_id, "entries": n_entries, "activities": n_activities, "vouchers": n_vouchers,
-        "ratings": rating_id, "referrals": referral_id, "codes": len(code_owners), "progress": progress_id,
+        "merchant_id": mid,
+        "admin_id": admin_id,
+        "entries": n_entries,
+        "activities": n_activities,
+        "vouchers": n_vouchers,
+        "ratings": rating_id,
+        "referrals": referral_id,
+        "codes": len(code_owners),
+        "progress": progress_id,
     }
 
 
@@ -422,9 +634,12 @@ def time_dashboards(engine: Engine, actor: Actor, now: datetime, label: str) -> 
         board = analytics.dashboard(engine, actor, period=period, now=now)
         ms = (time.perf_counter() - t) * 1000
         out[period] = (ms, board)
-        print(f"{label} dashboard ({period}): {ms:.0f} ms, {board.active.active_30d} active members, "
-              f"redemption rate {board.redemption.rate}, liability {board.liability.points} points, "
-              f"{board.rfm.segments['at_risk']} at risk", flush=True)
+        print(
+            f"{label} dashboard ({period}): {ms:.0f} ms, {board.active.active_30d} active members, "
+            f"redemption rate {board.redemption.rate}, liability {board.liability.points} points, "
+            f"{board.rfm.segments['at_risk']} at risk",
+            flush=True,
+        )
     return out
 
 
@@ -434,7 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=10_000_000, help="ledger entries to generate (about)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per chart and period (p50 reported)")
     parser.add_argument("--database-url", help="PostgreSQL URL (a private schema is used); default: SQLite file in a temp dir")
-    parser.add_argument("--analyze", action="store_true", help="SQLite: run ANALYZE after loading (PostgreSQL always gets VACUUM ANALYZE)")
+    parser.add_argument(
+        "--analyze", action="store_true", help="SQLite: run ANALYZE after loading (PostgreSQL always gets VACUUM ANALYZE)"
+    )
     parser.add_argument("--sqlite-path", help="keep the generated SQLite file here; reuse it when it exists (skips generation)")
     parser.add_argument("--skip-baseline", action="store_true", help="time with rollups only (no live baseline)")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -452,7 +669,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(engine: Engine, args, now: datetime, *, reuse: bool) -> int:
     backend = engine.dialect.name
-    print(f"analytics benchmark: {backend}, {args.members} members, about {args.entries} ledger entries over 18 months", flush=True)
+    print(
+        f"analytics benchmark: {backend}, {args.members} members, about {args.entries} ledger entries over 18 months", flush=True
+    )
     meta_path = Path(str(engine.url.database or "") + ".json") if backend == "sqlite" and args.sqlite_path else None
     if reuse and meta_path and meta_path.exists():
         info = json.loads(meta_path.read_text())
@@ -480,8 +699,10 @@ def _run(engine: Engine, args, now: datetime, *, reuse: bool) -> int:
     days = analytics_rollup.run_rollups(engine, now=now, rebuild=True)
     backfill_s = time.perf_counter() - started
     with engine.connect() as conn:
-        rollup_rows = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
-                       for t in ("analyticsdailypoints", "analyticsmemberperiod")}
+        rollup_rows = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("analyticsdailypoints", "analyticsmemberperiod")
+        }
     print(f"rollup backfill: {days} local days in {backfill_s:.1f} s ({rollup_rows})", flush=True)
     rows = time_charts(engine, actor, now, args.repeats, "rollups")
     boards = time_dashboards(engine, actor, now, "rollups")

@@ -53,6 +53,7 @@ SLUG, EMAIL = "cafe", "member@demo.test"
 
 # --- 1. server events ----------------------------------------------------------------------------
 
+
 async def _time_events(base_url: str, cookie: str, repeats: int) -> dict[str, list[float]]:
     tab = ReflexTab(base_url, cookie=cookie)
     await tab.connect()
@@ -98,6 +99,7 @@ def _p(samples: list[float]) -> tuple[float, float]:
 
 # --- 2. first render -------------------------------------------------------------------------------
 
+
 def _first_render(base_url: str, cookie: str, repeats: int) -> tuple[list[float], tuple[int, int]]:
     """(ms from navigation start to the balance on screen, per repeat; JS bytes of one cold load)."""
     from playwright.sync_api import sync_playwright
@@ -129,9 +131,13 @@ def _js_bytes_of_load(page, url: str, ready: str | None) -> tuple[int, int]:
     scripts: dict[str, bool] = {}
     sizes: dict[str, float] = {}
     decoded: dict[str, int] = {}
-    cdp.on("Network.dataReceived", lambda e: decoded.__setitem__(e["requestId"], decoded.get(e["requestId"], 0) + e["dataLength"]))
-    cdp.on("Network.responseReceived", lambda e: scripts.__setitem__(e["requestId"], e["type"] == "Script"
-                                                                       or e["response"]["mimeType"].endswith("javascript")))
+    cdp.on(
+        "Network.dataReceived", lambda e: decoded.__setitem__(e["requestId"], decoded.get(e["requestId"], 0) + e["dataLength"])
+    )
+    cdp.on(
+        "Network.responseReceived",
+        lambda e: scripts.__setitem__(e["requestId"], e["type"] == "Script" or e["response"]["mimeType"].endswith("javascript")),
+    )
     cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
     page.goto(url, wait_until="networkidle")
     if ready:
@@ -142,6 +148,7 @@ def _js_bytes_of_load(page, url: str, ready: str | None) -> tuple[int, int]:
 
 
 # --- 3. blank app ----------------------------------------------------------------------------------
+
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Static files like a production server: the build's precompressed ``.gz`` twin when the
@@ -165,23 +172,36 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         self.path = "/" + str(path.relative_to(self.directory))
         return super().send_head()
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args) -> None:
         pass
 
 
 @contextlib.contextmanager
 def blank_app() -> Iterator[str]:
     """Build ``reflex init --template blank`` for production and serve its static frontend."""
-    env = {**os.environ, "PATH": f"{harness.TOOLS_BIN}:{os.environ.get('PATH', '')}", "REFLEX_USE_SYSTEM_BUN": "1",
-           "REFLEX_CHECK_LATEST_VERSION": "false", "REFLEX_TELEMETRY_ENABLED": "false",
-           "NPM_CONFIG_REGISTRY": harness.npm_registry()}
+    env = {
+        **os.environ,
+        "PATH": f"{harness.TOOLS_BIN}:{os.environ.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "NPM_CONFIG_REGISTRY": harness.npm_registry(),
+    }
     with tempfile.TemporaryDirectory(prefix="blank-reflex-") as tmp:
         app_dir = Path(tmp) / "blankapp"
         app_dir.mkdir()
         reflex = str(harness.VENV_BIN / "reflex")
-        subprocess.run([reflex, "init", "--template", "blank"], cwd=app_dir, env=env, check=True, capture_output=True, timeout=900)
-        subprocess.run([reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"], cwd=app_dir, env=env, check=True,
-                       capture_output=True, timeout=1800)
+        subprocess.run(
+            [reflex, "init", "--template", "blank"], cwd=app_dir, env=env, check=True, capture_output=True, timeout=900
+        )
+        subprocess.run(
+            [reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"],
+            cwd=app_dir,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
         root = next(p for p in (app_dir / ".web" / "build" / "client", app_dir / ".web" / "_static") if p.exists())
         handler = functools.partial(_QuietHandler, directory=str(root))
         with socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler) as server:
@@ -205,25 +225,37 @@ def _blank_js_bytes(url: str) -> tuple[int, int]:
 
 # --- 4. lighthouse ---------------------------------------------------------------------------------
 
+
 def lighthouse(url: str, cookie: str = "") -> dict[str, int]:
     if not LIGHTHOUSE.exists():
         raise FileNotFoundError("Lighthouse is installed by `make bench-tools` into tools/bench")
     with tempfile.TemporaryDirectory(prefix="lh-") as tmp:
         out = Path(tmp) / "report.json"
         command = [
-            str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}", "--form-factor=mobile",
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={out}",
+            "--form-factor=mobile",
             "--only-categories=performance,accessibility,best-practices",
             "--chrome-flags=--headless=new " + " ".join(harness.CHROMIUM_ARGS),
         ]
         if cookie:
             command.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
-        subprocess.run(command, check=True, capture_output=True, timeout=300,
-                       env={**os.environ, "CHROME_PATH": harness.CHROMIUM, "PATH": f"{harness.TOOLS_BIN}:{os.environ['PATH']}"})
+        subprocess.run(
+            command,
+            check=True,
+            capture_output=True,
+            timeout=300,
+            env={**os.environ, "CHROME_PATH": harness.CHROMIUM, "PATH": f"{harness.TOOLS_BIN}:{os.environ['PATH']}"},
+        )
         report = json.loads(out.read_text())
     return {key: round((cat.get("score") or 0) * 100) for key, cat in report["categories"].items()}
 
 
 # --- main ------------------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _target(base_url: str | None, database_url: str | None) -> Iterator[tuple[str, str]]:
@@ -262,14 +294,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples = asyncio.run(_time_events(base_url, cookie, args.repeats))
         ping50, ping95 = _p(samples["ping"])
         print(f"baseline no-op event (PingState.ping): {args.repeats} events, p50 {ping50:.2f} ms, p95 {ping95:.2f} ms")
-        for key, label in (("page_load", "home page load events (detect + guard + cockpit load)"),
-                           ("cockpit_refresh", "cockpit refresh (CockpitState.load)")):
+        for key, label in (
+            ("page_load", "home page load events (detect + guard + cockpit load)"),
+            ("cockpit_refresh", "cockpit refresh (CockpitState.load)"),
+        ):
             p50, p95 = _p(samples[key])
             print(f"{label}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, ratio {p50 / ping50:.1f}x the no-op (p50)")
 
         times, cockpit_js = _first_render(base_url, _member_cookie(database_url), args.render_repeats)
-        print(f"time to first render of the cockpit (Chromium, 390x844, warm cache): p50 {statistics.median(times):.0f} ms, "
-              f"max {max(times):.0f} ms over {len(times)} loads")
+        print(
+            f"time to first render of the cockpit (Chromium, 390x844, warm cache): p50 {statistics.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms over {len(times)} loads"
+        )
         print(f"cockpit JS (cold load): {cockpit_js[0] / 1024:.0f} KiB transferred, {cockpit_js[1] / 1024:.0f} KiB uncompressed")
         cockpit_scores = None if args.skip_lighthouse else lighthouse(f"{base_url}/m/{SLUG}/home", _member_cookie(database_url))
         if cockpit_scores:
@@ -278,10 +314,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_blank:
         with blank_app() as blank_url:
             blank_js = _blank_js_bytes(blank_url)
-            print(f"blank Reflex app JS (cold load): {blank_js[0] / 1024:.0f} KiB transferred, "
-                  f"{blank_js[1] / 1024:.0f} KiB uncompressed")
-            print(f"ratio cockpit/blank JS: {cockpit_js[0] / blank_js[0]:.2f}x transferred, "
-                  f"{cockpit_js[1] / blank_js[1]:.2f}x uncompressed")
+            print(
+                f"blank Reflex app JS (cold load): {blank_js[0] / 1024:.0f} KiB transferred, "
+                f"{blank_js[1] / 1024:.0f} KiB uncompressed"
+            )
+            print(
+                f"ratio cockpit/blank JS: {cockpit_js[0] / blank_js[0]:.2f}x transferred, "
+                f"{cockpit_js[1] / blank_js[1]:.2f}x uncompressed"
+            )
             if not args.skip_lighthouse:
                 scores = lighthouse(blank_url + "/")
                 print("lighthouse mobile, blank Reflex app: " + ", ".join(f"{k} {v}" for k, v in scores.items()))

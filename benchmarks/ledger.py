@@ -214,11 +214,13 @@ def time_bare_inserts(engine: Engine, merchant_id: int, account_ids: Sequence[in
     # points and zero deltas; counting them on their members' balance rows keeps the audit below
     # an honest proof of every balance.
     with engine.begin() as conn:
-        conn.execute(text(
-            "UPDATE memberbalance SET entry_count = entry_count + bare.n FROM "
-            "(SELECT account_id, count(*) AS n FROM ledgerentry WHERE request_hash = 'bare' GROUP BY account_id) AS bare "
-            "WHERE memberbalance.account_id = bare.account_id"
-        ))
+        conn.execute(
+            text(
+                "UPDATE memberbalance SET entry_count = entry_count + bare.n FROM "
+                "(SELECT account_id, count(*) AS n FROM ledgerentry WHERE request_hash = 'bare' GROUP BY account_id) AS bare "
+                "WHERE memberbalance.account_id = bare.account_id"
+            )
+        )
     return timing
 
 
@@ -304,7 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.perf_counter()
             report = ledger.audit(engine)
             status = "OK" if report.ok else f"FAILED ({len(report.drifts)} drifts)"
-            print(f"audit: {report.entries_checked} entries, {report.members_checked} members in {time.perf_counter() - started:.1f} s: {status}", flush=True)
+            print(
+                f"audit: {report.entries_checked} entries, {report.members_checked} members in {time.perf_counter() - started:.1f} s: {status}",
+                flush=True,
+            )
             if not report.ok:
                 return 1
     return 0

@@ -54,6 +54,7 @@ VELOCITY_LIMIT = 4  # the program's default credits per member per hour (models.
 
 # --- infrastructure: a database, a redis-server and a backend of our own -----------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -95,9 +96,22 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         import redis
 
@@ -157,15 +171,22 @@ def prepare_database(database_url: str, instance_dir: Path) -> None:
     """Migrations and demo data, before any worker starts (as `make run-scaled` does)."""
     env = {**os.environ, "DATABASE_URL": database_url, "LOYALTY_INSTANCE_DIR": str(instance_dir), "DEMO_MODE": "1"}
     env.pop("REFLEX_REDIS_URL", None)
-    out = subprocess.run([str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "setup", "--demo"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "setup", "--demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"setup --demo failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
 
 
 @contextlib.contextmanager
-def backend_server(database_url: str, redis_url: str, workers: int, *, respawn: bool = True,
-                   start_timeout: float = 120.0) -> Iterator[Backend]:
+def backend_server(
+    database_url: str, redis_url: str, workers: int, *, respawn: bool = True, start_timeout: float = 120.0
+) -> Iterator[Backend]:
     """The backend only (no frontend build: it starts in seconds) on a free port, in its own
     process group; stopped and its files removed afterwards."""
     from tests.browser import harness
@@ -193,11 +214,15 @@ def backend_server(database_url: str, redis_url: str, workers: int, *, respawn: 
     for name in ("API_URL", "SECRET_KEY"):
         env.pop(name, None)
     run_args = ["run", "--env", "prod", "--backend-only", "--backend-port", str(port)]
-    command = ([str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "serve", *run_args] if respawn
-               else [str(VENV_BIN / "reflex"), *run_args])
+    command = (
+        [str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "serve", *run_args]
+        if respawn
+        else [str(VENV_BIN / "reflex"), *run_args]
+    )
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     backend = Backend(f"http://localhost:{port}", port, process, log_path, database_url, redis_url, workers)
     try:
         app = harness.LiveApp(base_url=backend.url, log_path=log_path, process=process)
@@ -215,6 +240,7 @@ def backend_server(database_url: str, redis_url: str, workers: int, *, respawn: 
 
 
 # --- data: members, sessions ------------------------------------------------------------------
+
 
 @dataclass
 class Cast:
@@ -241,8 +267,13 @@ def make_cast(database_url: str, member_count: int, tag: str) -> Cast:
             store_id = min(row.store_id for row in s.exec(select(StaffStore).where(StaffStore.account_id == staff.id)))
         members = []
         for i in range(member_count):
-            account = accounts.sign_up_member(engine, merchant_id=merchant.id, email=f"load-{tag}-{i}@load.test",
-                                              password="load-password-1", first_name=f"Load{i}")
+            account = accounts.sign_up_member(
+                engine,
+                merchant_id=merchant.id,
+                email=f"load-{tag}-{i}@load.test",
+                password="load-password-1",
+                first_name=f"Load{i}",
+            )
             members.append((account.id, account.member_number))
         return Cast(merchant.id, staff.id, store_id, members)
     finally:
@@ -260,6 +291,7 @@ def session_cookies(database_url: str, account_ids: Sequence[int]) -> list[str]:
 
 
 # --- the workload --------------------------------------------------------------------------------
+
 
 def _events():
     """Wire names, imported late (the app's states pull in Reflex)."""
@@ -353,8 +385,9 @@ async def credit_once(tab: ReflexTab, ev: dict, member_number: str, amount: str,
     if outcome == "refused":
         stats.errors[f"refused: {text}"] += 1
         return outcome
-    ms, delta = await tab.send(ev["credit"], STAFF_PATH, QUERY, {"form": {"amount": amount, "receipt": receipt}},
-                               expect=ev["till_answer"])
+    ms, delta = await tab.send(
+        ev["credit"], STAFF_PATH, QUERY, {"form": {"amount": amount, "receipt": receipt}}, expect=ev["till_answer"]
+    )
     stats.add("till credit", ms)
     outcome, text = till_outcome(delta, ev)
     if outcome == "credited":
@@ -380,8 +413,9 @@ async def member_loop(tab: ReflexTab, ev: dict, until: float, think: float, stat
         await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
 
-async def run_phase(backend: Backend, cast: Cast, *, sockets: int, till_tabs: int, duration: float, rate: float,
-                    think: float, tag: str) -> tuple[Stats, float]:
+async def run_phase(
+    backend: Backend, cast: Cast, *, sockets: int, till_tabs: int, duration: float, rate: float, think: float, tag: str
+) -> tuple[Stats, float]:
     ev = _events()
     stats = Stats()
     rng = random.Random(7)
@@ -429,11 +463,18 @@ async def run_phase(backend: Backend, cast: Cast, *, sockets: int, till_tabs: in
 
 # --- checks after a run -------------------------------------------------------------------------
 
+
 def run_audit(database_url: str) -> tuple[bool, str]:
     """`python -m loyalty_app.cli audit` against the run's database."""
     env = {**os.environ, "DATABASE_URL": database_url}
-    out = subprocess.run([str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "audit"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "audit"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return out.returncode == 0, (out.stdout + out.stderr).strip().splitlines()[-1] if (out.stdout + out.stderr).strip() else ""
 
 
@@ -444,12 +485,14 @@ def receipt_credits(database_url: str, prefix: str) -> Counter:
     with psycopg.connect(_admin(database_url)) as conn:
         rows = conn.execute(
             "SELECT source->>'receipt', count(*) FROM ledgerentry WHERE idempotency_key LIKE 'receipt:%%' "
-            "AND source->>'receipt' LIKE %s GROUP BY 1", (prefix + "%",),
+            "AND source->>'receipt' LIKE %s GROUP BY 1",
+            (prefix + "%",),
         ).fetchall()
     return Counter({receipt: n for receipt, n in rows})
 
 
 # --- report ----------------------------------------------------------------------------------------
+
 
 def _fmt(samples: list[float]) -> str:
     if not samples:
@@ -471,13 +514,17 @@ def report_phase(workers: int, stats: Stats, elapsed: float, audit: tuple[bool, 
     for kind in sorted(stats.latencies):
         lines.append(f"| {kind} | {len(stats.latencies[kind])} | {_fmt(stats.latencies[kind])} |")
     lines.append(f"| all | {len(all_ms)} | {_fmt(all_ms)} |")
-    lines.append(f"credits: {len(stats.credited)} credited ({len(stats.credited) / elapsed:.2f}/s), "
-                 f"{len(stats.replayed)} replayed, {len(stats.unanswered)} unanswered; "
-                 f"live pushes received by open member tabs: {stats.pushes}; sockets dropped: {stats.disconnects}")
+    lines.append(
+        f"credits: {len(stats.credited)} credited ({len(stats.credited) / elapsed:.2f}/s), "
+        f"{len(stats.replayed)} replayed, {len(stats.unanswered)} unanswered; "
+        f"live pushes received by open member tabs: {stats.pushes}; sockets dropped: {stats.disconnects}"
+    )
     if stats.errors:
         lines.append("errors: " + ", ".join(f"{k} x{v}" for k, v in stats.errors.most_common()))
-    lines.append(f"audit: {'OK' if audit[0] else 'FAILED'} ({audit[1]}); receipts credited twice: {len(twice)}; "
-                 f"credited receipts missing from the ledger: {len(lost)}")
+    lines.append(
+        f"audit: {'OK' if audit[0] else 'FAILED'} ({audit[1]}); receipts credited twice: {len(twice)}; "
+        f"credited receipts missing from the ledger: {len(lost)}"
+    )
     return lines
 
 
@@ -490,13 +537,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="seconds between a member's cockpit refreshes (mean)")
     parser.add_argument("--rate", type=float, default=4.0, help="till credits per second")
     parser.add_argument("--till-tabs", type=int, default=4, help="till tabs sharing the credits")
-    parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_PG),
-                        help="a PostgreSQL server (its admin database) to create the run's databases on")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_PG),
+        help="a PostgreSQL server (its admin database) to create the run's databases on",
+    )
     args = parser.parse_args(argv)
 
-    print(f"load: {args.members} member sockets (a cockpit refresh every ~{args.think:g} s each), "
-          f"{args.rate:g} till credits/s over {args.till_tabs} till tabs, {args.duration:g} s per phase; "
-          f"{os.cpu_count()} CPU cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"load: {args.members} member sockets (a cockpit refresh every ~{args.think:g} s each), "
+        f"{args.rate:g} till credits/s over {args.till_tabs} till tabs, {args.duration:g} s per phase; "
+        f"{os.cpu_count()} CPU cores; load average before: {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     failed = False
     for workers in [int(w) for w in args.workers.split(",") if w.strip()]:
         tag = f"L{os.getpid()}w{workers}"
@@ -508,8 +561,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             cast = make_cast(db_url, member_count, tag)
             with backend_server(db_url, redis.url, workers) as backend:
                 load_before = os.getloadavg()[0]
-                stats, elapsed = asyncio.run(run_phase(backend, cast, sockets=args.members, till_tabs=args.till_tabs,
-                                                       duration=args.duration, rate=args.rate, think=args.think, tag=tag))
+                stats, elapsed = asyncio.run(
+                    run_phase(
+                        backend,
+                        cast,
+                        sockets=args.members,
+                        till_tabs=args.till_tabs,
+                        duration=args.duration,
+                        rate=args.rate,
+                        think=args.think,
+                        tag=tag,
+                    )
+                )
                 load_after = os.getloadavg()[0]
             audit = run_audit(db_url)
             receipts = receipt_credits(db_url, tag + "-")

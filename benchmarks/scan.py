@@ -36,8 +36,14 @@ def prepare_till(engine, merchant_id: int) -> tuple[Actor, int]:
         s.flush()
         s.add(ProgramRules(merchant_id=merchant_id, till_credits_per_member_hour=1_000_000))
         store_id = store.id
-    staff = accounts.create_staff(engine, merchant_id=merchant_id, email="cashier@bench.test", password="bench-password-1",
-                                  first_name="Cashier", store_ids=[store_id])
+    staff = accounts.create_staff(
+        engine,
+        merchant_id=merchant_id,
+        email="cashier@bench.test",
+        password="bench-password-1",
+        first_name="Cashier",
+        store_ids=[store_id],
+    )
     with write_session(engine) as s:
         assert s.get(StaffStore, (staff.id, store_id)) is not None
     return Actor(staff.id, merchant_id, Role.STAFF, frozenset({store_id}), 0), store_id
@@ -64,8 +70,9 @@ def time_scan_to_credit(engine, staff: Actor, store_id: int, codes: list[tuple[i
         found = till.scan(engine, staff, store_id=store_id, text=code)
         t1 = time.perf_counter()
         assert isinstance(found, till.MemberAtTill) and found.account_id == account_id
-        done = till.credit_purchase_at_till(engine, staff, store_id=store_id, member_account_id=account_id,
-                                            amount_text="12.40", receipt=f"B-{i}")
+        done = till.credit_purchase_at_till(
+            engine, staff, store_id=store_id, member_account_id=account_id, amount_text="12.40", receipt=f"B-{i}"
+        )
         t2 = time.perf_counter()
         assert done.outcome.points > 0 and not done.outcome.replayed
         scan_ms.append((t1 - t0) * 1000)
@@ -100,8 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bare ledger credit (baseline): {bare.count} credits, p50 {bare.p50_ms:.2f} ms, p95 {bare.p95_ms:.2f} ms")
         print(f"scan (verify + consume code, member lookup): p50 {scan.p50_ms:.2f} ms, p95 {scan.p95_ms:.2f} ms")
         print(f"credit at till (rules + ledger + follow-ups): p50 {credit.p50_ms:.2f} ms, p95 {credit.p95_ms:.2f} ms")
-        print(f"scan-to-credit: {total.count} scans, p50 {total.p50_ms:.2f} ms, p95 {total.p95_ms:.2f} ms, "
-              f"{total.per_second:.0f} scans/s")
+        print(
+            f"scan-to-credit: {total.count} scans, p50 {total.p50_ms:.2f} ms, p95 {total.p95_ms:.2f} ms, "
+            f"{total.per_second:.0f} scans/s"
+        )
         ratio50 = total.p50_ms / bare.p50_ms if bare.p50_ms else float("inf")
         ratio95 = total.p95_ms / bare.p95_ms if bare.p95_ms else float("inf")
         print(f"ratio: scan-to-credit is {ratio50:.1f}x (p50) and {ratio95:.1f}x (p95) the bare ledger credit")

@@ -27,7 +27,6 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account
 from loyalty_app.services import sessions
 
-
 NAMESPACE = "/_event"  # Reflex's socket.io namespace (and path)
 _DISCONNECTED = object()  # put on the update queue when the socket drops
 
@@ -101,8 +100,14 @@ class ReflexTab:
         headers = {"Origin": origin}
         if self.cookie:
             headers["Cookie"] = self.cookie
-        await self._sio.connect(f"{origin}?token={self.token}", socketio_path="/_event", transports=["websocket"],
-                                headers=headers, namespaces=[NAMESPACE], wait_timeout=self.timeout)
+        await self._sio.connect(
+            f"{origin}?token={self.token}",
+            socketio_path="/_event",
+            transports=["websocket"],
+            headers=headers,
+            namespaces=[NAMESPACE],
+            wait_timeout=self.timeout,
+        )
 
     async def reconnect(self, *, within: float = 30.0, pause: float = 0.2) -> float:
         """Open a new socket with this tab's token, retrying until ``within`` seconds passed.
@@ -116,7 +121,7 @@ class ReflexTab:
                 await self.connect()
                 await asyncio.sleep(0.05)  # a new_token, if any, follows the connect at once
                 return time.perf_counter() - started
-            except (socketio.exceptions.ConnectionError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, socketio.exceptions.ConnectionError, OSError) as exc:
                 last = exc
                 await asyncio.sleep(pause)
         raise TabDisconnected(f"could not reconnect within {within} s: {last}")
@@ -144,8 +149,14 @@ class ReflexTab:
     def connected(self) -> bool:
         return self._sio.connected
 
-    async def send(self, name: str, path: str, query: dict | None = None, payload: dict | None = None,
-                   expect: Callable[[dict], bool] | None = None) -> tuple[float, dict]:
+    async def send(
+        self,
+        name: str,
+        path: str,
+        query: dict | None = None,
+        payload: dict | None = None,
+        expect: Callable[[dict], bool] | None = None,
+    ) -> tuple[float, dict]:
         """Send one event; return (milliseconds until its answer, the answer's delta).
 
         The answer is the first non-empty delta (that ``expect`` accepts, when given; other
@@ -166,7 +177,7 @@ class ReflexTab:
                 raise TimeoutError(f"no delta for {name} within {self.timeout} s")
             try:
                 update = await asyncio.wait_for(self._updates.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TimeoutError(f"no delta for {name} within {self.timeout} s") from None
             if update is _DISCONNECTED:
                 raise TabDisconnected(f"the socket dropped while waiting for {name}")

@@ -27,8 +27,9 @@ from loyalty_app.settings import PROJECT_ROOT, get_settings
 
 
 def migrate() -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
@@ -88,8 +89,14 @@ def _run_pytest(args: list[str], extra_env: dict[str, str] | None = None) -> tup
     """Run pytest in a subprocess, echo its output, and parse its closing line."""
     cmd = [sys.executable, "-m", "pytest", *args]
     print("$", " ".join(f"{k}={v}" for k, v in (extra_env or {}).items()), " ".join(cmd), flush=True)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
-                            env={**os.environ, **(extra_env or {})})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(extra_env or {})},
+    )
     last = ""
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -123,8 +130,7 @@ def run_tests() -> int:
         # Faults on that set-up: a worker killed, the database cut, Redis restarted (own servers).
         runs.append((["tests/faults", "-m", "faults", "-q", "-p", "no:cacheprovider"], {}))
     else:
-        print("scaled-out browser and fault runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to run them",
-              flush=True)
+        print("scaled-out browser and fault runs skipped: set TEST_DATABASE_URL and TEST_REDIS_URL to run them", flush=True)
     for args, extra_env in runs:
         code, counts = _run_pytest(args, extra_env)
         codes.append(code)

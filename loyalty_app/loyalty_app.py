@@ -6,19 +6,8 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from loyalty_app import pwa
-from loyalty_app.reflex_patches import cancel_safe_state_locks
-from loyalty_app.api import export_routes, member_media_routes, merchant_routes, poster_routes, session_routes
-from loyalty_app.api import admin_media_routes
-from loyalty_app.services.jobs import periodic_jobs_task
+from loyalty_app.api import admin_media_routes, export_routes, member_media_routes, merchant_routes, poster_routes, session_routes
 from loyalty_app.pages.activity import ActivityState, activity_page
-from loyalty_app.pages.card import CardState, card_page
-from loyalty_app.pages.donate import DonateState, donate_page
-from loyalty_app.pages.inbox import InboxState, inbox_page
-from loyalty_app.state.inbox_badge import InboxBadgeState
-from loyalty_app.pages.news import NewsState, news_page
-from loyalty_app.pages.invite import InviteState, invite_page
-from loyalty_app.pages.checkin import CheckinState, checkin_page
-from loyalty_app.pages.challenges import ChallengesState, challenges_page
 from loyalty_app.pages.admin import AdminState, admin_page
 from loyalty_app.pages.admin_analytics import AnalyticsState, analytics_page
 from loyalty_app.pages.admin_data import DataState, data_page
@@ -27,18 +16,28 @@ from loyalty_app.pages.admin_inbox import AdminInboxState, admin_inbox_page
 from loyalty_app.pages.admin_program import ProgramState, program_page
 from loyalty_app.pages.admin_theme import ThemeEditorState, theme_editor_page
 from loyalty_app.pages.admin_webhooks import WebhooksState, webhooks_page
-from loyalty_app.services.webhooks import webhook_delivery_task
-from loyalty_app.state.forms import backend_exception_handler
-from loyalty_app.pages.staff import TillState, staff_page
+from loyalty_app.pages.card import CardState, card_page
+from loyalty_app.pages.challenges import ChallengesState, challenges_page
+from loyalty_app.pages.checkin import CheckinState, checkin_page
+from loyalty_app.pages.donate import DonateState, donate_page
 from loyalty_app.pages.home import home_page
+from loyalty_app.pages.inbox import InboxState, inbox_page
+from loyalty_app.pages.invite import InviteState, invite_page
 from loyalty_app.pages.landing import LandingState, landing_page, not_found_page
+from loyalty_app.pages.news import NewsState, news_page
 from loyalty_app.pages.profile import ProfileState, profile_page
 from loyalty_app.pages.reward_detail import RewardDetailState, reward_detail_page
 from loyalty_app.pages.rewards import RewardsState, rewards_page
-from loyalty_app.pages.vouchers import VoucherState, VouchersState, voucher_page, vouchers_page
 from loyalty_app.pages.signin import signin_page
 from loyalty_app.pages.signup import signup_page
+from loyalty_app.pages.staff import TillState, staff_page
+from loyalty_app.pages.vouchers import VouchersState, VoucherState, voucher_page, vouchers_page
+from loyalty_app.reflex_patches import cancel_safe_state_locks
+from loyalty_app.services.jobs import periodic_jobs_task
+from loyalty_app.services.webhooks import webhook_delivery_task
 from loyalty_app.state.cockpit import CockpitState
+from loyalty_app.state.forms import backend_exception_handler
+from loyalty_app.state.inbox_badge import InboxBadgeState
 from loyalty_app.state.language import LanguageState
 from loyalty_app.state.member_media import MemberMediaState
 from loyalty_app.state.ping import PingState  # noqa: F401  (benchmark baseline event)
@@ -46,7 +45,17 @@ from loyalty_app.state.session import SessionState
 
 cancel_safe_state_locks()  # every backend worker imports this module
 
-api = Starlette(routes=[*session_routes.routes, *merchant_routes.routes, *member_media_routes.routes, *poster_routes.routes, *export_routes.routes, *admin_media_routes.routes, *pwa.routes()])
+api = Starlette(
+    routes=[
+        *session_routes.routes,
+        *merchant_routes.routes,
+        *member_media_routes.routes,
+        *poster_routes.routes,
+        *export_routes.routes,
+        *admin_media_routes.routes,
+        *pwa.routes(),
+    ]
+)
 
 app = rx.App(
     # live.js: count-up numbers and live countdowns, without a server round trip.
@@ -97,6 +106,8 @@ app.add_page(
     title="Till",
     on_load=[LanguageState.detect, SessionState.guard_staff_page, TillState.load],
 )
+
+
 def _admin(page, route: str, title: str, *loaders) -> None:
     """A merchant-console page (admins only): /m/<slug>/<route>."""
     app.add_page(

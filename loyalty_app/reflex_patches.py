@@ -79,6 +79,6 @@ async def _release_if_ours(redis, lock_key: bytes, lock_id: bytes) -> None:
             if await redis.eval(_RELEASE_IF_OURS, 1, lock_key, lock_id):
                 log.info("released the state lock %s left by a cancelled event", lock_key.decode(errors="replace"))
                 return
-        except Exception:  # noqa: BLE001 - the lock still expires by itself; nothing else to do
+        except Exception:
             log.warning("could not release a cancelled event's state lock", exc_info=True)
             return

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loyalty_app.i18n.extraction import check_catalogs, update_catalogs  # noqa: E402
-from loyalty_app.settings import PROJECT_ROOT  # noqa: E402
+from loyalty_app.i18n.extraction import check_catalogs, update_catalogs
+from loyalty_app.settings import PROJECT_ROOT
 
 
 def cmd_extract() -> int:

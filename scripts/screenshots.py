@@ -46,8 +46,15 @@ def member_screens(page: Page) -> None:
     page.wait_for_url(f"**/m/{SLUG}/home")
     expect(page.get_by_test_id("points-balance")).not_to_have_text("0")
     shoot(page, "home")
-    for path, name in (("rewards", "rewards"), ("vouchers", "vouchers"), ("challenges", "challenges"),
-                       ("activity", "activity"), ("donate", "donate"), ("invite", "invite"), ("profile", "profile")):
+    for path, name in (
+        ("rewards", "rewards"),
+        ("vouchers", "vouchers"),
+        ("challenges", "challenges"),
+        ("activity", "activity"),
+        ("donate", "donate"),
+        ("invite", "invite"),
+        ("profile", "profile"),
+    ):
         response = page.goto(f"/m/{SLUG}/{path}")
         if response is not None and response.status == 404:
             print(f"  (skipped {path}: no such page)")
@@ -71,8 +78,13 @@ def staff_screens(page: Page) -> None:
     shoot(page, "till")
 
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 
 
 def console_screens(page: Page) -> None:
@@ -80,8 +92,11 @@ def console_screens(page: Page) -> None:
     sign_in(page, "admin@demo.test")
     page.wait_for_url(f"**/m/{SLUG}/admin")
     shoot(page, "admin")
-    for route, name in (("admin-theme", "console-theme"), ("admin-program?tab=quests", "console-program"),
-                        ("admin-analytics", "console-analytics")):
+    for route, name in (
+        ("admin-theme", "console-theme"),
+        ("admin-program?tab=quests", "console-program"),
+        ("admin-analytics", "console-analytics"),
+    ):
         page.goto(f"/m/{SLUG}/{route}")
         page.wait_for_timeout(1500)  # charts and previews render after their data arrives
         shoot(page, name)
@@ -91,8 +106,11 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with harness.live_app_server() as app, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=harness.CHROMIUM, args=harness.CHROMIUM_ARGS, headless=True)
-        for shots, size in ((member_screens, harness.MOBILE_CONTEXT), (staff_screens, harness.MOBILE_CONTEXT),
-                            (console_screens, DESKTOP)):
+        for shots, size in (
+            (member_screens, harness.MOBILE_CONTEXT),
+            (staff_screens, harness.MOBILE_CONTEXT),
+            (console_screens, DESKTOP),
+        ):
             context = browser.new_context(base_url=app.base_url, **size)
             shots(context.new_page())
             context.close()

@@ -9,14 +9,15 @@ these invariants and the audit proves them; the database now refuses a row that 
 whatever writes it. SQLite cannot add a constraint to a table in place: batch mode copies the
 table (the data is kept; a database that already breaks an invariant fails here, loudly).
 """
+
 from typing import Sequence, Union
 
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'e5a7c2d9b014'
-down_revision: Union[str, Sequence[str], None] = 'c3d9a1f7e5b2'
+revision: str = "e5a7c2d9b014"
+down_revision: Union[str, Sequence[str], None] = "c3d9a1f7e5b2"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -25,9 +26,7 @@ CHECKS = {
         ("ck_memberbalance_available_not_negative", "available >= 0"),
         ("ck_memberbalance_pending_not_negative", "pending >= 0"),
     ),
-    "pointlot": (
-        ("ck_pointlot_remaining_in_range", "remaining >= 0 AND remaining <= original_points"),
-    ),
+    "pointlot": (("ck_pointlot_remaining_in_range", "remaining >= 0 AND remaining <= original_points"),),
 }
 
 

@@ -115,9 +115,7 @@ def build_routes(engine_getter: Callable[[], Engine] = get_engine, *, secure_coo
             nxt = safe_next(slug, raw_next)
             target += f"?next={quote(nxt, safe='')}"
         response = _redirect(target)
-        response.delete_cookie(
-            sessions.cookie_name(slug), path="/", secure=_secure(), httponly=True, samesite="lax"
-        )
+        response.delete_cookie(sessions.cookie_name(slug), path="/", secure=_secure(), httponly=True, samesite="lax")
         return response
 
     return [

@@ -20,7 +20,13 @@ def console_frame(title: rx.Var, *children: rx.Component) -> rx.Component:
             rx.el.main(
                 rx.el.h1(title, style={"fontSize": "1.4rem", "fontWeight": 900, "margin": "0 0 12px"}),
                 rx.cond(SessionState.signed_in, rx.fragment(*children), rx.el.p(t("Loading…"), class_name="empty")),
-                rx.el.button(t("Sign out"), type="button", class_name="btn btn-secondary btn-block", on_click=SessionState.sign_out, data_testid="signout"),
+                rx.el.button(
+                    t("Sign out"),
+                    type="button",
+                    class_name="btn btn-secondary btn-block",
+                    on_click=SessionState.sign_out,
+                    data_testid="signout",
+                ),
                 class_name="content",
                 style={"paddingBottom": "32px"},
             ),
@@ -75,8 +81,14 @@ def admin_frame(title: rx.Var, active: str, *children: rx.Component) -> rx.Compo
                 rx.el.main(
                     rx.el.h1(title, class_name="admin-title"),
                     rx.cond(SessionState.signed_in, rx.fragment(*children), rx.el.p(t("Loading…"), class_name="empty")),
-                    rx.el.button(t("Sign out"), type="button", class_name="btn btn-secondary", on_click=SessionState.sign_out,
-                                 data_testid="signout", style={"marginTop": "24px"}),
+                    rx.el.button(
+                        t("Sign out"),
+                        type="button",
+                        class_name="btn btn-secondary",
+                        on_click=SessionState.sign_out,
+                        data_testid="signout",
+                        style={"marginTop": "24px"},
+                    ),
                     class_name="admin-content",
                     id="main",
                 ),

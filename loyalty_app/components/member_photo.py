@@ -32,6 +32,9 @@ def photo_backdrop_props(base_class: str) -> dict:
     block keeps its own look."""
     return {
         "class_name": rx.cond(MemberMediaState.background_url != "", f"{base_class} has-photo-bg", base_class),
-        "style": {"--member-photo": rx.cond(MemberMediaState.background_url != "",
-                                            "url(" + MemberMediaState.background_url + ")", "none")},
+        "style": {
+            "--member-photo": rx.cond(
+                MemberMediaState.background_url != "", "url(" + MemberMediaState.background_url + ")", "none"
+            )
+        },
     }

@@ -35,11 +35,21 @@ def more_links() -> rx.Component:
             _tile("donate", "heart-handshake", t("Give points"), "more-donate"),
             _tile("invite", "user-plus", t("Invite friends"), "more-invite"),
             _tile("news", "scroll-text", t("What's new"), "more-news"),
-            _tile("inbox", "message-circle", t("Messages"), "more-inbox", rx.cond(
-                InboxBadgeState.unread > 0,
-                rx.el.span(InboxBadgeState.unread, rx.el.span(t(" unread"), class_name="sr-only"), class_name="more-badge",
-                           data_testid="inbox-unread"),
-            )),
+            _tile(
+                "inbox",
+                "message-circle",
+                t("Messages"),
+                "more-inbox",
+                rx.cond(
+                    InboxBadgeState.unread > 0,
+                    rx.el.span(
+                        InboxBadgeState.unread,
+                        rx.el.span(t(" unread"), class_name="sr-only"),
+                        class_name="more-badge",
+                        data_testid="inbox-unread",
+                    ),
+                ),
+            ),
             class_name="more-row",
         ),
         class_name="more-links",

@@ -50,13 +50,13 @@ _CUSTOM_CODE = """
 /* Till camera scanner (loyalty_app/components/qr_scanner.py). The zxing decoder loads its
  * WebAssembly from the app's own build files, never from a CDN. */
 setZXingModuleOverrides({
-  locateFile: (path, prefix) => (path.endsWith(".wasm") ? %(wasm)s : prefix + path),
+  locateFile: (path, prefix) => (path.endsWith(".wasm") ? __WASM_URL_NAME__ : prefix + path),
 });
 
 const LOYALTY_QR_FORMATS = ["qr_code"];
 const LOYALTY_QR_COMPONENTS = { finder: true, torch: true, zoom: true, onOff: false };
 const LOYALTY_QR_SIZE = { width: { ideal: 720 }, height: { ideal: 720 } };
-const LOYALTY_QR_STYLES = { container: { width: "100%%", height: "100%%" } };
+const LOYALTY_QR_STYLES = { container: { width: "100%", height: "100%" } };
 
 function LoyaltyQrScanner({ onScan, switchLabel, unavailableLabel, ...rest }) {
   const box = useRef(null);
@@ -101,7 +101,7 @@ function LoyaltyQrScanner({ onScan, switchLabel, unavailableLabel, ...rest }) {
     const track = stream && stream.getVideoTracks ? stream.getVideoTracks()[0] : undefined;
     const current = (track && track.getSettings().deviceId) || deviceId;
     const at = cameras.findIndex((c) => c.deviceId === current);
-    setDeviceId(cameras[(at + 1) %% cameras.length].deviceId);
+    setDeviceId(cameras[(at + 1) % cameras.length].deviceId);
   }, [cameras, deviceId]);
 
   const handleScan = useCallback((codes) => {
@@ -143,7 +143,7 @@ function LoyaltyQrScanner({ onScan, switchLabel, unavailableLabel, ...rest }) {
       : null,
   );
 }
-""" % {"wasm": _WASM_URL_NAME}
+""".replace("__WASM_URL_NAME__", _WASM_URL_NAME)
 
 
 class LoyaltyQrScanner(rx.Component):

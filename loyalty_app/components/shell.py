@@ -50,8 +50,10 @@ def top_bar() -> rx.Component:
     logo = rx.cond(SessionState.logo_url != "", SessionState.logo_url, stored("logo"))
     return rx.el.header(
         rx.cond(logo != "", rx.el.img(src=logo, alt="", class_name="topbar-logo", width="36", height="36")),
-        rx.el.p(rx.cond(SessionState.merchant_short_name != "", SessionState.merchant_short_name, stored("short")),
-                class_name="topbar-title"),
+        rx.el.p(
+            rx.cond(SessionState.merchant_short_name != "", SessionState.merchant_short_name, stored("short")),
+            class_name="topbar-title",
+        ),
         class_name="topbar",
     )
 
@@ -94,8 +96,13 @@ def live_toast() -> rx.Component:
             LiveState.toast != "",
             rx.el.div(
                 rx.el.p(LiveState.toast, data_testid="live-toast"),
-                rx.el.button(rx.icon("x", size=18, aria_hidden="true"), type="button", class_name="live-toast-close",
-                             aria_label=t("Dismiss"), on_click=LiveState.dismiss),
+                rx.el.button(
+                    rx.icon("x", size=18, aria_hidden="true"),
+                    type="button",
+                    class_name="live-toast-close",
+                    aria_label=t("Dismiss"),
+                    on_click=LiveState.dismiss,
+                ),
                 key=LiveState.toast_seq,
                 class_name="live-toast",
                 role="status",
@@ -104,9 +111,19 @@ def live_toast() -> rx.Component:
         ),
         rx.cond(
             LiveState.celebrate,
-            rx.el.div(*[rx.el.span(class_name=f"confetti-bit b{i % 6}", style={"left": f"{(i * 37) % 100}%",
-                        "animationDelay": f"{(i % 7) * 0.12:.2f}s"}) for i in range(28)],
-                      key=LiveState.toast_seq, class_name="confetti", aria_hidden="true", data_testid="confetti"),
+            rx.el.div(
+                *[
+                    rx.el.span(
+                        class_name=f"confetti-bit b{i % 6}",
+                        style={"left": f"{(i * 37) % 100}%", "animationDelay": f"{(i % 7) * 0.12:.2f}s"},
+                    )
+                    for i in range(28)
+                ],
+                key=LiveState.toast_seq,
+                class_name="confetti",
+                aria_hidden="true",
+                data_testid="confetti",
+            ),
         ),
     )
 
@@ -131,7 +148,9 @@ def auth_frame(*children: rx.Component) -> rx.Component:
     )
 
 
-def field(label: rx.Var | str, *, name: str, type_: str = "text", autocomplete: str = "", required: bool = True, **props) -> rx.Component:
+def field(
+    label: rx.Var | str, *, name: str, type_: str = "text", autocomplete: str = "", required: bool = True, **props
+) -> rx.Component:
     """A labelled input (label ``for`` = input ``id``), 48px tall for thumbs."""
     return rx.el.div(
         rx.el.label(label, html_for=f"f-{name}"),
@@ -167,7 +186,7 @@ def submit_button(label: rx.Var, busy_label: rx.Var, *, busy: rx.Var, test_id: s
 
 
 def auth_switch_link(question: rx.Var, link_text: rx.Var, page: str) -> rx.Component:
-    """"New here? Create an account" / "Already a member? Sign in"."""
+    """ "New here? Create an account" / "Already a member? Sign in"."""
     return rx.el.p(
         question,
         " ",
@@ -254,7 +273,7 @@ def confirm_sheet(
 
 
 def back_link(label: rx.Var | str, page: str, test_id: str = "back") -> rx.Component:
-    """"< Home" / "< Rewards" at the top of a member sub-page (a real link, 44px tall)."""
+    """ "< Home" / "< Rewards" at the top of a member sub-page (a real link, 44px tall)."""
     return rx.el.a(
         rx.icon("chevron-left", size=20, aria_hidden="true"),
         rx.el.span(label),
@@ -264,7 +283,9 @@ def back_link(label: rx.Var | str, page: str, test_id: str = "back") -> rx.Compo
     )
 
 
-def segmented(options, current: rx.Var, on_choose, *, label: rx.Var | str = "", test_prefix: str, even: bool = False) -> rx.Component:
+def segmented(
+    options, current: rx.Var, on_choose, *, label: rx.Var | str = "", test_prefix: str, even: bool = False
+) -> rx.Component:
     """A row of toggle buttons, one pressed: the member screens' filters and section switches.
 
     ``options`` are (key, label) pairs; ``on_choose(key)`` is the event. A group with a name for

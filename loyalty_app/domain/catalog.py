@@ -72,9 +72,7 @@ def check_redeemable(
             limit=reward.per_member_limit,
         )
     if available_points < reward.cost_points:
-        raise LoyaltyError(
-            N_("Not enough points: you have {available}."), code="insufficient_points", available=available_points
-        )
+        raise LoyaltyError(N_("Not enough points: you have {available}."), code="insufficient_points", available=available_points)
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,9 @@ def recommend(
     """
     own_ratings = own_ratings or {}
     eligible = [
-        r for r in rewards if r.is_active and is_in_window(r, now) and tier_allows(r, tier_rank) and (r.stock is None or r.stock > 0)
+        r
+        for r in rewards
+        if r.is_active and is_in_window(r, now) and tier_allows(r, tier_rank) and (r.stock is None or r.stock > 0)
     ]
 
     def personal(r: RewardSpec) -> int:

@@ -3,9 +3,9 @@ it); services accept ``now`` so tests can move the clock."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
     """Current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

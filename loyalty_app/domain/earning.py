@@ -255,9 +255,7 @@ class EarnBreakdown:
             "total_pct": self.total_pct,
             "capped": self.capped,
             "points": self.points,
-            "multipliers": [
-                {"label": m.label, "pct": m.pct, "source": m.source, "key": m.key} for m in self.multipliers
-            ],
+            "multipliers": [{"label": m.label, "pct": m.pct, "source": m.source, "key": m.key} for m in self.multipliers],
         }
 
 

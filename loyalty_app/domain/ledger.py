@@ -366,4 +366,3 @@ def insufficient_points(*, available: int, needed: int) -> LoyaltyError:
         available=available,
         needed=needed,
     )
-

@@ -17,9 +17,9 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.domain.errors import N_, LoyaltyError
 
 PREFIX = "LM1"
 CODE_LIFETIME = timedelta(seconds=60)
@@ -51,7 +51,9 @@ def looks_like_member_code(text: str) -> bool:
     return (text or "").strip().startswith(PREFIX + ".")
 
 
-def issue(*, merchant_id: int, account_id: int, kid: str, key: bytes, now: datetime, lifetime: timedelta = CODE_LIFETIME) -> tuple[str, MemberCodeClaims]:
+def issue(
+    *, merchant_id: int, account_id: int, kid: str, key: bytes, now: datetime, lifetime: timedelta = CODE_LIFETIME
+) -> tuple[str, MemberCodeClaims]:
     """A fresh code (new nonce) valid for ``lifetime``."""
     claims = MemberCodeClaims(merchant_id, account_id, now + lifetime, secrets.token_urlsafe(12))
     payload = _b64(
@@ -86,7 +88,7 @@ def verify(code: str, *, keys: dict[str, bytes], merchant_id: int, now: datetime
         claims = MemberCodeClaims(
             merchant_id=int(data["m"]),
             account_id=int(data["a"]),
-            expires_at=datetime.fromtimestamp(int(data["e"]), tz=timezone.utc),
+            expires_at=datetime.fromtimestamp(int(data["e"]), tz=UTC),
             nonce=str(data["n"]),
         )
     except (ValueError, KeyError, TypeError):

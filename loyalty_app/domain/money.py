@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.domain.errors import N_, LoyaltyError
 
 MAX_PURCHASE_CENTS = 100_000_00  # 100,000.00 in the program currency: larger is a typo or fraud
 _ALLOWED = re.compile(r"^\d+([.,]\d{1,2})?$")

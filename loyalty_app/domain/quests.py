@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty_app.domain.errors import N_, LoyaltyError
@@ -35,10 +35,10 @@ def local_to_utc(local: datetime, tz: str) -> datetime:
     ambiguous one (autumn fold) takes its first occurrence, so a quest never starts late.
     """
     if local.tzinfo is not None:
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
     # PEP 495 fold=0: in a gap the pre-transition offset applies (03:30 becomes 04:30 summer
     # time), in a fold the first occurrence is used.
-    return local.replace(tzinfo=ZoneInfo(tz), fold=0).astimezone(timezone.utc)
+    return local.replace(tzinfo=ZoneInfo(tz), fold=0).astimezone(UTC)
 
 
 def utc_to_local(at: datetime, tz: str) -> datetime:
@@ -63,9 +63,7 @@ def validate_quest(starts_at: datetime, ends_at: datetime, multiplier_pct: int) 
     if ends_at <= starts_at:
         raise LoyaltyError(N_("A quest must end after it starts."), code="invalid_window")
     if multiplier_pct <= 100 or multiplier_pct > 1000:
-        raise LoyaltyError(
-            N_("A quest multiplier must be above ×1 and at most ×10."), code="invalid_multiplier"
-        )
+        raise LoyaltyError(N_("A quest multiplier must be above ×1 and at most ×10."), code="invalid_multiplier")
 
 
 def quest_is_live(quest: QuestSpec, at: datetime) -> bool:

@@ -49,7 +49,7 @@ def parse_ref(key: str | None) -> int | None:
     """``"seg:12"`` -> 12; a built-in key or anything else -> None."""
     if not key or not key.startswith(REF_PREFIX):
         return None
-    digits = key[len(REF_PREFIX):]
+    digits = key[len(REF_PREFIX) :]
     return int(digits) if digits.isdigit() and len(digits) <= 12 else None
 
 
@@ -78,9 +78,14 @@ class SegmentCriteria:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "tier_keys": list(self.tier_keys), "visited_within_days": self.visited_within_days,
-            "not_visited_days": self.not_visited_days, "spend_measure": self.spend_measure, "spend_days": self.spend_days,
-            "spend_min": self.spend_min, "spend_max": self.spend_max, "rfm_classes": list(self.rfm_classes),
+            "tier_keys": list(self.tier_keys),
+            "visited_within_days": self.visited_within_days,
+            "not_visited_days": self.not_visited_days,
+            "spend_measure": self.spend_measure,
+            "spend_days": self.spend_days,
+            "spend_min": self.spend_min,
+            "spend_max": self.spend_max,
+            "rfm_classes": list(self.rfm_classes),
             "consent_channels": list(self.consent_channels),
         }
 
@@ -99,9 +104,14 @@ class SegmentCriteria:
 
         measure = data.get("spend_measure")
         return cls(
-            tier_keys=keys("tier_keys"), visited_within_days=num("visited_within_days"), not_visited_days=num("not_visited_days"),
-            spend_measure=measure if measure in SPEND_MEASURES else "amount", spend_days=num("spend_days"),
-            spend_min=num("spend_min"), spend_max=num("spend_max"), rfm_classes=keys("rfm_classes", RFM_CLASSES),
+            tier_keys=keys("tier_keys"),
+            visited_within_days=num("visited_within_days"),
+            not_visited_days=num("not_visited_days"),
+            spend_measure=measure if measure in SPEND_MEASURES else "amount",
+            spend_days=num("spend_days"),
+            spend_min=num("spend_min"),
+            spend_max=num("spend_max"),
+            rfm_classes=keys("rfm_classes", RFM_CLASSES),
             consent_channels=keys("consent_channels", CONSENT_CHANNELS),
         )
 

@@ -173,7 +173,7 @@ def dark_extras(p: Palette) -> dict[str, str]:
     }
 
 
-def palette(theme: "Theme", mode: str | None = None) -> Palette:
+def palette(theme: Theme, mode: str | None = None) -> Palette:
     """The colours of ``theme`` in ``mode`` (default: the theme's own mode).
 
     Unsafe stored values fall back to the defaults, so the result is always plain hex. In dark
@@ -228,13 +228,13 @@ class Theme:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Theme":
+    def from_dict(cls, data: dict | None) -> Theme:
         """Build from stored JSON, ignoring unknown keys and keeping defaults for missing ones."""
         data = data or {}
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def with_changes(self, **changes) -> "Theme":
+    def with_changes(self, **changes) -> Theme:
         return replace(self, **changes)
 
     @property
@@ -291,6 +291,8 @@ BAD_RADIUS = N_("The corner radius must be a whole number from {min} to {max}.")
 BAD_MODE = N_("Choose light or dark.")
 BAD_FONT = N_("Choose a font from the list.")
 COLOUR_FIELDS = ("primary", "accent", "background")
+
+
 def clean_brand_name(value: object) -> str:
     """Trimmed, whitespace and newlines folded, control characters dropped (NUL and the like
     cannot be stored by PostgreSQL and have no place on a home-screen label)."""
@@ -355,8 +357,15 @@ class Preset:
 
     def apply(self, theme: Theme) -> Theme:
         """``theme`` with this preset's look; the brand name stays the merchant's."""
-        return replace(theme, primary=self.primary, accent=self.accent, background=self.background,
-                       radius=self.radius, mode=self.mode, font=self.font)
+        return replace(
+            theme,
+            primary=self.primary,
+            accent=self.accent,
+            background=self.background,
+            radius=self.radius,
+            mode=self.mode,
+            font=self.font,
+        )
 
 
 # Ready themes; each passes every contrast check of its mode (tests/unit/test_theme_contrast.py).

@@ -59,10 +59,18 @@ PAIRS: tuple[PairSpec, ...] = (
     PairSpec("text_surface", N_("Text on cards"), "text", "surface", TEXT_RATIO, None),
     PairSpec("muted_surface", N_("Secondary text and tab labels on cards"), "muted", "surface", TEXT_RATIO, None),
     PairSpec("on_primary", N_("Text on the primary colour (top bar, buttons)"), "on_primary", "primary", TEXT_RATIO, "primary"),
-    PairSpec("on_primary_card", N_("Text on the points and member card gradients"), "on_primary", "card_end",
-             TEXT_RATIO, "primary"),
-    PairSpec("points_hero", N_("Points balance on the points card (large text)"), "on_primary", "hero_end", LARGE_RATIO,
-             "primary", "large"),
+    PairSpec(
+        "on_primary_card", N_("Text on the points and member card gradients"), "on_primary", "card_end", TEXT_RATIO, "primary"
+    ),
+    PairSpec(
+        "points_hero",
+        N_("Points balance on the points card (large text)"),
+        "on_primary",
+        "hero_end",
+        LARGE_RATIO,
+        "primary",
+        "large",
+    ),
     PairSpec("primary_background", N_("Links and prices on the page background"), "primary", "background", TEXT_RATIO, "primary"),
     PairSpec("primary_surface", N_("Links, prices and the selected tab on cards"), "primary", "surface", TEXT_RATIO, "primary"),
     PairSpec("on_accent", N_("Text on the accent colour (tier badge, chips)"), "on_accent", "accent", TEXT_RATIO, "accent"),
@@ -107,8 +115,15 @@ def _adjustable(spec: PairSpec, mode: str) -> str | None:
 def _check(spec: PairSpec, p: Palette) -> ContrastCheck:
     fg, bg = getattr(p, spec.fg), getattr(p, spec.bg)
     return ContrastCheck(
-        key=spec.key, mode=p.mode, label=spec.label, foreground=fg, background=bg,
-        ratio=contrast_ratio(fg, bg), required=spec.required, kind=spec.kind, field=_adjustable(spec, p.mode),
+        key=spec.key,
+        mode=p.mode,
+        label=spec.label,
+        foreground=fg,
+        background=bg,
+        ratio=contrast_ratio(fg, bg),
+        required=spec.required,
+        kind=spec.kind,
+        field=_adjustable(spec, p.mode),
     )
 
 

@@ -19,8 +19,8 @@ from loyalty_app.i18n.catalogs import SOURCE_LANGUAGE, TRANSLATED_LANGUAGES, cat
 # Fills {name} placeholders; "{{" and "}}" are literal braces, as in Python's str.format.
 # A placeholder whose value is missing (undefined/null) stays visible instead of reading "undefined".
 _REPLACE_PLACEHOLDERS_JS = (
-    ".replace(/\\{\\{|\\}\\}|\\{(\\w+)\\}/g,(m,k)=>m==\"{{\"?\"{\":m==\"}}\"?\"}\":"
-    "(p[k]==null?m:(typeof p[k]==\"number\"?new Intl.NumberFormat(l).format(p[k]):String(p[k]))))"
+    '.replace(/\\{\\{|\\}\\}|\\{(\\w+)\\}/g,(m,k)=>m=="{{"?"{":m=="}}"?"}":'
+    '(p[k]==null?m:(typeof p[k]=="number"?new Intl.NumberFormat(l).format(p[k]):String(p[k]))))'
 )
 
 
@@ -119,9 +119,11 @@ def tn(singular: str, plural: str, n: Any, **params: Any) -> Var[str]:
     count_var = _value_var(n)
     params = {"n": count_var, **params}
     params_js, param_datas = _params_object(params)
-    table = "{" + ",".join(
-        f"{lang}:[{','.join(_js_string(form) for form in lang_forms)}]" for lang, lang_forms in forms.items()
-    ) + "}"
+    table = (
+        "{"
+        + ",".join(f"{lang}:[{','.join(_js_string(form) for form in lang_forms)}]" for lang, lang_forms in forms.items())
+        + "}"
+    )
     rules = "{" + ",".join(f"{lang}:{_plural_function_js(lang)}" for lang in forms) + "}"
     # Pick the language's forms (English when untranslated), then the form its rule names for |n|.
     choose_js = (
@@ -139,7 +141,6 @@ def localized_number(value: Any, maximum_fraction_digits: int = 2) -> Var[str]:
     lang_var = _language_var()
     var = _value_var(value)
     js = (
-        f"new Intl.NumberFormat({lang_var!s},{{maximumFractionDigits:{int(maximum_fraction_digits)}}})"
-        f".format(Number({var!s})||0)"
+        f"new Intl.NumberFormat({lang_var!s},{{maximumFractionDigits:{int(maximum_fraction_digits)}}}).format(Number({var!s})||0)"
     )
     return _string_var(js, [lang_var._get_all_var_data(), var._get_all_var_data()])

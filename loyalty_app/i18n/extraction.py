@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -93,9 +93,7 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def _strip_dates(data: bytes) -> bytes:
-    return b"\n".join(
-        line for line in data.splitlines() if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date'))
-    )
+    return b"\n".join(line for line in data.splitlines() if not line.startswith((b'"POT-Creation-Date', b'"PO-Revision-Date')))
 
 
 def update_catalogs(source_dir: Path = SOURCE_DIR) -> dict[str, object]:
@@ -104,7 +102,7 @@ def update_catalogs(source_dir: Path = SOURCE_DIR) -> dict[str, object]:
     Returns a summary: number of msgids and, per language, the msgids still untranslated.
     """
     template = extract_template(source_dir)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     template.creation_date = now
     written = []
     if _write_if_changed(TEMPLATE_PATH, _po_bytes(template)):

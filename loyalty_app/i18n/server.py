@@ -5,7 +5,7 @@ at event time for ONE member). Page text uses ``t()`` instead, which resolves in
 from __future__ import annotations
 
 import string
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from numbers import Number
 from typing import Any
@@ -125,14 +125,14 @@ def format_datetime(lang: str | None, dt: datetime, tz_name: str | None = "UTC",
     Naive datetimes are taken as UTC, the way the database stores them.
     """
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return babel_dates.format_datetime(dt, format=fmt, tzinfo=_timezone(tz_name), locale=_locale(lang))
 
 
 def format_time(lang: str | None, dt: datetime, tz_name: str | None = "UTC", fmt: str = "short") -> str:
     """Only the clock time of an instant, in the member's time zone."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return babel_dates.format_time(dt, format=fmt, tzinfo=_timezone(tz_name), locale=_locale(lang))
 
 
@@ -143,22 +143,20 @@ def format_relative(
     *,
     threshold: float = 0.85,
 ) -> str:
-    """"in 2 days" / "3 hours ago" in ``lang``; ``when`` is an instant or an offset from now."""
+    """ "in 2 days" / "3 hours ago" in ``lang``; ``when`` is an instant or an offset from now."""
     if isinstance(when, datetime):
         if now is None:
             from loyalty_app.domain.clock import utcnow
 
             now = utcnow()
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
         delta = when - now
     else:
         delta = when
-    return babel_dates.format_timedelta(
-        delta, add_direction=True, threshold=threshold, locale=_locale(lang)
-    )
+    return babel_dates.format_timedelta(delta, add_direction=True, threshold=threshold, locale=_locale(lang))
 
 
 def format_duration(lang: str | None, delta: timedelta, *, threshold: float = 0.85) -> str:

@@ -86,8 +86,17 @@ class LedgerEntry(SQLModel, table=True):
         Index("ix_ledgerentry_member_id", "merchant_id", "account_id", "id"),
         Index("ix_ledgerentry_member_kind_time", "account_id", "kind", "created_at"),
         # Analytics (services.analytics): per-period sums and active members read this index only.
-        Index("ix_ledgerentry_merchant_time", "merchant_id", "created_at", "kind", "account_id",
-              "earned_delta", "spent_delta", "expired_delta", "donated_delta"),
+        Index(
+            "ix_ledgerentry_merchant_time",
+            "merchant_id",
+            "created_at",
+            "kind",
+            "account_id",
+            "earned_delta",
+            "spent_delta",
+            "expired_delta",
+            "donated_delta",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

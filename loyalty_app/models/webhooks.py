@@ -16,8 +16,16 @@ from loyalty_app.domain.clock import utcnow
 
 # Only this tuple lists the events (endpoint.events is a JSON list, event_type a plain string): a
 # new event needs no migration. Order = the console's order.
-WEBHOOK_EVENTS = ("member.enrolled", "points.credited", "points.debited", "points.released", "points.expired",
-                  "voucher.redeemed", "consent.changed", "member.deleted")
+WEBHOOK_EVENTS = (
+    "member.enrolled",
+    "points.credited",
+    "points.debited",
+    "points.released",
+    "points.expired",
+    "voucher.redeemed",
+    "consent.changed",
+    "member.deleted",
+)
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 

@@ -37,7 +37,7 @@ def local(when: datetime, tz: str) -> datetime:
 
 
 def day_label(lang: str, when: datetime, now: datetime, tz: str) -> str:
-    """"Today" / "Yesterday" / "Monday, 9 November" (with the year when it is not this year)."""
+    """ "Today" / "Yesterday" / "Monday, 9 November" (with the year when it is not this year)."""
     day, today = local(when, tz).date(), local(now, tz).date()
     if day == today:
         return translate(lang, TODAY)
@@ -108,8 +108,12 @@ class ActivityState(rx.State):
                 return
             lang = await current_language(self)
             page = await off_loop(
-                activity.history_page, get_engine(), actor, filter=self.filter,
-                before_id=self._before_id if append and self._before_id else None, lang=lang,
+                activity.history_page,
+                get_engine(),
+                actor,
+                filter=self.filter,
+                before_id=self._before_id if append and self._before_id else None,
+                lang=lang,
             )
         except Exception as err:  # noqa: BLE001 - shown translated
             self.error = await error_message(self, err)
@@ -192,6 +196,7 @@ class ActivityState(rx.State):
 # --- page ---------------------------------------------------------------------------------------
 
 S = ActivityState
+
 
 def filter_chips() -> rx.Component:
     options = [
@@ -292,7 +297,11 @@ def outlook() -> rx.Component:
         rx.cond(
             S.expiring.length() > 0,
             rx.el.div(
-                rx.el.p(rx.icon("hourglass", size=16, aria_hidden="true"), t("Use them before they expire"), class_name="act-note-title"),
+                rx.el.p(
+                    rx.icon("hourglass", size=16, aria_hidden="true"),
+                    t("Use them before they expire"),
+                    class_name="act-note-title",
+                ),
                 rx.el.ul(rx.foreach(S.expiring, lambda p: rx.el.li(p["text"])), class_name="act-note-list"),
                 rx.el.a(t("Browse rewards"), href=f"/m/{SessionState.merchant_slug}/rewards", class_name="act-note-link"),
                 class_name="act-note act-note-expiring",
@@ -327,8 +336,12 @@ def activity_page() -> rx.Component:
         filter_chips(),
         rx.cond(
             S.items.length() > 0,
-            rx.el.ul(rx.foreach(S.items, history_item), class_name="act-list", data_testid="activity-list",
-                     aria_busy=rx.cond(S.busy, "true", "false")),
+            rx.el.ul(
+                rx.foreach(S.items, history_item),
+                class_name="act-list",
+                data_testid="activity-list",
+                aria_busy=rx.cond(S.busy, "true", "false"),
+            ),
             rx.cond(S.loaded & ~S.busy, empty_state(), rx.el.div(t("Loading…"), class_name="empty", aria_busy="true")),
         ),
         rx.cond(

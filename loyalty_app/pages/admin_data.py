@@ -15,7 +15,12 @@ from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState
 
 EXPORTS = (
-    ("members", "users", N_("Members"), N_("Member number, first name, tier and points; name and email only for members who agreed to emails.")),
+    (
+        "members",
+        "users",
+        N_("Members"),
+        N_("Member number, first name, tier and points; name and email only for members who agreed to emails."),
+    ),
     ("ledger", "list", N_("Ledger"), N_("Every points entry with its reason, store and author.")),
     ("redemptions", "ticket", N_("Redemptions"), N_("Vouchers with reward, status and store (codes masked).")),
     ("donations", "heart-handshake", N_("Donations"), N_("Points given to each charity.")),
@@ -36,7 +41,12 @@ class DataState(rx.State):
             return
         lang = await current_language(self)
         self.audit = [
-            {"at": format_datetime(lang, r.at, session._merchant_tz, "short"), "who": r.who, "action": r.action, "target": r.target}
+            {
+                "at": format_datetime(lang, r.at, session._merchant_tz, "short"),
+                "who": r.who,
+                "action": r.action,
+                "target": r.target,
+            }
             for r in rows
         ]
         self.error = ""
@@ -71,8 +81,14 @@ def data_page() -> rx.Component:
                 DataState.audit.length() > 0,
                 rx.el.table(
                     rx.el.thead(rx.el.tr(rx.el.th(t("When")), rx.el.th(t("Who")), rx.el.th(t("Action")), rx.el.th(t("On")))),
-                    rx.el.tbody(rx.foreach(DataState.audit, lambda r: rx.el.tr(
-                        rx.el.td(r["at"]), rx.el.td(r["who"]), rx.el.td(rx.el.code(r["action"])), rx.el.td(r["target"])))),
+                    rx.el.tbody(
+                        rx.foreach(
+                            DataState.audit,
+                            lambda r: rx.el.tr(
+                                rx.el.td(r["at"]), rx.el.td(r["who"]), rx.el.td(rx.el.code(r["action"])), rx.el.td(r["target"])
+                            ),
+                        )
+                    ),
                     class_name="admin-table",
                     data_testid="audit-log",
                 ),

@@ -9,7 +9,6 @@ import reflex as rx
 from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.db import get_engine
-from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import fraud
@@ -43,17 +42,36 @@ class FraudState(rx.State):
             return
         lang, tz = await current_language(self), session._merchant_tz
         self.flags = [
-            {"id": str(f.flag_id), "kind": translate(lang, FLAG_KINDS.get(f.kind, f.kind)), "at": format_datetime(lang, f.at, tz, "short"),
-             "member": f.member, "member_id": str(f.member_id or ""), "staff": f.staff, "store": f.store,
-             "detail": ", ".join(f"{k}: {v}" for k, v in f.detail.items() if v not in (None, "")),
-             "resolved": "1" if f.resolved else "", "note": f.note}
+            {
+                "id": str(f.flag_id),
+                "kind": translate(lang, FLAG_KINDS.get(f.kind, f.kind)),
+                "at": format_datetime(lang, f.at, tz, "short"),
+                "member": f.member,
+                "member_id": str(f.member_id or ""),
+                "staff": f.staff,
+                "store": f.store,
+                "detail": ", ".join(f"{k}: {v}" for k, v in f.detail.items() if v not in (None, "")),
+                "resolved": "1" if f.resolved else "",
+                "note": f.note,
+            }
             for f in o.flags
         ]
         self.shared_ips = [{"key": c.key, "members": ", ".join(label for _i, label in c.members)} for c in o.shared_ips]
-        self.shared_mailboxes = [{"key": c.key, "members": ", ".join(label for _i, label in c.members)} for c in o.shared_mailboxes]
-        self.self_referrals = [{"at": format_datetime(lang, at, tz, "short"), "member": m, "reason": r} for at, m, r in o.self_referrals]
-        self.suspended = [{"id": str(r.account_id), "member": r.member, "since": format_datetime(lang, r.since, tz, "short"),
-                           "reason": r.reason} for r in o.suspended]
+        self.shared_mailboxes = [
+            {"key": c.key, "members": ", ".join(label for _i, label in c.members)} for c in o.shared_mailboxes
+        ]
+        self.self_referrals = [
+            {"at": format_datetime(lang, at, tz, "short"), "member": m, "reason": r} for at, m, r in o.self_referrals
+        ]
+        self.suspended = [
+            {
+                "id": str(r.account_id),
+                "member": r.member,
+                "since": format_datetime(lang, r.since, tz, "short"),
+                "reason": r.reason,
+            }
+            for r in o.suspended
+        ]
         self.error, self.loaded = "", True
 
     async def _act(self, fn, notice: str, **kwargs) -> None:
@@ -70,38 +88,61 @@ class FraudState(rx.State):
     @rx.event
     async def resolve(self, form: dict):
         flag_id = str(form.get("flag_id", ""))
-        await self._act(fraud.resolve_flag, N_("Flag resolved."), flag_id=form_id(flag_id) or 0,
-                        note=str(form.get("note", "")))
+        await self._act(fraud.resolve_flag, N_("Flag resolved."), flag_id=form_id(flag_id) or 0, note=str(form.get("note", "")))
 
     @rx.event
     async def hold(self, form: dict):
         member_id = str(form.get("member_id", ""))
-        await self._act(fraud.set_spending_hold, N_("Spending is on hold for this member."),
-                        account_id=form_id(member_id) or 0, hold=True, reason=str(form.get("reason", "")))
+        await self._act(
+            fraud.set_spending_hold,
+            N_("Spending is on hold for this member."),
+            account_id=form_id(member_id) or 0,
+            hold=True,
+            reason=str(form.get("reason", "")),
+        )
 
     @rx.event
     async def restore(self, member_id: str):
-        await self._act(fraud.set_spending_hold, N_("Spending restored."),
-                        account_id=form_id(member_id) or 0, hold=False)
+        await self._act(fraud.set_spending_hold, N_("Spending restored."), account_id=form_id(member_id) or 0, hold=False)
 
 
 def _flag(f: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.el.div(
             rx.el.p(rx.el.strong(f["kind"]), " · ", f["at"], class_name="fraud-head"),
-            rx.el.p(t("Member"), ": ", f["member"], rx.cond(f["staff"] != "", rx.fragment(" · ", t("Staff"), ": ", f["staff"])),
-                    rx.cond(f["store"] != "", rx.fragment(" · ", f["store"])), class_name="small"),
+            rx.el.p(
+                t("Member"),
+                ": ",
+                f["member"],
+                rx.cond(f["staff"] != "", rx.fragment(" · ", t("Staff"), ": ", f["staff"])),
+                rx.cond(f["store"] != "", rx.fragment(" · ", f["store"])),
+                class_name="small",
+            ),
             rx.cond(f["detail"] != "", rx.el.p(f["detail"], class_name="small muted")),
             rx.cond(
                 f["resolved"] != "",
-                rx.el.p(rx.icon("check", size=14, aria_hidden="true"), t("Resolved"), ": ", f["note"], class_name="small fraud-resolved"),
+                rx.el.p(
+                    rx.icon("check", size=14, aria_hidden="true"),
+                    t("Resolved"),
+                    ": ",
+                    f["note"],
+                    class_name="small fraud-resolved",
+                ),
                 rx.el.form(
                     rx.el.input(type="hidden", name="flag_id", value=f["id"]),
                     rx.el.label(t("Note"), html_for="fraud-note-" + f["id"], class_name="sr-only"),
-                    rx.el.input(name="note", id="fraud-note-" + f["id"], placeholder=t("What you checked"), class_name="input",
-                                max_length=300, required=True),
+                    rx.el.input(
+                        name="note",
+                        id="fraud-note-" + f["id"],
+                        placeholder=t("What you checked"),
+                        class_name="input",
+                        max_length=300,
+                        required=True,
+                    ),
                     rx.el.button(t("Resolve"), type="submit", class_name="btn btn-secondary"),
-                    on_submit=FraudState.resolve, reset_on_submit=True, class_name="fraud-form",
+                    on_submit=FraudState.resolve,
+                    reset_on_submit=True,
+                    class_name="fraud-form",
                 ),
             ),
             rx.cond(
@@ -109,10 +150,18 @@ def _flag(f: rx.Var) -> rx.Component:
                 rx.el.form(
                     rx.el.input(type="hidden", name="member_id", value=f["member_id"]),
                     rx.el.label(t("Reason to put spending on hold"), html_for="fraud-hold-" + f["id"], class_name="sr-only"),
-                    rx.el.input(name="reason", id="fraud-hold-" + f["id"], placeholder=t("Reason to put spending on hold"),
-                                class_name="input", max_length=300, required=True),
+                    rx.el.input(
+                        name="reason",
+                        id="fraud-hold-" + f["id"],
+                        placeholder=t("Reason to put spending on hold"),
+                        class_name="input",
+                        max_length=300,
+                        required=True,
+                    ),
                     rx.el.button(t("Hold spending"), type="submit", class_name="btn btn-danger"),
-                    on_submit=FraudState.hold, reset_on_submit=True, class_name="fraud-form",
+                    on_submit=FraudState.hold,
+                    reset_on_submit=True,
+                    class_name="fraud-form",
                 ),
             ),
         ),
@@ -144,7 +193,10 @@ def fraud_page() -> rx.Component:
             rx.cond(
                 FraudState.flags.length() > 0,
                 rx.el.ul(rx.foreach(FraudState.flags, _flag), class_name="fraud-list"),
-                rx.el.p(t("Nothing flagged. The till flags too many credits per hour and cashiers serving themselves."), class_name="muted"),
+                rx.el.p(
+                    t("Nothing flagged. The till flags too many credits per hour and cashiers serving themselves."),
+                    class_name="muted",
+                ),
             ),
             class_name="card",
         ),
@@ -157,7 +209,9 @@ def fraud_page() -> rx.Component:
             rx.el.h2(t("Self-referral attempts (30 days)")),
             rx.cond(
                 FraudState.self_referrals.length() > 0,
-                rx.el.ul(rx.foreach(FraudState.self_referrals, lambda r: rx.el.li(r["at"], " — ", r["member"])), class_name="list"),
+                rx.el.ul(
+                    rx.foreach(FraudState.self_referrals, lambda r: rx.el.li(r["at"], " — ", r["member"])), class_name="list"
+                ),
                 rx.el.p(t("None found."), class_name="muted"),
             ),
             class_name="card",
@@ -171,8 +225,12 @@ def fraud_page() -> rx.Component:
                         FraudState.suspended,
                         lambda r: rx.el.li(
                             rx.el.span(rx.el.strong(r["member"]), " · ", r["since"], " · ", r["reason"]),
-                            rx.el.button(t("Restore spending"), type="button", class_name="btn btn-secondary",
-                                         on_click=FraudState.restore(r["id"])),
+                            rx.el.button(
+                                t("Restore spending"),
+                                type="button",
+                                class_name="btn btn-secondary",
+                                on_click=FraudState.restore(r["id"]),
+                            ),
                             class_name="fraud-held",
                         ),
                     ),

@@ -38,10 +38,17 @@ class AdminInboxState(rx.State):
             return
         lang, tz = await current_language(self), session._merchant_tz
         self.threads = [
-            {"id": str(r.thread_id), "topic": translate(lang, TOPIC_LABELS[r.topic]), "topic_key": r.topic, "subject": r.subject,
-             "member": r.member, "about": " · ".join(x for x in (r.store, r.voucher) if x),
-             "status": translate(lang, STATUS_LABELS.get(r.status, r.status)),
-             "unread": "1" if r.unread else "", "when": format_datetime(lang, r.updated_at, tz, "short")}
+            {
+                "id": str(r.thread_id),
+                "topic": translate(lang, TOPIC_LABELS[r.topic]),
+                "topic_key": r.topic,
+                "subject": r.subject,
+                "member": r.member,
+                "about": " · ".join(x for x in (r.store, r.voucher) if x),
+                "status": translate(lang, STATUS_LABELS.get(r.status, r.status)),
+                "unread": "1" if r.unread else "",
+                "when": format_datetime(lang, r.updated_at, tz, "short"),
+            }
             for r in rows
         ]
         self.complaints_open = sum(1 for r in rows if r.topic == "complaint" and r.status == "open")
@@ -122,19 +129,31 @@ def admin_inbox_page() -> rx.Component:
                     AdminInboxState.open_id != "",
                     rx.fragment(
                         rx.el.ol(
-                            rx.foreach(AdminInboxState.messages, lambda m: rx.el.li(
-                                rx.el.p(m["body"], class_name="inbox-body"),
-                                rx.el.span(m["at"], class_name="small muted"),
-                                class_name=rx.cond(m["mine"] != "", "inbox-msg inbox-mine", "inbox-msg inbox-theirs"),
-                            )),
+                            rx.foreach(
+                                AdminInboxState.messages,
+                                lambda m: rx.el.li(
+                                    rx.el.p(m["body"], class_name="inbox-body"),
+                                    rx.el.span(m["at"], class_name="small muted"),
+                                    class_name=rx.cond(m["mine"] != "", "inbox-msg inbox-mine", "inbox-msg inbox-theirs"),
+                                ),
+                            ),
                             class_name="inbox-messages",
                         ),
                         rx.el.form(
                             rx.el.label(t("Answer"), html_for="f-admin-answer", class_name="sr-only"),
-                            rx.el.textarea(id="f-admin-answer", name="body", rows="4", max_length=2000, required=True,
-                                           class_name="input", placeholder=t("Write an answer")),
+                            rx.el.textarea(
+                                id="f-admin-answer",
+                                name="body",
+                                rows="4",
+                                max_length=2000,
+                                required=True,
+                                class_name="input",
+                                placeholder=t("Write an answer"),
+                            ),
                             rx.el.button(t("Send answer"), type="submit", class_name="btn", data_testid="admin-answer"),
-                            on_submit=AdminInboxState.answer, reset_on_submit=True, class_name="inbox-reply",
+                            on_submit=AdminInboxState.answer,
+                            reset_on_submit=True,
+                            class_name="inbox-reply",
                         ),
                     ),
                     rx.el.p(t("Choose a conversation."), class_name="muted"),

@@ -62,17 +62,22 @@ SEGMENT_SAVED = N_("Segment saved. Offers targeted at it follow its members from
 RETIRED_LABEL = N_("{name} (retired)")
 PREVIEW_COUNT = N_("Members matching now: {n}.")
 # Read the open editor's fields (as the form would submit them) for the segment preview.
-READ_FORM_JS = ("Object.fromEntries(Array.from(new FormData(document.querySelector('[data-testid=\"form-segment\"]')"
-                " || undefined).entries()).filter(([k]) => !k.startsWith('pf-')))")
+READ_FORM_JS = (
+    "Object.fromEntries(Array.from(new FormData(document.querySelector('[data-testid=\"form-segment\"]')"
+    " || undefined).entries()).filter(([k]) => !k.startsWith('pf-')))"
+)
 UPLOAD_ID = "reward-image"
 # After "Edit": bring the form into view when it is below the list (phones); on a desktop the
 # form sits beside the list and is already visible. Either way it starts at its top.
-SHOW_FORM_JS = ("setTimeout(() => { const el = document.getElementById('pc-edit'); if (!el) return; el.scrollTop = 0;"
-                " const top = el.getBoundingClientRect().top; if (top < 0 || top > window.innerHeight - 120)"
-                " el.scrollIntoView({behavior: 'smooth', block: 'start'}); }, 60)")
+SHOW_FORM_JS = (
+    "setTimeout(() => { const el = document.getElementById('pc-edit'); if (!el) return; el.scrollTop = 0;"
+    " const top = el.getBoundingClientRect().top; if (top < 0 || top > window.innerHeight - 120)"
+    " el.scrollIntoView({behavior: 'smooth', block: 'start'}); }, 60)"
+)
 # After a refused save: focus the first field that needs a fix (its message is right under it).
-FOCUS_BAD_FIELD_JS = ("setTimeout(() => document.querySelector('.pc-field-bad input, .pc-field-bad textarea,"
-                      " .pc-field-bad select')?.focus(), 60)")
+FOCUS_BAD_FIELD_JS = (
+    "setTimeout(() => document.querySelector('.pc-field-bad input, .pc-field-bad textarea, .pc-field-bad select')?.focus(), 60)"
+)
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]}
 
 
@@ -155,6 +160,7 @@ class ProgramState(rx.State):
         options = await off_loop(pc.program_options, get_engine(), actor)
         lang = await current_language(self)
         self.timezone, self.currency = options.timezone, options.currency
+
         def label(name: str, retired: bool) -> str:
             return translate(lang, RETIRED_LABEL, name=name) if retired else name
 
@@ -162,9 +168,12 @@ class ProgramState(rx.State):
         self.store_options = [{"value": str(i), "label": n} for i, n in options.stores]
         self.badge_options = [{"value": k, "label": label(n, k in options.retired_badges)} for k, n in options.badges]
         self.challenge_options = [{"value": k, "label": n} for k, n in options.challenges]
-        self.segment_options = ([{"value": k, "label": translate(lang, v)} for k, v in pc.SEGMENT_LABELS.items()]
-                                + [{"value": k, "label": n} for k, n in options.segments])
-        self.action_choices = [{"value": a, "label": translate(lang, label), "checked": ""} for a, label in pc.ACTION_LABELS.items()]
+        self.segment_options = [{"value": k, "label": translate(lang, v)} for k, v in pc.SEGMENT_LABELS.items()] + [
+            {"value": k, "label": n} for k, n in options.segments
+        ]
+        self.action_choices = [
+            {"value": a, "label": translate(lang, label), "checked": ""} for a, label in pc.ACTION_LABELS.items()
+        ]
         self.rfm_choices = [{"value": k, "label": translate(lang, v), "checked": ""} for k, v in pc.RFM_LABELS.items()]
         self.consent_choices = [{"value": k, "label": translate(lang, v), "checked": ""} for k, v in pc.CONSENT_LABELS.items()]
 
@@ -177,13 +186,25 @@ class ProgramState(rx.State):
         lang, tz = await current_language(self), self.timezone or session._merchant_tz
         status_labels = {k: translate(lang, v) for k, v in pc.STATUS_LABELS.items()}
         self.rows = [
-            {"id": str(r.row_id), "name": r.name, "status": r.status, "status_label": status_labels[r.status],
-             "facts": _facts(lang, tz, r.facts), "image": f"/m/{session.merchant_slug}/media/{r.image_id}" if r.image_id else ""}
+            {
+                "id": str(r.row_id),
+                "name": r.name,
+                "status": r.status,
+                "status_label": status_labels[r.status],
+                "facts": _facts(lang, tz, r.facts),
+                "image": f"/m/{session.merchant_slug}/media/{r.image_id}" if r.image_id else "",
+            }
             for r in rows
         ]
-        self._forms = {str(r.row_id): {**r.form, "_name": r.name, "_status": r.status,
-                                       "_image": f"/m/{session.merchant_slug}/media/{r.image_id}" if r.image_id else ""}
-                       for r in rows}
+        self._forms = {
+            str(r.row_id): {
+                **r.form,
+                "_name": r.name,
+                "_status": r.status,
+                "_image": f"/m/{session.merchant_slug}/media/{r.image_id}" if r.image_id else "",
+            }
+            for r in rows
+        }
 
     def _new_form(self) -> None:
         kind = self._kind()
@@ -238,8 +259,13 @@ class ProgramState(rx.State):
         if values is None:
             return
         self.notice = self.error = ""
-        self._apply_form({k: v for k, v in values.items() if not k.startswith("_")}, name=values["_name"],
-                         status=values["_status"], row_id=int(row_id), image=values["_image"])
+        self._apply_form(
+            {k: v for k, v in values.items() if not k.startswith("_")},
+            name=values["_name"],
+            status=values["_status"],
+            row_id=int(row_id),
+            image=values["_image"],
+        )
         return rx.call_script(SHOW_FORM_JS)
 
     @rx.event
@@ -352,8 +378,13 @@ class ProgramState(rx.State):
     async def image_rejected(self, rejected: list[dict[str, Any]]):
         from loyalty_app.services.member_media import BAD_FORMAT, MAX_UPLOAD_MB, TOO_LARGE
 
-        codes = {str(e.get("code", "")) for item in (rejected or []) if isinstance(item, dict)
-                 for e in (item.get("errors") or []) if isinstance(e, dict)}
+        codes = {
+            str(e.get("code", ""))
+            for item in (rejected or [])
+            if isinstance(item, dict)
+            for e in (item.get("errors") or [])
+            if isinstance(e, dict)
+        }
         message = TOO_LARGE if "file-too-large" in codes else BAD_FORMAT
         self.errors = {**self.errors, "image": await translated(self, message, limit=MAX_UPLOAD_MB)}
 
@@ -378,10 +409,19 @@ class ChangelogState(rx.State):
             return
         lang, tz = await current_language(self), session._merchant_tz
         self.entries = [
-            {"id": str(r.change_id), "kind": translate(lang, KIND_LABELS.get(r.kind, KIND_LABELS["program"])), "title": r.title,
-             "body": r.body, "note": r.note,
-             "when": translate(lang, N_("From {date}") if r.upcoming else N_("Since {date}"), date=format_datetime(lang, r.effective_at, tz, "short")),
-             "published": translate(lang, N_("Published {date}"), date=format_datetime(lang, r.published_at, tz, "short"))}
+            {
+                "id": str(r.change_id),
+                "kind": translate(lang, KIND_LABELS.get(r.kind, KIND_LABELS["program"])),
+                "title": r.title,
+                "body": r.body,
+                "note": r.note,
+                "when": translate(
+                    lang,
+                    N_("From {date}") if r.upcoming else N_("Since {date}"),
+                    date=format_datetime(lang, r.effective_at, tz, "short"),
+                ),
+                "published": translate(lang, N_("Published {date}"), date=format_datetime(lang, r.published_at, tz, "short")),
+            }
             for r in rows
         ]
         self.error = ""
@@ -392,7 +432,9 @@ class ChangelogState(rx.State):
         session = await self.get_state(SessionState)
         try:
             actor = session._require_actor(Action.ADMIN_MANAGE_PROGRAM)
-            await off_loop(pc.annotate_change, get_engine(), actor, str(form.get("change_id", "")), str(form.get("note", "") or ""))
+            await off_loop(
+                pc.annotate_change, get_engine(), actor, str(form.get("change_id", "")), str(form.get("note", "") or "")
+            )
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -418,15 +460,27 @@ class ModerationState(rx.State):
             return
         lang, tz, slug = await current_language(self), session._merchant_tz, session.merchant_slug
         self.reviews = [
-            {"id": str(r.rating_id), "reward": r.reward_name, "member": r.first_name, "stars": "★" * r.stars + "☆" * (5 - r.stars),
-             "text": r.text, "when": format_datetime(lang, r.updated_at, tz, "short"), "hidden": "1" if r.hidden else "",
-             "reason": r.hidden_reason}
+            {
+                "id": str(r.rating_id),
+                "reward": r.reward_name,
+                "member": r.first_name,
+                "stars": "★" * r.stars + "☆" * (5 - r.stars),
+                "text": r.text,
+                "when": format_datetime(lang, r.updated_at, tz, "short"),
+                "hidden": "1" if r.hidden else "",
+                "reason": r.hidden_reason,
+            }
             for r in reviews
         ]
         self.submissions = [
-            {"id": str(s.submission_id), "kind": s.kind, "url": s.url, "member": s.member,
-             "photo": f"/m/{slug}/admin-media/submission/{s.submission_id}" if s.has_photo else "",
-             "when": format_datetime(lang, s.created_at, tz, "short")}
+            {
+                "id": str(s.submission_id),
+                "kind": s.kind,
+                "url": s.url,
+                "member": s.member,
+                "photo": f"/m/{slug}/admin-media/submission/{s.submission_id}" if s.has_photo else "",
+                "when": format_datetime(lang, s.created_at, tz, "short"),
+            }
             for s in pending
         ]
         self.error = ""
@@ -457,7 +511,9 @@ class ModerationState(rx.State):
 
     @rx.event
     async def reject(self, form: dict[str, Any]):
-        await self._act(pc.review_submission, REJECTED, str(form.get("submission_id", "")), False, str(form.get("reason", "") or ""))
+        await self._act(
+            pc.review_submission, REJECTED, str(form.get("submission_id", "")), False, str(form.get("reason", "") or "")
+        )
 
 
 # =============================================================================== rendering
@@ -468,8 +524,13 @@ S = ProgramState
 def _error_for(name: str) -> rx.Component:
     return rx.cond(
         S.errors.contains(name),
-        rx.el.p(rx.icon("circle-alert", size=14, aria_hidden="true"), S.errors[name], id=f"pe-{name}", class_name="pc-field-error",
-                data_testid=f"field-error-{name}"),
+        rx.el.p(
+            rx.icon("circle-alert", size=14, aria_hidden="true"),
+            S.errors[name],
+            id=f"pe-{name}",
+            class_name="pc-field-error",
+            data_testid=f"field-error-{name}",
+        ),
     )
 
 
@@ -487,12 +548,33 @@ def _invalid(name: str) -> dict:
     return {"aria_invalid": rx.cond(S.errors.contains(name), "true", "false"), "aria_describedby": f"pe-{name}"}
 
 
-def text_field(name: str, label: str, *, help_: str = "", max_length: int = 200, inputmode: str = "", placeholder: str = "",
-               type_: str = "text") -> rx.Component:
-    return _wrap(name, label, rx.el.input(
-        id=f"pf-{name}", name=name, type=type_, default_value=S.values[name], class_name="input", max_length=max_length,
-        input_mode=inputmode or None, placeholder=placeholder or None, auto_complete="off", **_invalid(name),
-    ), help_)
+def text_field(
+    name: str,
+    label: str,
+    *,
+    help_: str = "",
+    max_length: int = 200,
+    inputmode: str = "",
+    placeholder: str = "",
+    type_: str = "text",
+) -> rx.Component:
+    return _wrap(
+        name,
+        label,
+        rx.el.input(
+            id=f"pf-{name}",
+            name=name,
+            type=type_,
+            default_value=S.values[name],
+            class_name="input",
+            max_length=max_length,
+            input_mode=inputmode or None,
+            placeholder=placeholder or None,
+            auto_complete="off",
+            **_invalid(name),
+        ),
+        help_,
+    )
 
 
 def number_field(name: str, label: str, *, help_: str = "") -> rx.Component:
@@ -509,39 +591,74 @@ def when_field(name: str, label: str, *, help_: str = "") -> rx.Component:
 
 
 def area_field(name: str, label: str, *, help_: str = "", rows: int = 3, max_length: int = 1000) -> rx.Component:
-    return _wrap(name, label, rx.el.textarea(
-        id=f"pf-{name}", name=name, default_value=S.values[name], rows=str(rows), class_name="input pc-textarea",
-        max_length=max_length, **_invalid(name),
-    ), help_)
+    return _wrap(
+        name,
+        label,
+        rx.el.textarea(
+            id=f"pf-{name}",
+            name=name,
+            default_value=S.values[name],
+            rows=str(rows),
+            class_name="input pc-textarea",
+            max_length=max_length,
+            **_invalid(name),
+        ),
+        help_,
+    )
 
 
-def select_field(name: str, label: str, options: dict[str, str], *, blank: str = "", variant: bool = False,
-                 help_: str = "") -> rx.Component:
+def select_field(
+    name: str, label: str, options: dict[str, str], *, blank: str = "", variant: bool = False, help_: str = ""
+) -> rx.Component:
     items = [rx.el.option(t(blank), value="")] if blank else []
     items += [rx.el.option(t(text), value=value) for value, text in options.items()]
-    return _wrap(name, label, rx.el.select(
-        *items, id=f"pf-{name}", name=name, default_value=S.values[name], class_name="select",
-        on_change=S.set_variant if variant else None, **_invalid(name),
-    ), help_)
+    return _wrap(
+        name,
+        label,
+        rx.el.select(
+            *items,
+            id=f"pf-{name}",
+            name=name,
+            default_value=S.values[name],
+            class_name="select",
+            on_change=S.set_variant if variant else None,
+            **_invalid(name),
+        ),
+        help_,
+    )
 
 
 def dyn_select_field(name: str, label: str, options: rx.Var, *, blank: str = "", help_: str = "") -> rx.Component:
-    return _wrap(name, label, rx.el.select(
-        rx.el.option(t(blank) if blank else "", value=""),
-        rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
-        id=f"pf-{name}", name=name, default_value=S.values[name], class_name="select", **_invalid(name),
-    ), help_)
+    return _wrap(
+        name,
+        label,
+        rx.el.select(
+            rx.el.option(t(blank) if blank else "", value=""),
+            rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
+            id=f"pf-{name}",
+            name=name,
+            default_value=S.values[name],
+            class_name="select",
+            **_invalid(name),
+        ),
+        help_,
+    )
 
 
 def checks_field(name: str, label: str, choices: rx.Var, help_: str = "") -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend(t(label)),
         rx.el.div(
-            rx.foreach(choices, lambda c: rx.el.label(
-                rx.el.input(type="checkbox", name=f"{name}:" + c["value"], default_checked=c["checked"] != "", class_name="pc-check"),
-                rx.el.span(c["label"]),
-                class_name="pc-check-label",
-            )),
+            rx.foreach(
+                choices,
+                lambda c: rx.el.label(
+                    rx.el.input(
+                        type="checkbox", name=f"{name}:" + c["value"], default_checked=c["checked"] != "", class_name="pc-check"
+                    ),
+                    rx.el.span(c["label"]),
+                    class_name="pc-check-label",
+                ),
+            ),
             class_name="pc-checks",
         ),
         rx.el.p(t(help_), class_name="pc-help") if help_ else rx.fragment(),
@@ -572,13 +689,20 @@ def reward_fields() -> list[rx.Component]:
         area_field("description", N_("Description"), max_length=300),
         image_field(),
         _pair(select_field("kind", N_("Kind"), pc.REWARD_KIND_LABELS), number_field("cost_points", N_("Cost in points"))),
-        _pair(number_field("stock", N_("Stock"), help_=N_("Empty: unlimited.")),
-              number_field("per_member_limit", N_("Limit per member"), help_=N_("Empty: no limit."))),
+        _pair(
+            number_field("stock", N_("Stock"), help_=N_("Empty: unlimited.")),
+            number_field("per_member_limit", N_("Limit per member"), help_=N_("Empty: no limit.")),
+        ),
         dyn_select_field("min_tier", N_("Tier needed"), S.tier_options, blank=N_("Every member")),
         _pair(when_field("valid_from", N_("Available from")), when_field("valid_until", N_("Available until"))),
         number_field("voucher_validity_days", N_("Voucher valid for (days)"), help_=N_("Empty: the program's default.")),
-        dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member"),
-                         help_=N_("Members outside the segment do not see it and cannot redeem it.")),
+        dyn_select_field(
+            "segment",
+            N_("Only for"),
+            S.segment_options,
+            blank=N_("Every member"),
+            help_=N_("Members outside the segment do not see it and cannot redeem it."),
+        ),
     ]
 
 
@@ -587,17 +711,34 @@ def image_field() -> rx.Component:
     return rx.el.div(
         rx.el.span(t("Picture"), class_name="pc-label"),
         rx.el.div(
-            rx.cond(chosen != "", rx.el.img(src=chosen, alt="", class_name="pc-thumb", width="120", height="90"),
-                    rx.el.div(rx.icon("image", size=28, aria_hidden="true"), class_name="pc-thumb pc-thumb-empty")),
+            rx.cond(
+                chosen != "",
+                rx.el.img(src=chosen, alt="", class_name="pc-thumb", width="120", height="90"),
+                rx.el.div(rx.icon("image", size=28, aria_hidden="true"), class_name="pc-thumb pc-thumb-empty"),
+            ),
             rx.el.div(
                 rx.upload.root(
-                    rx.el.span(rx.icon("upload", size=16, aria_hidden="true"), t("Choose a picture"), class_name="btn btn-secondary pc-small-btn"),
-                    id=UPLOAD_ID, accept=ACCEPT, multiple=False, max_files=1, max_size=MAX_UPLOAD_BYTES,
-                    on_drop=S.pick_image(rx.upload_files(upload_id=UPLOAD_ID)), on_drop_rejected=S.image_rejected,
-                    class_name="pc-upload", data_testid="reward-image-upload",
+                    rx.el.span(
+                        rx.icon("upload", size=16, aria_hidden="true"),
+                        t("Choose a picture"),
+                        class_name="btn btn-secondary pc-small-btn",
+                    ),
+                    id=UPLOAD_ID,
+                    accept=ACCEPT,
+                    multiple=False,
+                    max_files=1,
+                    max_size=MAX_UPLOAD_BYTES,
+                    on_drop=S.pick_image(rx.upload_files(upload_id=UPLOAD_ID)),
+                    on_drop_rejected=S.image_rejected,
+                    class_name="pc-upload",
+                    data_testid="reward-image-upload",
                 ),
-                rx.cond(chosen != "", rx.el.button(t("Remove picture"), type="button", class_name="btn btn-ghost pc-small-btn",
-                                                   on_click=S.remove_image)),
+                rx.cond(
+                    chosen != "",
+                    rx.el.button(
+                        t("Remove picture"), type="button", class_name="btn btn-ghost pc-small-btn", on_click=S.remove_image
+                    ),
+                ),
                 rx.el.p(t("JPEG, PNG or WebP, up to {limit} MB", limit=MAX_UPLOAD_BYTES // (1024 * 1024)), class_name="pc-help"),
                 class_name="pc-upload-side",
             ),
@@ -617,23 +758,39 @@ def earning_fields() -> list[rx.Component]:
             decimal_field("points_per_unit", N_("Points per currency unit"), help_=N_("Like 1 or 0.5 points per euro spent.")),
             number_field("points", N_("Points")),
         ),
-        rx.cond(S.variant == "attend_event", text_field("event_codes", N_("Event codes"), max_length=500,
-                                                         help_=N_("The codes you hand out at events, separated by commas."))),
-        _pair(number_field("limit_count", N_("At most (times)")), select_field("limit_period", N_("How often"), pc.LIMIT_PERIOD_LABELS)),
+        rx.cond(
+            S.variant == "attend_event",
+            text_field(
+                "event_codes",
+                N_("Event codes"),
+                max_length=500,
+                help_=N_("The codes you hand out at events, separated by commas."),
+            ),
+        ),
+        _pair(
+            number_field("limit_count", N_("At most (times)")),
+            select_field("limit_period", N_("How often"), pc.LIMIT_PERIOD_LABELS),
+        ),
         _pair(when_field("valid_from", N_("Starts")), when_field("valid_until", N_("Ends"))),
         checks_field("tier_keys", N_("Only for these tiers"), S.tier_choices, help_=N_("None ticked: every member.")),
-        _pair(dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
-              dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store"))),
+        _pair(
+            dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
+            dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store")),
+        ),
     ]
 
 
 def tier_fields() -> list[rx.Component]:
     return [
         text_field("name", N_("Name"), max_length=60),
-        _pair(number_field("rank", N_("Rank"), help_=N_("0 is the first tier; higher ranks are better.")),
-              number_field("threshold", N_("Points earned to reach it"))),
-        _pair(text_field("colour", N_("Colour"), max_length=7, placeholder="#1F5F46"),
-              decimal_field("purchase_multiplier", N_("Purchase points multiplier"), help_=N_("×1 to ×10, like 1.5."))),
+        _pair(
+            number_field("rank", N_("Rank"), help_=N_("0 is the first tier; higher ranks are better.")),
+            number_field("threshold", N_("Points earned to reach it")),
+        ),
+        _pair(
+            text_field("colour", N_("Colour"), max_length=7, placeholder="#1F5F46"),
+            decimal_field("purchase_multiplier", N_("Purchase points multiplier"), help_=N_("×1 to ×10, like 1.5.")),
+        ),
         area_field("description", N_("Description"), max_length=300),
     ]
 
@@ -661,8 +818,10 @@ def challenge_fields() -> list[rx.Component]:
         select_field("action", N_("Action"), pc.CHALLENGE_ACTION_LABELS),
         _pair(number_field("target", N_("Target")), select_field("recurrence", N_("Repeats"), pc.RECURRENCE_LABELS)),
         _pair(when_field("starts_at", N_("Starts")), when_field("ends_at", N_("Ends"))),
-        _pair(number_field("reward_points", N_("Bonus points")),
-              dyn_select_field("reward_badge", N_("Badge awarded"), S.badge_options, blank=N_("No badge"))),
+        _pair(
+            number_field("reward_points", N_("Bonus points")),
+            dyn_select_field("reward_badge", N_("Badge awarded"), S.badge_options, blank=N_("No badge")),
+        ),
         flag_field("hidden", N_("Surprise: hidden until completed")),
         dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
     ]
@@ -675,9 +834,13 @@ def quest_fields() -> list[rx.Component]:
         decimal_field("multiplier", N_("Points multiplier"), help_=N_("Like 2 for double points (above ×1, at most ×10).")),
         _pair(when_field("starts_at", N_("Starts")), when_field("ends_at", N_("Ends"))),
         checks_field("tier_keys", N_("Only for these tiers"), S.tier_choices, help_=N_("None ticked: every member.")),
-        checks_field("actions", N_("Only for these actions"), S.action_choices, help_=N_("None ticked: every action, purchases too.")),
-        _pair(dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
-              dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store"))),
+        checks_field(
+            "actions", N_("Only for these actions"), S.action_choices, help_=N_("None ticked: every action, purchases too.")
+        ),
+        _pair(
+            dyn_select_field("segment", N_("Only for"), S.segment_options, blank=N_("Every member")),
+            dyn_select_field("store", N_("Store"), S.store_options, blank=N_("Every store")),
+        ),
     ]
 
 
@@ -689,9 +852,16 @@ def survey_fields() -> list[rx.Component]:
     return [
         text_field("name", N_("Title"), max_length=120),
         area_field("description", N_("Description"), max_length=300),
-        area_field("questions", N_("Questions"), rows=6, max_length=6000,
-                   help_=N_("One per line: “choice: Question = Answer 1; Answer 2”, “stars: Question” or “text: Question”. "
-                            "Add “(optional)” at the end of a question that may stay empty.")),
+        area_field(
+            "questions",
+            N_("Questions"),
+            rows=6,
+            max_length=6000,
+            help_=N_(
+                "One per line: “choice: Question = Answer 1; Answer 2”, “stars: Question” or “text: Question”. "
+                "Add “(optional)” at the end of a question that may stay empty."
+            ),
+        ),
         _pair(when_field("starts_at", N_("Starts")), when_field("ends_at", N_("Ends"))),
     ]
 
@@ -703,45 +873,86 @@ def segment_fields() -> list[rx.Component]:
         rx.el.p(t("Members match when every condition you fill in holds."), class_name="pc-help"),
         _error_for("criteria"),
         checks_field("tier_keys", N_("In one of these tiers"), S.tier_choices, help_=N_("None ticked: any tier.")),
-        _pair(number_field("visited_within_days", N_("Visited in the last … days")),
-              number_field("not_visited_days", N_("No visit in the last … days"))),
+        _pair(
+            number_field("visited_within_days", N_("Visited in the last … days")),
+            number_field("not_visited_days", N_("No visit in the last … days")),
+        ),
         select_field("spend_measure", N_("Spending counted as"), pc.SPEND_MEASURE_LABELS),  # full width: long labels
         number_field("spend_days", N_("Over the last … days")),
         _pair(decimal_field("spend_min", N_("At least")), decimal_field("spend_max", N_("At most"))),
         checks_field("rfm_classes", N_("RFM class (as in analytics)"), S.rfm_choices, help_=N_("None ticked: any class.")),
-        checks_field("consent_channels", N_("Agreed to be contacted by"), S.consent_choices, help_=N_("Every ticked channel is needed.")),
+        checks_field(
+            "consent_channels", N_("Agreed to be contacted by"), S.consent_choices, help_=N_("Every ticked channel is needed.")
+        ),
         rx.el.div(
-            rx.el.button(rx.icon("users", size=16, aria_hidden="true"), t("Count members"), type="button",
-                         class_name="btn btn-secondary pc-small-btn", on_click=S.ask_preview, data_testid="segment-preview"),
-            rx.cond(S.preview != "", rx.el.p(S.preview, " ", S.preview_names, class_name="pc-help", role="status",
-                                             data_testid="segment-preview-result")),
+            rx.el.button(
+                rx.icon("users", size=16, aria_hidden="true"),
+                t("Count members"),
+                type="button",
+                class_name="btn btn-secondary pc-small-btn",
+                on_click=S.ask_preview,
+                data_testid="segment-preview",
+            ),
+            rx.cond(
+                S.preview != "",
+                rx.el.p(
+                    S.preview, " ", S.preview_names, class_name="pc-help", role="status", data_testid="segment-preview-result"
+                ),
+            ),
             class_name="pc-inline",
         ),
     ]
 
 
-FIELDS = {"reward": reward_fields, "earning": earning_fields, "tier": tier_fields, "badge": badge_fields,
-          "challenge": challenge_fields, "quest": quest_fields, "charity": charity_fields, "survey": survey_fields,
-          "segment": segment_fields}
+FIELDS = {
+    "reward": reward_fields,
+    "earning": earning_fields,
+    "tier": tier_fields,
+    "badge": badge_fields,
+    "challenge": challenge_fields,
+    "quest": quest_fields,
+    "charity": charity_fields,
+    "survey": survey_fields,
+    "segment": segment_fields,
+}
 
 
 def editor_form(kind: str) -> rx.Component:
     return rx.el.form(
         *FIELDS[kind](),
-        area_field("publish_note", N_("What changed (shown to members)"), rows=2, max_length=1000,
-                   help_=N_("Optional. Published on “What's new” with the change.")) if kind != "segment" else rx.fragment(),
+        area_field(
+            "publish_note",
+            N_("What changed (shown to members)"),
+            rows=2,
+            max_length=1000,
+            help_=N_("Optional. Published on “What's new” with the change."),
+        )
+        if kind != "segment"
+        else rx.fragment(),
         rx.el.p(t("Times are in the shop's time zone: {tz}.", tz=S.timezone), class_name="pc-help"),
         rx.el.div(
             # Segments are never published: members do not see them.
-            rx.el.button(rx.cond(S.busy, t("Saving…"), t("Save") if kind == "segment" else t("Save and publish")), type="submit",
-                         class_name="btn", disabled=S.busy, data_testid="program-save"),
+            rx.el.button(
+                rx.cond(S.busy, t("Saving…"), t("Save") if kind == "segment" else t("Save and publish")),
+                type="submit",
+                class_name="btn",
+                disabled=S.busy,
+                data_testid="program-save",
+            ),
             rx.cond(
                 S.editing_retirable,
                 rx.cond(
                     S.editing_status == "retired",
-                    rx.el.button(t("Make available again"), type="button", class_name="btn btn-secondary", on_click=S.restore,
-                                 data_testid="program-restore"),
-                    rx.el.button(t("Retire"), type="button", class_name="btn btn-danger", on_click=S.retire, data_testid="program-retire"),
+                    rx.el.button(
+                        t("Make available again"),
+                        type="button",
+                        class_name="btn btn-secondary",
+                        on_click=S.restore,
+                        data_testid="program-restore",
+                    ),
+                    rx.el.button(
+                        t("Retire"), type="button", class_name="btn btn-danger", on_click=S.retire, data_testid="program-retire"
+                    ),
                 ),
             ),
             class_name="pc-actions",
@@ -756,15 +967,26 @@ def editor_form(kind: str) -> rx.Component:
 
 def row_item(r: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.cond(r["image"] != "", rx.el.img(src=r["image"], alt="", class_name="pc-row-img", width="56", height="42", loading="lazy")),
+        rx.cond(
+            r["image"] != "", rx.el.img(src=r["image"], alt="", class_name="pc-row-img", width="56", height="42", loading="lazy")
+        ),
         rx.el.div(
-            rx.el.p(rx.el.span(r["name"], class_name="pc-row-name"),
-                    rx.el.span(r["status_label"], class_name="pc-status pc-status-" + r["status"]), class_name="pc-row-head"),
+            rx.el.p(
+                rx.el.span(r["name"], class_name="pc-row-name"),
+                rx.el.span(r["status_label"], class_name="pc-status pc-status-" + r["status"]),
+                class_name="pc-row-head",
+            ),
             rx.el.p(r["facts"], class_name="pc-row-facts"),
             class_name="pc-row-text",
         ),
-        rx.el.button(rx.icon("pencil", size=16, aria_hidden="true"), t("Edit"), type="button", class_name="btn btn-secondary pc-small-btn",
-                     on_click=S.edit(r["id"]), aria_label=t("Edit {name}", name=r["name"])),
+        rx.el.button(
+            rx.icon("pencil", size=16, aria_hidden="true"),
+            t("Edit"),
+            type="button",
+            class_name="btn btn-secondary pc-small-btn",
+            on_click=S.edit(r["id"]),
+            aria_label=t("Edit {name}", name=r["name"]),
+        ),
         class_name="pc-row",
         data_testid="program-row",
     )
@@ -775,8 +997,14 @@ def editor(kind: str) -> rx.Component:
         rx.el.section(
             rx.el.div(
                 rx.el.h2(t("All"), class_name="pc-h2"),
-                rx.el.button(rx.icon("plus", size=16, aria_hidden="true"), t("New"), type="button", class_name="btn pc-small-btn",
-                             on_click=S.new, data_testid="program-new"),
+                rx.el.button(
+                    rx.icon("plus", size=16, aria_hidden="true"),
+                    t("New"),
+                    type="button",
+                    class_name="btn pc-small-btn",
+                    on_click=S.new,
+                    data_testid="program-new",
+                ),
                 class_name="pc-list-head",
             ),
             rx.cond(
@@ -787,8 +1015,11 @@ def editor(kind: str) -> rx.Component:
             class_name="card pc-list-card",
         ),
         rx.el.section(
-            rx.el.h2(rx.cond(S.editing != "", t("Edit {name}", name=S.editing), t("Create new")), class_name="pc-h2",
-                     data_testid="program-form-title"),
+            rx.el.h2(
+                rx.cond(S.editing != "", t("Edit {name}", name=S.editing), t("Create new")),
+                class_name="pc-h2",
+                data_testid="program-form-title",
+            ),
             editor_form(kind),
             id="pc-edit",
             class_name="card pc-panel",
@@ -800,16 +1031,29 @@ def editor(kind: str) -> rx.Component:
 
 def change_item(c: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.p(rx.el.span(c["kind"], class_name="news-kind"), " · ", rx.el.span(c["when"]), " · ", rx.el.span(c["published"]),
-                class_name="pc-row-facts"),
+        rx.el.p(
+            rx.el.span(c["kind"], class_name="news-kind"),
+            " · ",
+            rx.el.span(c["when"]),
+            " · ",
+            rx.el.span(c["published"]),
+            class_name="pc-row-facts",
+        ),
         rx.el.p(c["title"], class_name="pc-row-name"),
         rx.cond(c["body"] != "", rx.el.p(c["body"], class_name="pc-change-body")),
         rx.el.form(
             rx.el.input(type="hidden", name="change_id", value=c["id"]),
             rx.el.label(t("Note for members"), html_for="pc-note-" + c["id"], class_name="pc-label"),
             rx.el.div(
-                rx.el.input(id="pc-note-" + c["id"], name="note", default_value=c["note"], key=c["id"] + ":" + c["note"],
-                            class_name="input", max_length=500, placeholder=t("Like: extended to Sundays too")),
+                rx.el.input(
+                    id="pc-note-" + c["id"],
+                    name="note",
+                    default_value=c["note"],
+                    key=c["id"] + ":" + c["note"],
+                    class_name="input",
+                    max_length=500,
+                    placeholder=t("Like: extended to Sundays too"),
+                ),
                 rx.el.button(t("Save note"), type="submit", class_name="btn btn-secondary pc-small-btn"),
                 class_name="pc-inline",
             ),
@@ -823,8 +1067,10 @@ def change_item(c: rx.Var) -> rx.Component:
 
 def changelog_tab() -> rx.Component:
     return rx.el.section(
-        rx.el.p(t("Every published change, newest first, as members see it on “What's new”. Add a note to explain a change."),
-                class_name="muted"),
+        rx.el.p(
+            t("Every published change, newest first, as members see it on “What's new”. Add a note to explain a change."),
+            class_name="muted",
+        ),
         error_alert(ChangelogState.error),
         rx.cond(ChangelogState.notice != "", rx.el.div(ChangelogState.notice, class_name="alert alert-success", role="status")),
         rx.cond(
@@ -838,23 +1084,41 @@ def changelog_tab() -> rx.Component:
 
 def review_item(r: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.p(rx.el.span(r["reward"], class_name="pc-row-name"), " ", rx.el.span(r["stars"], class_name="pc-stars", aria_hidden="true"),
-                class_name="pc-row-head"),
+        rx.el.p(
+            rx.el.span(r["reward"], class_name="pc-row-name"),
+            " ",
+            rx.el.span(r["stars"], class_name="pc-stars", aria_hidden="true"),
+            class_name="pc-row-head",
+        ),
         rx.el.p(r["member"], " · ", r["when"], class_name="pc-row-facts"),
         rx.el.blockquote(r["text"], class_name="pc-quote"),
         rx.cond(
             r["hidden"] != "",
             rx.el.div(
-                rx.el.p(rx.icon("eye-off", size=14, aria_hidden="true"), t("Hidden: {reason}", reason=r["reason"]), class_name="pc-hidden-note"),
-                rx.el.button(t("Show again"), type="button", class_name="btn btn-secondary pc-small-btn",
-                             on_click=ModerationState.show(r["id"])),
+                rx.el.p(
+                    rx.icon("eye-off", size=14, aria_hidden="true"),
+                    t("Hidden: {reason}", reason=r["reason"]),
+                    class_name="pc-hidden-note",
+                ),
+                rx.el.button(
+                    t("Show again"),
+                    type="button",
+                    class_name="btn btn-secondary pc-small-btn",
+                    on_click=ModerationState.show(r["id"]),
+                ),
                 class_name="pc-inline",
             ),
             rx.el.form(
                 rx.el.input(type="hidden", name="rating_id", value=r["id"]),
                 rx.el.label(t("Reason to hide"), html_for="pc-hide-" + r["id"], class_name="sr-only"),
                 rx.el.div(
-                    rx.el.input(id="pc-hide-" + r["id"], name="reason", class_name="input", max_length=300, placeholder=t("Reason to hide")),
+                    rx.el.input(
+                        id="pc-hide-" + r["id"],
+                        name="reason",
+                        class_name="input",
+                        max_length=300,
+                        placeholder=t("Reason to hide"),
+                    ),
                     rx.el.button(t("Hide"), type="submit", class_name="btn btn-danger pc-small-btn"),
                     class_name="pc-inline",
                 ),
@@ -869,20 +1133,42 @@ def review_item(r: rx.Var) -> rx.Component:
 
 def submission_item(s: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.p(rx.el.span(rx.cond(s["kind"] == "photo", t("Contest photo"), t("Social post")), class_name="pc-row-name"),
-                class_name="pc-row-head"),
+        rx.el.p(
+            rx.el.span(rx.cond(s["kind"] == "photo", t("Contest photo"), t("Social post")), class_name="pc-row-name"),
+            class_name="pc-row-head",
+        ),
         rx.el.p(s["member"], " · ", s["when"], class_name="pc-row-facts"),
-        rx.cond(s["photo"] != "", rx.el.a(rx.el.img(src=s["photo"], alt=t("Contest photo"), class_name="pc-photo", loading="lazy"),
-                                          href=s["photo"], target="_blank", rel="noopener")),
-        rx.cond(s["url"] != "", rx.el.p(rx.el.a(s["url"], href=s["url"], target="_blank", rel="noopener noreferrer nofollow"),
-                                        class_name="pc-url")),
+        rx.cond(
+            s["photo"] != "",
+            rx.el.a(
+                rx.el.img(src=s["photo"], alt=t("Contest photo"), class_name="pc-photo", loading="lazy"),
+                href=s["photo"],
+                target="_blank",
+                rel="noopener",
+            ),
+        ),
+        rx.cond(
+            s["url"] != "",
+            rx.el.p(rx.el.a(s["url"], href=s["url"], target="_blank", rel="noopener noreferrer nofollow"), class_name="pc-url"),
+        ),
         rx.el.div(
-            rx.el.button(rx.icon("check", size=16, aria_hidden="true"), t("Approve"), type="button", class_name="btn pc-small-btn",
-                         on_click=ModerationState.approve(s["id"])),
+            rx.el.button(
+                rx.icon("check", size=16, aria_hidden="true"),
+                t("Approve"),
+                type="button",
+                class_name="btn pc-small-btn",
+                on_click=ModerationState.approve(s["id"]),
+            ),
             rx.el.form(
                 rx.el.input(type="hidden", name="submission_id", value=s["id"]),
                 rx.el.label(t("Reason to reject"), html_for="pc-reject-" + s["id"], class_name="sr-only"),
-                rx.el.input(id="pc-reject-" + s["id"], name="reason", class_name="input", max_length=300, placeholder=t("Reason to reject")),
+                rx.el.input(
+                    id="pc-reject-" + s["id"],
+                    name="reason",
+                    class_name="input",
+                    max_length=300,
+                    placeholder=t("Reason to reject"),
+                ),
                 rx.el.button(t("Reject"), type="submit", class_name="btn btn-danger pc-small-btn"),
                 on_submit=ModerationState.reject,
                 reset_on_submit=True,
@@ -927,9 +1213,14 @@ def sub_tabs() -> rx.Component:
     return rx.el.div(
         *[
             rx.el.button(
-                rx.icon(icon, size=16, aria_hidden="true"), rx.el.span(t(label)),
-                type="button", role="tab", class_name="pc-tab", aria_selected=rx.cond(S.tab == tab, "true", "false"),
-                on_click=S.select_tab(tab), data_testid=f"program-tab-{tab}",
+                rx.icon(icon, size=16, aria_hidden="true"),
+                rx.el.span(t(label)),
+                type="button",
+                role="tab",
+                class_name="pc-tab",
+                aria_selected=rx.cond(S.tab == tab, "true", "false"),
+                on_click=S.select_tab(tab),
+                data_testid=f"program-tab-{tab}",
             )
             for tab, _kind, icon, label in TABS
         ],
@@ -945,7 +1236,9 @@ def program_page() -> rx.Component:
         "admin-program",
         sub_tabs(),
         rx.cond(S.error != "", rx.el.div(S.error, class_name="alert alert-error", role="alert", data_testid="form-error")),
-        rx.cond(S.notice != "", rx.el.div(S.notice, class_name="alert alert-success", role="status", data_testid="program-notice")),
+        rx.cond(
+            S.notice != "", rx.el.div(S.notice, class_name="alert alert-success", role="status", data_testid="program-notice")
+        ),
         rx.match(
             S.tab,
             *[(tab, editor(kind)) for tab, kind, _i, _l in TABS if kind],

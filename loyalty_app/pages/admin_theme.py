@@ -62,14 +62,31 @@ DISCARDED = N_("Changes discarded. The editor shows the published theme again.")
 REVERTED = N_("Version {version} is now the draft. Publish it to make it live again.")
 LOGO_SAVED = N_("Logo uploaded to the draft. The app icons are made from it when you publish.")
 PREVIEW_VARS = (
-    "--brand-primary", "--brand-on-primary", "--brand-accent", "--brand-on-accent", "--brand-background",
-    "--brand-radius", "--brand-font", "--surface", "--text", "--text-muted", "--border", "--brand-shade", "--bg-muted",
+    "--brand-primary",
+    "--brand-on-primary",
+    "--brand-accent",
+    "--brand-on-accent",
+    "--brand-background",
+    "--brand-radius",
+    "--brand-font",
+    "--surface",
+    "--text",
+    "--text-muted",
+    "--border",
+    "--brand-shade",
+    "--bg-muted",
     # dark themes only (domain/theme.py dark_extras); the light screen keeps the console's light values
-    "--field-bg", "--field-border", "--ghost-bg", "--media-bg", "--tint-base", "--track-base", "--seg-base",
+    "--field-bg",
+    "--field-border",
+    "--ghost-bg",
+    "--media-bg",
+    "--tint-base",
+    "--track-base",
+    "--seg-base",
 )
 # After a publish, this tab's console picks up the new theme.css at once (members: next page load).
 RELOAD_THEME_CSS = (
-    "document.querySelectorAll('link[rel=\"stylesheet\"][href*=\"theme.css\"]').forEach(function (l) {"
+    'document.querySelectorAll(\'link[rel="stylesheet"][href*="theme.css"]\').forEach(function (l) {'
     " l.href = new URL('theme.css?v=' + Date.now(), window.location.href).href; })"
 )
 # Demo data of the preview: nothing of a real member.
@@ -120,8 +137,15 @@ class ThemeEditorState(rx.State):
     # ------------------------------------------------------------------ helpers
 
     def _theme(self) -> Theme:
-        return Theme(brand_name=self.brand_name, primary=self.primary, accent=self.accent, background=self.background,
-                     radius=self.radius, mode=self.mode, font=self.font)
+        return Theme(
+            brand_name=self.brand_name,
+            primary=self.primary,
+            accent=self.accent,
+            background=self.background,
+            radius=self.radius,
+            mode=self.mode,
+            font=self.font,
+        )
 
     def _form(self) -> dict[str, Any]:
         return {**_form_fields(self._theme()), "logo_id": self._logo_id}
@@ -165,13 +189,15 @@ class ThemeEditorState(rx.State):
             checks.append(row)
             if not c.passes and c.mode == theme.mode:
                 suggestion = suggest_fix(theme, c) or ""
-                warnings.append({
-                    **row,
-                    "text": translate(lang, WARNING_LINE, pair=label, ratio=float(c.ratio_text), required=c.required),
-                    "field": c.field or "",
-                    "field_label": translate(lang, FIELD_LABELS[c.field]) if c.field else "",
-                    "suggestion": suggestion,
-                })
+                warnings.append(
+                    {
+                        **row,
+                        "text": translate(lang, WARNING_LINE, pair=label, ratio=float(c.ratio_text), required=c.required),
+                        "field": c.field or "",
+                        "field_label": translate(lang, FIELD_LABELS[c.field]) if c.field else "",
+                        "suggestion": suggestion,
+                    }
+                )
         self.checks, self.warnings = checks, warnings
         self.passed_count = sum(1 for c in checks if c["ok"])
         self.dirty = self._form() != self._saved
@@ -228,7 +254,10 @@ class ThemeEditorState(rx.State):
     async def set_brand_name(self, value: str):
         name = clean_brand_name(value)
         if len(name) > BRAND_NAME_MAX:
-            self.field_errors = {**self.field_errors, "brand_name": await translated(self, BRAND_NAME_TOO_LONG, max=BRAND_NAME_MAX)}
+            self.field_errors = {
+                **self.field_errors,
+                "brand_name": await translated(self, BRAND_NAME_TOO_LONG, max=BRAND_NAME_MAX),
+            }
             return
         self.field_errors = {k: v for k, v in self.field_errors.items() if k != "brand_name"}
         self.brand_name = name
@@ -349,8 +378,10 @@ class ThemeEditorState(rx.State):
         self.notice = ""
         codes = {
             str(error.get("code", ""))
-            for item in (rejected or []) if isinstance(item, dict)
-            for error in (item.get("errors") or []) if isinstance(error, dict)
+            for item in (rejected or [])
+            if isinstance(item, dict)
+            for error in (item.get("errors") or [])
+            if isinstance(error, dict)
         }
         if "file-too-large" in codes:
             self.error = await translated(self, member_media.TOO_LARGE, limit=member_media.MAX_UPLOAD_MB)
@@ -446,8 +477,9 @@ S = ThemeEditorState
 
 
 def _section(title: rx.Var, *children: rx.Component, test_id: str = "") -> rx.Component:
-    return rx.el.section(rx.el.h2(title, class_name="te-section-title"), *children, class_name="card te-section",
-                         data_testid=test_id or None)
+    return rx.el.section(
+        rx.el.h2(title, class_name="te-section-title"), *children, class_name="card te-section", data_testid=test_id or None
+    )
 
 
 def _field_error(field: str) -> rx.Component:
@@ -507,8 +539,12 @@ def _label_file_input(component: rx.Component, label_id: str) -> rx.Component:
 
 def _logo_field() -> rx.Component:
     upload = rx.upload.root(
-        rx.el.span(rx.icon("image-up", size=18, aria_hidden="true"), t("Upload a logo"), id="te-logo-label",
-                   class_name="btn btn-secondary te-logo-btn"),
+        rx.el.span(
+            rx.icon("image-up", size=18, aria_hidden="true"),
+            t("Upload a logo"),
+            id="te-logo-label",
+            class_name="btn btn-secondary te-logo-btn",
+        ),
         id=LOGO_UPLOAD_ID,
         accept=ACCEPT,
         multiple=False,
@@ -524,21 +560,35 @@ def _logo_field() -> rx.Component:
         rx.el.div(
             rx.cond(
                 S.logo_url != "",
-                rx.el.img(src=S.logo_url, alt=t("Current logo"), class_name="te-logo", width="56", height="56",
-                          data_testid="logo-preview"),
+                rx.el.img(
+                    src=S.logo_url,
+                    alt=t("Current logo"),
+                    class_name="te-logo",
+                    width="56",
+                    height="56",
+                    data_testid="logo-preview",
+                ),
                 rx.el.span(rx.icon("image", size=22, aria_hidden="true"), class_name="te-logo te-logo-empty"),
             ),
             _label_file_input(upload, "te-logo-label"),
             rx.cond(
                 S.logo_url != "",
-                rx.el.button(rx.icon("trash-2", size=18, aria_hidden="true"), type="button", class_name="btn btn-ghost te-icon-btn",
-                             on_click=S.remove_logo, aria_label=t("Remove the logo"), title=t("Remove the logo"),
-                             data_testid="logo-remove"),
+                rx.el.button(
+                    rx.icon("trash-2", size=18, aria_hidden="true"),
+                    type="button",
+                    class_name="btn btn-ghost te-icon-btn",
+                    on_click=S.remove_logo,
+                    aria_label=t("Remove the logo"),
+                    title=t("Remove the logo"),
+                    data_testid="logo-remove",
+                ),
             ),
             class_name="te-logo-row",
         ),
-        rx.el.p(t("Square PNG with a transparent background works best, at least 512 × 512 pixels. "
-                  "The app icons are made from it."), class_name="small muted te-hint"),
+        rx.el.p(
+            t("Square PNG with a transparent background works best, at least 512 × 512 pixels. The app icons are made from it."),
+            class_name="small muted te-hint",
+        ),
         class_name="te-field",
     )
 
@@ -607,9 +657,13 @@ def _warnings() -> rx.Component:
                                 rx.cond(
                                     w["suggestion"] != "",
                                     rx.fragment(
-                                        rx.el.span(t("{field}: try {colour}", colour=w["suggestion"],
-                                                     field=w["field_label"]), class_name="small te-warn-try"),
-                                        rx.el.span(class_name="te-chip", style={"background": w["suggestion"]}, aria_hidden="true"),
+                                        rx.el.span(
+                                            t("{field}: try {colour}", colour=w["suggestion"], field=w["field_label"]),
+                                            class_name="small te-warn-try",
+                                        ),
+                                        rx.el.span(
+                                            class_name="te-chip", style={"background": w["suggestion"]}, aria_hidden="true"
+                                        ),
                                         rx.el.button(
                                             t("Apply"),
                                             type="button",
@@ -630,8 +684,12 @@ def _warnings() -> rx.Component:
                 class_name="te-warn-list",
                 role="list",
             ),
-            rx.el.p(rx.icon("circle-check", size=18, aria_hidden="true"),
-                    t("Every text colour is easy to read (WCAG AA)."), class_name="te-ok", data_testid="contrast-ok"),
+            rx.el.p(
+                rx.icon("circle-check", size=18, aria_hidden="true"),
+                t("Every text colour is easy to read (WCAG AA)."),
+                class_name="te-ok",
+                data_testid="contrast-ok",
+            ),
         ),
         rx.el.details(
             rx.el.summary(t("All checks: {passed} of {total} pass", passed=S.passed_count, total=S.checks.length())),
@@ -642,8 +700,10 @@ def _warnings() -> rx.Component:
                         S.checks,
                         lambda c: rx.el.tr(
                             rx.el.td(c["mode"]),
-                            rx.el.td(rx.el.span("Aa", class_name="te-sample", style={"color": c["fg"], "background": c["bg"]}),
-                                     c["label"]),
+                            rx.el.td(
+                                rx.el.span("Aa", class_name="te-sample", style={"color": c["fg"], "background": c["bg"]}),
+                                c["label"],
+                            ),
                             rx.el.td(c["ratio"], ":1", class_name=rx.cond(c["ok"] != "", "te-pass", "te-fail")),
                             rx.el.td(c["required"], ":1"),
                         ),
@@ -665,10 +725,20 @@ def editor_form() -> rx.Component:
             t("Brand"),
             rx.el.div(
                 rx.el.label(t("Brand name"), html_for="te-brand-name", class_name="te-label"),
-                rx.el.input(id="te-brand-name", type="text", default_value=S.brand_name, key=S.keys["form"],
-                            on_change=S.set_brand_name, class_name="input", max_length=40, auto_complete="off",
-                            data_testid="brand-name"),
-                rx.el.p(t("Shown in the top bar and under the app icon (at most 24 characters)."), class_name="small muted te-hint"),
+                rx.el.input(
+                    id="te-brand-name",
+                    type="text",
+                    default_value=S.brand_name,
+                    key=S.keys["form"],
+                    on_change=S.set_brand_name,
+                    class_name="input",
+                    max_length=40,
+                    auto_complete="off",
+                    data_testid="brand-name",
+                ),
+                rx.el.p(
+                    t("Shown in the top bar and under the app icon (at most 24 characters)."), class_name="small muted te-hint"
+                ),
                 _field_error("brand_name"),
                 class_name="te-field",
             ),
@@ -687,15 +757,27 @@ def editor_form() -> rx.Component:
             rx.el.div(
                 rx.el.span(t("Appearance"), class_name="te-label"),
                 _mode_toggle(),
-                rx.el.p(t("Dark mode uses dark cards and a lighter tone of your primary colour when needed."),
-                        class_name="small muted te-hint"),
+                rx.el.p(
+                    t("Dark mode uses dark cards and a lighter tone of your primary colour when needed."),
+                    class_name="small muted te-hint",
+                ),
                 class_name="te-field",
             ),
             rx.el.div(
                 rx.el.label(t("Corner radius"), html_for="te-radius", class_name="te-label"),
                 rx.el.div(
-                    rx.el.input(id="te-radius", type="range", min=RADIUS_MIN, max=RADIUS_MAX, step=1, default_value=S.radius,
-                                key=S.keys["form"], on_change=S.set_radius, class_name="te-range", data_testid="radius"),
+                    rx.el.input(
+                        id="te-radius",
+                        type="range",
+                        min=RADIUS_MIN,
+                        max=RADIUS_MAX,
+                        step=1,
+                        default_value=S.radius,
+                        key=S.keys["form"],
+                        on_change=S.set_radius,
+                        class_name="te-range",
+                        data_testid="radius",
+                    ),
                     rx.el.span(S.radius, " px", class_name="te-range-value", aria_hidden="true"),
                     class_name="te-range-row",
                 ),
@@ -715,9 +797,14 @@ def editor_form() -> rx.Component:
                 class_name="te-field",
             ),
         ),
-        _section(t("Ready-made themes"), _presets(),
-                 rx.el.p(t("A preset changes colours, corners, font and appearance; your name and logo stay."),
-                         class_name="small muted te-hint")),
+        _section(
+            t("Ready-made themes"),
+            _presets(),
+            rx.el.p(
+                t("A preset changes colours, corners, font and appearance; your name and logo stay."),
+                class_name="small muted te-hint",
+            ),
+        ),
         class_name="te-form",
     )
 
@@ -743,9 +830,20 @@ _CHALLENGE = {"name": t("Visit 5 times this month"), "pct": 60, "progress": "3/5
 
 
 def _reward(rid: str, name: rx.Var, cost: int, status: str, kind: str, **extra) -> dict:
-    return {"id": rid, "image": "", "kind": kind, "status": status, "name": name, "cost": cost, "rating": extra.get("rating", ""),
-            "rating_pct": extra.get("pct", 0), "rating_count": extra.get("count", 0), "tier": t("Gold"),
-            "missing": extra.get("missing", 0), "from": ""}
+    return {
+        "id": rid,
+        "image": "",
+        "kind": kind,
+        "status": status,
+        "name": name,
+        "cost": cost,
+        "rating": extra.get("rating", ""),
+        "rating_pct": extra.get("pct", 0),
+        "rating_count": extra.get("count", 0),
+        "tier": t("Gold"),
+        "missing": extra.get("missing", 0),
+        "from": "",
+    }
 
 
 _REWARDS = [
@@ -764,8 +862,11 @@ def _preview_home() -> rx.Component:
             rx.el.p(t("Available points"), class_name="hero-points-label"),
             rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), t("Gold"), class_name="tier-chip"),
             progress_bar(rx.Var.create(74), t("Progress to {tier}", tier=t("Platinum"))),
-            rx.el.p(t("{points} points to {tier}", points="260", tier=t("Platinum")), class_name="small",
-                    style={"margin": 0, "fontWeight": 700}),
+            rx.el.p(
+                t("{points} points to {tier}", points="260", tier=t("Platinum")),
+                class_name="small",
+                style={"margin": 0, "fontWeight": 700},
+            ),
             class_name="hero",
         ),
         quest_card(rx.Var.create(_QUEST)),
@@ -782,8 +883,11 @@ def _preview_home() -> rx.Component:
 def _preview_rewards() -> rx.Component:
     return rx.fragment(
         rx.el.div(rx.el.h1(t("Rewards"), class_name="rw-title"), class_name="rw-head"),
-        rx.el.p(rx.icon("coins", size=18, aria_hidden="true"), rx.el.span(t("You have {points} points", points=localized_number(1240))),
-                class_name="rw-balance"),
+        rx.el.p(
+            rx.icon("coins", size=18, aria_hidden="true"),
+            rx.el.span(t("You have {points} points", points=localized_number(1240))),
+            class_name="rw-balance",
+        ),
         rx.el.div(
             rx.el.span(t("Can afford"), class_name="seg-btn", aria_pressed="true"),
             rx.el.span(t("Price"), class_name="seg-btn", aria_pressed="false"),
@@ -799,8 +903,12 @@ def _preview_card() -> rx.Component:
         rx.el.p(S.brand_name, style={"margin": 0, "fontWeight": 800, "opacity": 0.9}),
         rx.el.p("Ana Popescu", style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}),
         rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), t("Gold"), class_name="tier-chip", style={"marginTop": "8px"}),
-        rx.el.div(rx.el.img(src=DEMO_QR, alt="", width="200", height="200", style={"display": "block", "width": "200px",
-                                                                                   "height": "200px"}), class_name="qr"),
+        rx.el.div(
+            rx.el.img(
+                src=DEMO_QR, alt="", width="200", height="200", style={"display": "block", "width": "200px", "height": "200px"}
+            ),
+            class_name="qr",
+        ),
         rx.el.p(t("Member number"), class_name="small", style={"margin": "4px 0 4px", "opacity": 0.85}),
         rx.el.p("1234 5678", class_name="number"),
         class_name="member-card",
@@ -848,8 +956,14 @@ def preview() -> rx.Component:
             rx.el.h2(t("Live preview"), class_name="te-section-title"),
             rx.el.div(
                 *[
-                    rx.el.button(t(label), type="button", aria_pressed=rx.cond(S.preview_screen == key, "true", "false"),
-                                 on_click=S.show_screen(key), class_name="te-seg-btn", data_testid=f"screen-{key}")
+                    rx.el.button(
+                        t(label),
+                        type="button",
+                        aria_pressed=rx.cond(S.preview_screen == key, "true", "false"),
+                        on_click=S.show_screen(key),
+                        class_name="te-seg-btn",
+                        data_testid=f"screen-{key}",
+                    )
                     for key, label in SCREENS
                 ],
                 class_name="te-seg",
@@ -873,31 +987,63 @@ def status_bar() -> rx.Component:
         rx.el.div(
             rx.cond(
                 S.dirty,
-                rx.el.span(rx.icon("pencil", size=14, aria_hidden="true"), t("Unsaved changes"), class_name="te-status te-status-dirty",
-                           data_testid="status-dirty"),
+                rx.el.span(
+                    rx.icon("pencil", size=14, aria_hidden="true"),
+                    t("Unsaved changes"),
+                    class_name="te-status te-status-dirty",
+                    data_testid="status-dirty",
+                ),
                 rx.cond(
                     S.has_draft,
-                    rx.el.span(rx.icon("file-pen", size=14, aria_hidden="true"), t("Draft saved, not published"),
-                               class_name="te-status te-status-draft", data_testid="status-draft"),
-                    rx.el.span(rx.icon("circle-check", size=14, aria_hidden="true"), t("Same as what members see"),
-                               class_name="te-status te-status-live", data_testid="status-live"),
+                    rx.el.span(
+                        rx.icon("file-pen", size=14, aria_hidden="true"),
+                        t("Draft saved, not published"),
+                        class_name="te-status te-status-draft",
+                        data_testid="status-draft",
+                    ),
+                    rx.el.span(
+                        rx.icon("circle-check", size=14, aria_hidden="true"),
+                        t("Same as what members see"),
+                        class_name="te-status te-status-live",
+                        data_testid="status-live",
+                    ),
                 ),
             ),
-            rx.el.span(t("Live version: {version}", version=S.published_version), class_name="small muted",
-                       data_testid="live-version"),
+            rx.el.span(
+                t("Live version: {version}", version=S.published_version), class_name="small muted", data_testid="live-version"
+            ),
             class_name="te-status-line",
         ),
         rx.el.div(
             rx.cond(
                 S.dirty | S.has_draft,
-                rx.el.button(t("Discard changes"), type="button", class_name="btn btn-ghost", on_click=S.discard,
-                             disabled=S.busy, data_testid="discard"),
+                rx.el.button(
+                    t("Discard changes"),
+                    type="button",
+                    class_name="btn btn-ghost",
+                    on_click=S.discard,
+                    disabled=S.busy,
+                    data_testid="discard",
+                ),
             ),
-            rx.el.button(rx.icon("save", size=16, aria_hidden="true"), t("Save draft"), type="button",
-                         class_name="btn btn-secondary", on_click=S.save_draft, disabled=S.busy | ~S.dirty,
-                         data_testid="save-draft"),
-            rx.el.button(rx.icon("rocket", size=16, aria_hidden="true"), t("Publish"), type="button", class_name="btn",
-                         on_click=S.ask_publish, disabled=S.busy | ~(S.dirty | S.has_draft), data_testid="publish"),
+            rx.el.button(
+                rx.icon("save", size=16, aria_hidden="true"),
+                t("Save draft"),
+                type="button",
+                class_name="btn btn-secondary",
+                on_click=S.save_draft,
+                disabled=S.busy | ~S.dirty,
+                data_testid="save-draft",
+            ),
+            rx.el.button(
+                rx.icon("rocket", size=16, aria_hidden="true"),
+                t("Publish"),
+                type="button",
+                class_name="btn",
+                on_click=S.ask_publish,
+                disabled=S.busy | ~(S.dirty | S.has_draft),
+                data_testid="publish",
+            ),
             class_name="te-actions",
         ),
         class_name="te-statusbar",
@@ -936,9 +1082,14 @@ def history() -> rx.Component:
                     ),
                     rx.cond(
                         v["current"] == "",
-                        rx.el.button(rx.icon("undo-2", size=15, aria_hidden="true"), t("Revert"), type="button",
-                                     class_name="btn btn-secondary te-small-btn", on_click=S.revert(v["version"]),
-                                     data_testid="revert"),
+                        rx.el.button(
+                            rx.icon("undo-2", size=15, aria_hidden="true"),
+                            t("Revert"),
+                            type="button",
+                            class_name="btn btn-secondary te-small-btn",
+                            on_click=S.revert(v["version"]),
+                            data_testid="revert",
+                        ),
                     ),
                     class_name="te-version",
                     data_testid="theme-version",
@@ -958,17 +1109,29 @@ def publish_sheet() -> rx.Component:
         open_=S.confirm_publish,
         title=t("Publish this theme?"),
         body=rx.el.div(
-            rx.el.p(t("Members see it the next time they open or reload the app, with the new app icon and colours."),
-                    style={"margin": "0 0 12px"}),
+            rx.el.p(
+                t("Members see it the next time they open or reload the app, with the new app icon and colours."),
+                style={"margin": "0 0 12px"},
+            ),
             rx.cond(
                 S.warnings.length() > 0,
-                rx.el.p(rx.icon("triangle-alert", size=16, aria_hidden="true"),
-                        t("Some text will be hard to read: see Readability."), class_name="alert te-sheet-warn"),
+                rx.el.p(
+                    rx.icon("triangle-alert", size=16, aria_hidden="true"),
+                    t("Some text will be hard to read: see Readability."),
+                    class_name="alert te-sheet-warn",
+                ),
             ),
             rx.el.label(t("What changed? (optional)"), html_for="te-publish-note", class_name="te-label"),
-            rx.el.input(id="te-publish-note", type="text", default_value="", key=S.keys["form"],
-                        on_change=S.set_publish_note, class_name="input", max_length=theme_admin.NOTE_MAX,
-                        data_testid="publish-note"),
+            rx.el.input(
+                id="te-publish-note",
+                type="text",
+                default_value="",
+                key=S.keys["form"],
+                on_change=S.set_publish_note,
+                class_name="input",
+                max_length=theme_admin.NOTE_MAX,
+                data_testid="publish-note",
+            ),
         ),
         confirm_label=t("Publish now"),
         busy_label=t("Publishing…"),

@@ -23,8 +23,11 @@ from loyalty_app.state.forms import current_language, error_message, off_loop, t
 from loyalty_app.state.session import SessionState
 
 STATUS_LABELS = {"pending": N_("Waiting"), "delivered": N_("Delivered"), "failed": N_("Failed")}
-STATUS_CLASSES = {"pending": "pc-status pc-status-scheduled", "delivered": "pc-status pc-status-active",
-                  "failed": "pc-status pc-status-retired"}
+STATUS_CLASSES = {
+    "pending": "pc-status pc-status-scheduled",
+    "delivered": "pc-status pc-status-active",
+    "failed": "pc-status pc-status-retired",
+}
 FIX_FIELDS = N_("Some fields need a fix: see the messages below.")
 SAVED = N_("Webhook saved.")
 CREATED = N_("Webhook added. Copy its secret into your CRM now: it checks every signature with it.")
@@ -73,8 +76,13 @@ class WebhooksState(rx.State):
         return session, session._require_actor(Action.ADMIN_EXPORT)
 
     def _form_is_new(self) -> bool:
-        return (self.values == BLANK_VALUES and self.chosen == list(webhooks.WEBHOOK_EVENTS)
-                and self.active_checked and not self.errors and not self.editing)
+        return (
+            self.values == BLANK_VALUES
+            and self.chosen == list(webhooks.WEBHOOK_EVENTS)
+            and self.active_checked
+            and not self.errors
+            and not self.editing
+        )
 
     def _reset_form(self) -> None:
         self.values, self.chosen, self.active_checked = dict(BLANK_VALUES), list(webhooks.WEBHOOK_EVENTS), True
@@ -87,17 +95,29 @@ class WebhooksState(rx.State):
         deliveries = await off_loop(webhooks.recent_deliveries, engine, actor)
         lang, tz = await current_language(self), session._merchant_tz
         self.endpoints = [
-            {"id": str(e.endpoint_id), "url": e.url, "description": e.description, "events": ", ".join(e.events),
-             "active": "1" if e.is_active else ""}
+            {
+                "id": str(e.endpoint_id),
+                "url": e.url,
+                "description": e.description,
+                "events": ", ".join(e.events),
+                "active": "1" if e.is_active else "",
+            }
             for e in endpoints
         ]
         self.deliveries = [
-            {"id": str(d.delivery_id), "at": format_datetime(lang, d.created_at, tz, "short"), "event": d.event_type,
-             "url": d.endpoint_url, "status": translate(lang, STATUS_LABELS.get(d.status, d.status)),
-             "status_class": STATUS_CLASSES.get(d.status, "pc-status"), "attempts": str(d.attempts),
-             "next": format_datetime(lang, d.next_attempt_at, tz, "short") if d.next_attempt_at else "",
-             "code": str(d.last_status_code or ""), "last_error": failure_text(lang, d.last_error),
-             "can_retry": "1" if d.status != "delivered" else ""}
+            {
+                "id": str(d.delivery_id),
+                "at": format_datetime(lang, d.created_at, tz, "short"),
+                "event": d.event_type,
+                "url": d.endpoint_url,
+                "status": translate(lang, STATUS_LABELS.get(d.status, d.status)),
+                "status_class": STATUS_CLASSES.get(d.status, "pc-status"),
+                "attempts": str(d.attempts),
+                "next": format_datetime(lang, d.next_attempt_at, tz, "short") if d.next_attempt_at else "",
+                "code": str(d.last_status_code or ""),
+                "last_error": failure_text(lang, d.last_error),
+                "can_retry": "1" if d.status != "delivered" else "",
+            }
             for d in deliveries
         ]
         self.loaded = True
@@ -253,8 +273,13 @@ S = WebhooksState
 def _error_for(name: str) -> rx.Component:
     return rx.cond(
         S.errors.contains(name),
-        rx.el.p(rx.icon("circle-alert", size=14, aria_hidden="true"), S.errors[name], id=f"we-{name}", class_name="pc-field-error",
-                data_testid=f"field-error-{name}"),
+        rx.el.p(
+            rx.icon("circle-alert", size=14, aria_hidden="true"),
+            S.errors[name],
+            id=f"we-{name}",
+            class_name="pc-field-error",
+            data_testid=f"field-error-{name}",
+        ),
     )
 
 
@@ -265,8 +290,18 @@ def _invalid(name: str) -> dict:
 def _text(name: str, label: str, *, max_length: int, placeholder: str = "", help_: str = "", inputmode: str = "") -> rx.Component:
     return rx.el.div(
         rx.el.label(t(label), html_for=f"wf-{name}"),
-        rx.el.input(id=f"wf-{name}", name=name, type="text", default_value=S.values[name], class_name="input", max_length=max_length,
-                    placeholder=placeholder or None, input_mode=inputmode or None, auto_complete="off", **_invalid(name)),
+        rx.el.input(
+            id=f"wf-{name}",
+            name=name,
+            type="text",
+            default_value=S.values[name],
+            class_name="input",
+            max_length=max_length,
+            placeholder=placeholder or None,
+            input_mode=inputmode or None,
+            auto_complete="off",
+            **_invalid(name),
+        ),
         rx.el.p(t(help_), class_name="pc-help") if help_ else rx.fragment(),
         _error_for(name),
         class_name=rx.cond(S.errors.contains(name), "field pc-field pc-field-bad", "field pc-field"),
@@ -279,7 +314,9 @@ def _events_field() -> rx.Component:
         rx.el.div(
             *[
                 rx.el.label(
-                    rx.el.input(type="checkbox", name=f"event:{event}", default_checked=S.chosen.contains(event), class_name="pc-check"),
+                    rx.el.input(
+                        type="checkbox", name=f"event:{event}", default_checked=S.chosen.contains(event), class_name="pc-check"
+                    ),
                     rx.el.span(t(label), " ", rx.el.code(event, class_name="small muted")),
                     class_name="pc-check-label",
                 )
@@ -296,8 +333,14 @@ def _form() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.cond(S.editing != "", t("Edit webhook"), t("Add a webhook"))),
         rx.el.form(
-            _text("url", N_("Address"), max_length=webhooks.URL_MAX, placeholder="https://crm.example.com/hooks/loyalty",
-                  inputmode="url", help_=N_("Your CRM's https:// address. We POST each event to it as signed JSON.")),
+            _text(
+                "url",
+                N_("Address"),
+                max_length=webhooks.URL_MAX,
+                placeholder="https://crm.example.com/hooks/loyalty",
+                inputmode="url",
+                help_=N_("Your CRM's https:// address. We POST each event to it as signed JSON."),
+            ),
             _text("description", N_("Description"), max_length=webhooks.DESCRIPTION_MAX),
             _events_field(),
             rx.el.div(
@@ -310,7 +353,9 @@ def _form() -> rx.Component:
             ),
             rx.el.div(
                 rx.el.button(t("Save"), type="submit", class_name="btn", disabled=S.busy, data_testid="webhook-save"),
-                rx.cond(S.editing != "", rx.el.button(t("Cancel"), type="button", class_name="btn btn-ghost", on_click=S.new_endpoint)),
+                rx.cond(
+                    S.editing != "", rx.el.button(t("Cancel"), type="button", class_name="btn btn-ghost", on_click=S.new_endpoint)
+                ),
                 class_name="pc-actions",
             ),
             key=S.form_key,
@@ -329,7 +374,9 @@ def _secret_panel() -> rx.Component:
             rx.el.h2(t("Signing secret")),
             rx.el.p(S.secret_for, class_name="small muted"),
             rx.el.p(rx.el.code(S.secret, data_testid="webhook-secret"), style={"wordBreak": "break-all"}),
-            rx.el.p(t("Your CRM checks each event's X-Loyalty-Signature with this secret. Keep it private."), class_name="pc-help"),
+            rx.el.p(
+                t("Your CRM checks each event's X-Loyalty-Signature with this secret. Keep it private."), class_name="pc-help"
+            ),
             rx.el.button(t("Hide"), type="button", class_name="btn btn-secondary pc-small-btn", on_click=S.hide_secret),
             class_name="card",
         ),
@@ -341,8 +388,11 @@ def _endpoint_row(e: rx.Var) -> rx.Component:
         rx.el.div(
             rx.el.p(
                 rx.el.span(e["url"], class_name="pc-row-name", style={"wordBreak": "break-all"}),
-                rx.cond(e["active"] != "", rx.el.span(t("Active"), class_name="pc-status pc-status-active"),
-                        rx.el.span(t("Turned off"), class_name="pc-status pc-status-ended")),
+                rx.cond(
+                    e["active"] != "",
+                    rx.el.span(t("Active"), class_name="pc-status pc-status-active"),
+                    rx.el.span(t("Turned off"), class_name="pc-status pc-status-ended"),
+                ),
                 class_name="pc-row-head",
             ),
             rx.cond(e["description"] != "", rx.el.p(e["description"], class_name="pc-row-facts")),
@@ -351,14 +401,30 @@ def _endpoint_row(e: rx.Var) -> rx.Component:
                 rx.el.button(t("Edit"), type="button", class_name="btn btn-secondary pc-small-btn", on_click=S.edit(e["id"])),
                 rx.cond(
                     e["active"] != "",
-                    rx.el.button(t("Turn off"), type="button", class_name="btn btn-secondary pc-small-btn",
-                                 on_click=S.toggle_active(e["id"], False)),
-                    rx.el.button(t("Turn on"), type="button", class_name="btn btn-secondary pc-small-btn",
-                                 on_click=S.toggle_active(e["id"], True)),
+                    rx.el.button(
+                        t("Turn off"),
+                        type="button",
+                        class_name="btn btn-secondary pc-small-btn",
+                        on_click=S.toggle_active(e["id"], False),
+                    ),
+                    rx.el.button(
+                        t("Turn on"),
+                        type="button",
+                        class_name="btn btn-secondary pc-small-btn",
+                        on_click=S.toggle_active(e["id"], True),
+                    ),
                 ),
-                rx.el.button(t("Send test event"), type="button", class_name="btn btn-secondary pc-small-btn",
-                             on_click=S.send_test(e["id"]), disabled=S.busy | (e["active"] == ""), data_testid="webhook-test"),
-                rx.el.button(t("Show secret"), type="button", class_name="btn btn-ghost pc-small-btn", on_click=S.reveal(e["id"])),
+                rx.el.button(
+                    t("Send test event"),
+                    type="button",
+                    class_name="btn btn-secondary pc-small-btn",
+                    on_click=S.send_test(e["id"]),
+                    disabled=S.busy | (e["active"] == ""),
+                    data_testid="webhook-test",
+                ),
+                rx.el.button(
+                    t("Show secret"), type="button", class_name="btn btn-ghost pc-small-btn", on_click=S.reveal(e["id"])
+                ),
                 rx.el.button(t("New secret"), type="button", class_name="btn btn-ghost pc-small-btn", on_click=S.rotate(e["id"])),
                 class_name="pc-actions",
             ),
@@ -376,20 +442,49 @@ def _deliveries() -> rx.Component:
             S.deliveries.length() > 0,
             rx.el.div(
                 rx.el.table(
-                    rx.el.thead(rx.el.tr(rx.el.th(t("When")), rx.el.th(t("Event")), rx.el.th(t("Status")), rx.el.th(t("Attempts")),
-                                         rx.el.th(t("Next try")), rx.el.th(t("Last answer")), rx.el.th(""))),
-                    rx.el.tbody(rx.foreach(S.deliveries, lambda d: rx.el.tr(
-                        rx.el.td(d["at"]),
-                        rx.el.td(rx.el.code(d["event"]), rx.el.br(), rx.el.span(d["url"], class_name="small muted",
-                                                                                  style={"wordBreak": "break-all"})),
-                        rx.el.td(rx.el.span(d["status"], class_name=d["status_class"])),
-                        rx.el.td(d["attempts"]),
-                        rx.el.td(d["next"]),
-                        rx.el.td(d["code"], rx.cond(d["last_error"] != "", rx.el.span(" ", d["last_error"], class_name="small muted"))),
-                        rx.el.td(rx.cond(d["can_retry"] != "", rx.el.button(
-                            t("Retry now"), type="button", class_name="btn btn-secondary pc-small-btn", on_click=S.retry(d["id"])))),
-                        data_testid="webhook-delivery",
-                    ))),
+                    rx.el.thead(
+                        rx.el.tr(
+                            rx.el.th(t("When")),
+                            rx.el.th(t("Event")),
+                            rx.el.th(t("Status")),
+                            rx.el.th(t("Attempts")),
+                            rx.el.th(t("Next try")),
+                            rx.el.th(t("Last answer")),
+                            rx.el.th(""),
+                        )
+                    ),
+                    rx.el.tbody(
+                        rx.foreach(
+                            S.deliveries,
+                            lambda d: rx.el.tr(
+                                rx.el.td(d["at"]),
+                                rx.el.td(
+                                    rx.el.code(d["event"]),
+                                    rx.el.br(),
+                                    rx.el.span(d["url"], class_name="small muted", style={"wordBreak": "break-all"}),
+                                ),
+                                rx.el.td(rx.el.span(d["status"], class_name=d["status_class"])),
+                                rx.el.td(d["attempts"]),
+                                rx.el.td(d["next"]),
+                                rx.el.td(
+                                    d["code"],
+                                    rx.cond(d["last_error"] != "", rx.el.span(" ", d["last_error"], class_name="small muted")),
+                                ),
+                                rx.el.td(
+                                    rx.cond(
+                                        d["can_retry"] != "",
+                                        rx.el.button(
+                                            t("Retry now"),
+                                            type="button",
+                                            class_name="btn btn-secondary pc-small-btn",
+                                            on_click=S.retry(d["id"]),
+                                        ),
+                                    )
+                                ),
+                                data_testid="webhook-delivery",
+                            ),
+                        )
+                    ),
                     class_name="admin-table",
                 ),
                 style={"overflowX": "auto"},
@@ -413,11 +508,19 @@ def webhooks_page() -> rx.Component:
                 rx.cond(
                     S.endpoints.length() > 0,
                     rx.el.ul(rx.foreach(S.endpoints, _endpoint_row), class_name="pc-list"),
-                    rx.el.p(t("No webhook yet. Add your CRM's address to receive members, points, vouchers and consent changes as they happen."),
-                            class_name="muted"),
+                    rx.el.p(
+                        t(
+                            "No webhook yet. Add your CRM's address to receive members, points, vouchers and consent changes as they happen."
+                        ),
+                        class_name="muted",
+                    ),
                 ),
-                rx.cond(S.editing != "", rx.el.button(t("Add a webhook"), type="button", class_name="btn btn-secondary pc-small-btn",
-                                                      on_click=S.new_endpoint)),
+                rx.cond(
+                    S.editing != "",
+                    rx.el.button(
+                        t("Add a webhook"), type="button", class_name="btn btn-secondary pc-small-btn", on_click=S.new_endpoint
+                    ),
+                ),
                 class_name="card",
             ),
             _form(),

@@ -135,7 +135,9 @@ def offline_card_block() -> rx.Component:
         rx.el.section(
             rx.el.span(rx.icon("wifi-off", size=14, aria_hidden="true"), offline_t(OFFLINE_BADGE), class_name="offline-chip"),
             rx.el.p(stored("merchant"), style={"margin": "10px 0 0", "fontWeight": 800, "opacity": 0.9}),
-            rx.el.p(stored("name"), style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}, data_testid="offline-name"),
+            rx.el.p(
+                stored("name"), style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}, data_testid="offline-name"
+            ),
             rx.el.div(
                 rx.el.p(offline_t(MEMBER_NUMBER), class_name="small", style={"margin": "0 0 6px", "opacity": 0.85}),
                 rx.el.p(stored("number"), class_name="number", data_testid="offline-member-number"),
@@ -161,8 +163,13 @@ def live_card() -> rx.Component:
         rx.el.p(CardState.full_name, style={"margin": "6px 0 0", "fontSize": "1.3rem", "fontWeight": 900}),
         rx.cond(
             CardState.tier_name != "",
-            rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), CardState.tier_name, class_name="tier-chip",
-                       style={"marginTop": "8px"}, data_testid="card-tier"),
+            rx.el.span(
+                rx.icon("crown", size=14, aria_hidden="true"),
+                CardState.tier_name,
+                class_name="tier-chip",
+                style={"marginTop": "8px"},
+                data_testid="card-tier",
+            ),
         ),
         rx.el.div(
             rx.cond(
@@ -172,8 +179,12 @@ def live_card() -> rx.Component:
                     alt=t("Your member QR code"),
                     width="240",
                     height="240",
-                    style={"display": "block", "width": "min(68vw, 280px)", "height": "auto",
-                           "opacity": rx.cond(CardState.paused | has_connection_errors, "0.25", "1")},
+                    style={
+                        "display": "block",
+                        "width": "min(68vw, 280px)",
+                        "height": "auto",
+                        "opacity": rx.cond(CardState.paused | has_connection_errors, "0.25", "1"),
+                    },
                     data_testid="member-qr",
                 ),
                 rx.el.div(style={"width": "min(68vw, 280px)", "aspectRatio": "1"}),
@@ -185,10 +196,18 @@ def live_card() -> rx.Component:
             rx.el.p(t(OFFLINE_STALE_NOTE), class_name="offline-note", role="status", data_testid="offline-note"),
             rx.cond(
                 CardState.paused,
-                rx.el.button(t("Tap to show a new code"), type="button", class_name="btn", on_click=CardState.refresh_now,
-                             style={"background": "#fff", "color": "var(--brand-primary)", "marginBottom": "12px"}),
-                rx.el.p(t("Turn your screen brightness up. The code renews itself and works once."),
-                        class_name="small", style={"margin": "0 0 14px", "opacity": 0.9}),
+                rx.el.button(
+                    t("Tap to show a new code"),
+                    type="button",
+                    class_name="btn",
+                    on_click=CardState.refresh_now,
+                    style={"background": "#fff", "color": "var(--brand-primary)", "marginBottom": "12px"},
+                ),
+                rx.el.p(
+                    t("Turn your screen brightness up. The code renews itself and works once."),
+                    class_name="small",
+                    style={"margin": "0 0 14px", "opacity": 0.9},
+                ),
             ),
         ),
         rx.el.p(t(MEMBER_NUMBER), class_name="small", style={"margin": "4px 0 4px", "opacity": 0.85}),

@@ -21,7 +21,17 @@ from loyalty_app.components.shell import segmented as shell_segmented
 from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError
-from loyalty_app.i18n import format_date, format_duration, format_number, format_time, localized_number, t, tn, translate, translate_plural
+from loyalty_app.i18n import (
+    format_date,
+    format_duration,
+    format_number,
+    format_time,
+    localized_number,
+    t,
+    tn,
+    translate,
+    translate_plural,
+)
 from loyalty_app.pages.home import progress_bar
 from loyalty_app.services import engagement
 from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
@@ -51,9 +61,18 @@ ACTION_HOW = {
 
 # Badge icon names from the program -> icons we ship (anything else shows an award).
 BADGE_ICONS = (
-    ("bag", "shopping-bag"), ("pin", "map-pin"), ("map", "map"), ("flame", "flame"), ("gift", "gift"),
-    ("pen", "pen-line"), ("trophy", "trophy"), ("crown", "crown"), ("moon", "moon"), ("star", "star"),
-    ("cup", "coffee"), ("heart", "heart"),
+    ("bag", "shopping-bag"),
+    ("pin", "map-pin"),
+    ("map", "map"),
+    ("flame", "flame"),
+    ("gift", "gift"),
+    ("pen", "pen-line"),
+    ("trophy", "trophy"),
+    ("crown", "crown"),
+    ("moon", "moon"),
+    ("star", "star"),
+    ("cup", "coffee"),
+    ("heart", "heart"),
 )
 
 
@@ -136,7 +155,7 @@ def _badge_how(lang: str, b: engagement.BadgeCard) -> str:
 
 
 def _left(lang: str, delta: timedelta) -> str:
-    """"6 days", "23 hours": never rounded up to the next unit (6 days is not "1 week")."""
+    """ "6 days", "23 hours": never rounded up to the next unit (6 days is not "1 week")."""
     return format_duration(lang, delta, threshold=1.0)
 
 
@@ -191,14 +210,29 @@ class ChallengesState(rx.State):
         self.challenges = [self._challenge_row(lang, c, now, tz) for c in overview.challenges]
         self.done_count = sum(1 for c in overview.challenges if c.completed)
         self.badges_earned = [
-            {"key": b.key, "name": b.name, "icon": b.icon or "award", "how": _badge_how(lang, b),
-             "when": translate(lang, "Earned {date}", date=format_date(lang, _local(b.awarded_at, tz))) if b.awarded_at else ""}
-            for b in overview.badges if b.earned
+            {
+                "key": b.key,
+                "name": b.name,
+                "icon": b.icon or "award",
+                "how": _badge_how(lang, b),
+                "when": translate(lang, "Earned {date}", date=format_date(lang, _local(b.awarded_at, tz)))
+                if b.awarded_at
+                else "",
+            }
+            for b in overview.badges
+            if b.earned
         ]
         self.badges_locked = [
-            {"key": b.key, "name": b.name, "icon": b.icon or "award", "how": _badge_how(lang, b),
-             "progress": f"{format_number(lang, b.current)}/{format_number(lang, b.target)}", "pct": str(b.pct)}
-            for b in overview.badges if not b.earned
+            {
+                "key": b.key,
+                "name": b.name,
+                "icon": b.icon or "award",
+                "how": _badge_how(lang, b),
+                "progress": f"{format_number(lang, b.current)}/{format_number(lang, b.target)}",
+                "pct": str(b.pct),
+            }
+            for b in overview.badges
+            if not b.earned
         ]
         ways = {}
         for w in overview.ways:
@@ -217,8 +251,14 @@ class ChallengesState(rx.State):
         self.survey_title = survey.title if survey else ""
         self.survey_description = survey.description if survey else ""
         self.questions = [
-            QuestionRow(id=q["id"], text=q["text"], kind=q["kind"], required=bool(q.get("required", True)),
-                        options=list(q.get("options") or []), max_length=int(q.get("max_length", 500)))
+            QuestionRow(
+                id=q["id"],
+                text=q["text"],
+                kind=q["kind"],
+                required=bool(q.get("required", True)),
+                options=list(q.get("options") or []),
+                max_length=int(q.get("max_length", 500)),
+            )
             for q in (survey.questions if survey and survey.answered_at is None else [])
         ]
         self.submissions = [self._submission_row(lang, s, tz) for s in overview.submissions]
@@ -232,12 +272,16 @@ class ChallengesState(rx.State):
             end = c.ends_at
             if end is not None and end > now and (c.resets_at is None or end <= c.resets_at):
                 time_left = translate(lang, "{time} left", time=_left(lang, end - now))
-                ends = translate(lang, "Ends {date} at {time}", date=format_date(lang, _local(end, tz)),
-                                 time=format_time(lang, end, tz))
+                ends = translate(
+                    lang, "Ends {date} at {time}", date=format_date(lang, _local(end, tz)), time=format_time(lang, end, tz)
+                )
             elif c.resets_at is not None and c.resets_at > now:
                 left = _left(lang, c.resets_at - now)
-                time_left = translate(lang, "{time} left this week", time=left) if c.recurrence == "weekly" else translate(
-                    lang, "{time} left this month", time=left)
+                time_left = (
+                    translate(lang, "{time} left this week", time=left)
+                    if c.recurrence == "weekly"
+                    else translate(lang, "{time} left this month", time=left)
+                )
         elif c.resets_at is not None and c.resets_at > now:
             ends = translate(lang, "New round in {time}", time=_left(lang, c.resets_at - now))
         return {
@@ -249,7 +293,8 @@ class ChallengesState(rx.State):
             "pct": str(c.pct),
             "done": "1" if c.completed else "",
             "done_on": translate(lang, "Completed on {date}", date=format_date(lang, _local(c.completed_at, tz)))
-            if c.completed and c.completed_at else "",
+            if c.completed and c.completed_at
+            else "",
             "time_left": time_left,
             "ends": ends,
             "reward": str(c.reward_points) if c.reward_points > 0 else "",
@@ -262,7 +307,9 @@ class ChallengesState(rx.State):
         if w.status == "limit":
             return _done_text(lang, w.limit_period)
         if w.status == "answered" and overview.survey and overview.survey.answered_at:
-            return translate(lang, "Thanks! You answered on {date}.", date=format_date(lang, _local(overview.survey.answered_at, tz)))
+            return translate(
+                lang, "Thanks! You answered on {date}.", date=format_date(lang, _local(overview.survey.answered_at, tz))
+            )
         if w.status == "subscribed":
             return translate(lang, "You're subscribed. Thank you!")
         if w.status == "needs_profile":
@@ -320,7 +367,7 @@ class ChallengesState(rx.State):
         self.err_text = await error_message(self, err)
 
     async def _earned(self, action: str, result: engagement.EarnResult, plain: str) -> None:
-        """"+N points" with what else came with it (bonus, badges, a tier), or ``plain``."""
+        """ "+N points" with what else came with it (bonus, badges, a tier), or ``plain``."""
         lang = await current_language(self)
         self.notice_action = action
         if result.total_points > 0:
@@ -387,8 +434,13 @@ class ChallengesState(rx.State):
         yield
         session = await self.get_state(SessionState)
         try:
-            result = await off_loop(engagement.enter_event_code, get_engine(), session._current_actor(),
-                                    str(form.get("code", "")), ip=self.router.session.client_ip or "")
+            result = await off_loop(
+                engagement.enter_event_code,
+                get_engine(),
+                session._current_actor(),
+                str(form.get("code", "")),
+                ip=self.router.session.client_ip or "",
+            )
         except Exception as err:  # noqa: BLE001
             await self._failed("attend_event", err)
         else:
@@ -447,11 +499,15 @@ class ChallengesState(rx.State):
     async def photo_rejected(self, rejected: list[dict]):
         """The picker refused the file before upload (too big, not an image)."""
         self._clear_feedback()
-        codes = {e.get("code") for r in rejected or [] if isinstance(r, dict) for e in (r.get("errors") or []) if isinstance(e, dict)}
+        codes = {
+            e.get("code") for r in rejected or [] if isinstance(r, dict) for e in (r.get("errors") or []) if isinstance(e, dict)
+        }
         lang = await current_language(self)
         self.err_action = "photo_contest"
         if "file-too-large" in codes:
-            self.err_text = translate(lang, "This image is larger than {limit} MB. Choose a smaller one.", limit=MAX_UPLOAD_BYTES // (1024 * 1024))
+            self.err_text = translate(
+                lang, "This image is larger than {limit} MB. Choose a smaller one.", limit=MAX_UPLOAD_BYTES // (1024 * 1024)
+            )
         else:
             self.err_text = translate(lang, "Choose a JPEG, PNG or WebP image.")
 
@@ -489,7 +545,11 @@ def badge_icon(icon: rx.Var, size: int = 22) -> rx.Component:
 def segmented() -> rx.Component:
     return shell_segmented(
         [("challenges", t("Challenges")), ("earn", t("Earn")), ("badges", t("Badges"))],
-        S.view, S.set_view, label=t("Sections"), test_prefix="view", even=True,
+        S.view,
+        S.set_view,
+        label=t("Sections"),
+        test_prefix="view",
+        even=True,
     )
 
 
@@ -515,9 +575,15 @@ def challenge_card(c: rx.Var) -> rx.Component:
     return rx.el.article(
         rx.el.div(
             rx.el.div(
-                rx.cond(c["done"] != "", rx.icon("circle-check-big", size=22, aria_hidden="true"),
-                        rx.cond(c["surprise"] != "", rx.icon("sparkles", size=22, aria_hidden="true"),
-                                rx.icon("target", size=22, aria_hidden="true"))),
+                rx.cond(
+                    c["done"] != "",
+                    rx.icon("circle-check-big", size=22, aria_hidden="true"),
+                    rx.cond(
+                        c["surprise"] != "",
+                        rx.icon("sparkles", size=22, aria_hidden="true"),
+                        rx.icon("target", size=22, aria_hidden="true"),
+                    ),
+                ),
                 class_name=rx.cond(c["done"] != "", "ch-icon ch-icon-done", "ch-icon"),
             ),
             rx.el.div(
@@ -531,22 +597,31 @@ def challenge_card(c: rx.Var) -> rx.Component:
         rx.cond(c["description"] != "", rx.el.p(c["description"], class_name="ch-desc")),
         rx.cond(
             c["how"] != "",
-            rx.el.p(rx.icon("footprints", size=15, aria_hidden="true"), rx.el.span(t("How: {how}", how=c["how"])),
-                    class_name="ch-how"),
+            rx.el.p(
+                rx.icon("footprints", size=15, aria_hidden="true"), rx.el.span(t("How: {how}", how=c["how"])), class_name="ch-how"
+            ),
         ),
         progress_bar(c["pct"], c["name"]),
         rx.el.div(
             rx.cond(
                 c["done"] != "",
-                rx.el.span(rx.icon("check", size=14, aria_hidden="true"), c["done_on"], class_name="badge-can ch-done",
-                           data_testid="challenge-done"),
+                rx.el.span(
+                    rx.icon("check", size=14, aria_hidden="true"),
+                    c["done_on"],
+                    class_name="badge-can ch-done",
+                    data_testid="challenge-done",
+                ),
                 rx.el.span(c["progress"], class_name="ch-progress", data_testid="challenge-progress"),
             ),
             rx.cond(
                 c["time_left"] != "",
-                rx.el.span(rx.icon("clock", size=14, aria_hidden="true"), c["time_left"],
-                           class_name=rx.cond(c["urgent"] != "", "ch-time ch-time-urgent", "ch-time"),
-                           title=c["ends"], data_testid="challenge-time-left"),
+                rx.el.span(
+                    rx.icon("clock", size=14, aria_hidden="true"),
+                    c["time_left"],
+                    class_name=rx.cond(c["urgent"] != "", "ch-time ch-time-urgent", "ch-time"),
+                    title=c["ends"],
+                    data_testid="challenge-time-left",
+                ),
                 rx.cond(c["ends"] != "", rx.el.span(c["ends"], class_name="ch-time")),
             ),
             class_name="ch-card-foot",
@@ -620,10 +695,18 @@ def way_card(action: str, icon: str, title: rx.Var, blurb: rx.Component | rx.Var
                 (w["status_text"] != "") & (S.notice_action != action),
                 rx.cond(
                     (w["status"] == "limit") | (w["status"] == "answered") | (w["status"] == "subscribed"),
-                    rx.el.p(rx.icon("circle-check", size=16, aria_hidden="true"), w["status_text"],
-                            class_name="ch-state ch-state-done", data_testid=f"earn-state-{action}"),
-                    rx.el.p(rx.icon("info", size=16, aria_hidden="true"), w["status_text"],
-                            class_name="ch-state", data_testid=f"earn-state-{action}"),
+                    rx.el.p(
+                        rx.icon("circle-check", size=16, aria_hidden="true"),
+                        w["status_text"],
+                        class_name="ch-state ch-state-done",
+                        data_testid=f"earn-state-{action}",
+                    ),
+                    rx.el.p(
+                        rx.icon("info", size=16, aria_hidden="true"),
+                        w["status_text"],
+                        class_name="ch-state",
+                        data_testid=f"earn-state-{action}",
+                    ),
                 ),
             ),
             body,
@@ -635,7 +718,9 @@ def way_card(action: str, icon: str, title: rx.Var, blurb: rx.Component | rx.Var
     )
 
 
-def send_button(action: str, label: rx.Var, *, test_id: str, type_: str = "submit", ready: rx.Var | bool = True, **props) -> rx.Component:
+def send_button(
+    action: str, label: rx.Var, *, test_id: str, type_: str = "submit", ready: rx.Var | bool = True, **props
+) -> rx.Component:
     return rx.el.button(
         rx.cond(S.busy == action, t("Sending…"), label),
         type=type_,
@@ -648,7 +733,9 @@ def send_button(action: str, label: rx.Var, *, test_id: str, type_: str = "submi
 
 def question(q: rx.Var) -> rx.Component:
     name = "q_" + q.id
-    legend = rx.el.legend(q.text, rx.cond(~q.required, rx.el.span(t("(optional)"), class_name="ch-optional")), class_name="ch-q-text")
+    legend = rx.el.legend(
+        q.text, rx.cond(~q.required, rx.el.span(t("(optional)"), class_name="ch-optional")), class_name="ch-q-text"
+    )
     return rx.el.fieldset(
         legend,
         rx.match(
@@ -672,8 +759,14 @@ def question(q: rx.Var) -> rx.Component:
                 rx.el.div(
                     *[
                         rx.fragment(
-                            rx.el.input(type="radio", name=name, value=str(n), id=name + f"-{n}", class_name="ch-star-input",
-                                        aria_label=tn("{n} star", "{n} stars", n)),
+                            rx.el.input(
+                                type="radio",
+                                name=name,
+                                value=str(n),
+                                id=name + f"-{n}",
+                                class_name="ch-star-input",
+                                aria_label=tn("{n} star", "{n} stars", n),
+                            ),
                             rx.el.label("★", html_for=name + f"-{n}", class_name="ch-star", aria_hidden="true"),
                         )
                         for n in range(5, 0, -1)
@@ -681,8 +774,14 @@ def question(q: rx.Var) -> rx.Component:
                     class_name="ch-stars",
                 ),
             ),
-            rx.el.textarea(name=name, max_length=q.max_length, rows=3, class_name="input ch-textarea",
-                           aria_label=q.text, placeholder=t("Your answer")),
+            rx.el.textarea(
+                name=name,
+                max_length=q.max_length,
+                rows=3,
+                class_name="input ch-textarea",
+                aria_label=q.text,
+                placeholder=t("Your answer"),
+            ),
         ),
         class_name="ch-q",
         data_testid="survey-question",
@@ -709,7 +808,10 @@ def survey_body() -> rx.Component:
                 rx.el.button(
                     tn("Answer {n} question", "Answer {n} questions", S.questions.length()),
                     rx.icon("chevron-right", size=18, aria_hidden="true"),
-                    type="button", class_name="btn btn-block", on_click=S.toggle_survey, data_testid="survey-start",
+                    type="button",
+                    class_name="btn btn-block",
+                    on_click=S.toggle_survey,
+                    data_testid="survey-start",
                 ),
             ),
         ),
@@ -722,11 +824,25 @@ def event_body() -> rx.Component:
         rx.el.form(
             rx.el.label(t("Event code"), html_for="f-event-code", class_name="sr-only"),
             rx.el.div(
-                rx.el.input(id="f-event-code", name="code", type="text", class_name="input ch-code-input",
-                            placeholder=t("Event code"), auto_complete="off", auto_capitalize="characters",
-                            spell_check=False, max_length=40, data_testid="event-code"),
-                rx.el.button(rx.cond(S.busy == "attend_event", t("Checking…"), t("Redeem")), type="submit",
-                             class_name="btn", disabled=S.busy != "", data_testid="event-submit"),
+                rx.el.input(
+                    id="f-event-code",
+                    name="code",
+                    type="text",
+                    class_name="input ch-code-input",
+                    placeholder=t("Event code"),
+                    auto_complete="off",
+                    auto_capitalize="characters",
+                    spell_check=False,
+                    max_length=40,
+                    data_testid="event-code",
+                ),
+                rx.el.button(
+                    rx.cond(S.busy == "attend_event", t("Checking…"), t("Redeem")),
+                    type="submit",
+                    class_name="btn",
+                    disabled=S.busy != "",
+                    data_testid="event-submit",
+                ),
                 class_name="ch-inline",
             ),
             on_submit=S.submit_event_code,
@@ -747,7 +863,9 @@ def submissions_list(kind: str) -> rx.Component:
                         rx.el.span(s["date"], class_name="small muted"),
                         class_name="ch-sub-text",
                     ),
-                    rx.el.span(s["status_text"], class_name="ch-sub-status ch-sub-" + s["status"], data_testid="submission-status"),
+                    rx.el.span(
+                        s["status_text"], class_name="ch-sub-status ch-sub-" + s["status"], data_testid="submission-status"
+                    ),
                     class_name="ch-sub",
                     data_testid=f"submission-{kind}",
                 ),
@@ -763,9 +881,18 @@ def social_body() -> rx.Component:
             S.ways["tag_social"]["status"] == "open",
             rx.el.form(
                 rx.el.label(t("Link to your post"), html_for="f-social-url", class_name="ch-label"),
-                rx.el.input(id="f-social-url", name="url", type="text", input_mode="url", class_name="input",
-                            placeholder="https://instagram.com/p/…", auto_complete="off", spell_check=False,
-                            max_length=engagement.MAX_URL_LENGTH, data_testid="social-url"),
+                rx.el.input(
+                    id="f-social-url",
+                    name="url",
+                    type="text",
+                    input_mode="url",
+                    class_name="input",
+                    placeholder="https://instagram.com/p/…",
+                    auto_complete="off",
+                    spell_check=False,
+                    max_length=engagement.MAX_URL_LENGTH,
+                    data_testid="social-url",
+                ),
                 rx.el.p(t("Instagram, Facebook, TikTok, X or Threads."), class_name="ch-hint"),
                 send_button("tag_social", t("Send link"), test_id="social-submit"),
                 on_submit=S.submit_social,
@@ -783,29 +910,41 @@ def photo_body() -> rx.Component:
         rx.cond(
             S.ways["photo_contest"]["status"] == "open",
             rx.el.div(
-                rx.el.label(rx.upload.root(
-                    rx.el.div(
-                        rx.icon("image-plus", size=26, aria_hidden="true"),
-                        rx.cond(
-                            chosen.length() > 0,
-                            rx.el.span(chosen[0], class_name="ch-drop-file", data_testid="photo-chosen"),
-                            rx.el.span(t("Choose a photo"), class_name="ch-drop-label"),
+                rx.el.label(
+                    rx.upload.root(
+                        rx.el.div(
+                            rx.icon("image-plus", size=26, aria_hidden="true"),
+                            rx.cond(
+                                chosen.length() > 0,
+                                rx.el.span(chosen[0], class_name="ch-drop-file", data_testid="photo-chosen"),
+                                rx.el.span(t("Choose a photo"), class_name="ch-drop-label"),
+                            ),
+                            rx.el.span(
+                                t("JPEG, PNG or WebP, up to {limit} MB", limit=MAX_UPLOAD_BYTES // (1024 * 1024)),
+                                class_name="ch-hint",
+                            ),
+                            class_name="ch-drop-inner",
                         ),
-                        rx.el.span(t("JPEG, PNG or WebP, up to {limit} MB", limit=MAX_UPLOAD_BYTES // (1024 * 1024)), class_name="ch-hint"),
-                        class_name="ch-drop-inner",
+                        id=PHOTO_UPLOAD_ID,
+                        accept=PHOTO_ACCEPT,
+                        max_files=1,
+                        multiple=False,
+                        max_size=MAX_UPLOAD_BYTES,
+                        on_drop_rejected=S.photo_rejected,
+                        no_click=True,  # the wrapping label opens the picker (a second opener would race it)
+                        class_name="ch-drop",
+                        data_testid="photo-drop",
                     ),
-                    id=PHOTO_UPLOAD_ID,
-                    accept=PHOTO_ACCEPT,
-                    max_files=1,
-                    multiple=False,
-                    max_size=MAX_UPLOAD_BYTES,
-                    on_drop_rejected=S.photo_rejected,
-                    no_click=True,  # the wrapping label opens the picker (a second opener would race it)
-                    class_name="ch-drop",
-                    data_testid="photo-drop",
-                ), class_name="ch-drop-wrap"),
-                send_button("photo_contest", t("Send photo"), test_id="photo-submit", type_="button", ready=chosen.length() > 0,
-                            on_click=S.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD_ID))),
+                    class_name="ch-drop-wrap",
+                ),
+                send_button(
+                    "photo_contest",
+                    t("Send photo"),
+                    test_id="photo-submit",
+                    type_="button",
+                    ready=chosen.length() > 0,
+                    on_click=S.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD_ID)),
+                ),
                 class_name="ch-form",
             ),
         ),
@@ -824,10 +963,18 @@ def claim_body(action: str, label: rx.Var, test_id: str) -> rx.Component:
     return rx.match(
         S.ways[action]["status"],
         ("open", send_button(action, label, test_id=test_id, type_="button", on_click=S.claim(action))),
-        ("needs_profile", rx.el.a(t("Go to my profile"), href=f"/m/{SessionState.merchant_slug}/profile",
-                                  class_name="btn btn-secondary btn-block")),
-        ("no_birthday", rx.el.a(t("Go to my profile"), href=f"/m/{SessionState.merchant_slug}/profile",
-                                class_name="btn btn-secondary btn-block")),
+        (
+            "needs_profile",
+            rx.el.a(
+                t("Go to my profile"), href=f"/m/{SessionState.merchant_slug}/profile", class_name="btn btn-secondary btn-block"
+            ),
+        ),
+        (
+            "no_birthday",
+            rx.el.a(
+                t("Go to my profile"), href=f"/m/{SessionState.merchant_slug}/profile", class_name="btn btn-secondary btn-block"
+            ),
+        ),
         rx.fragment(),
     )
 
@@ -839,16 +986,41 @@ def earn_view() -> rx.Component:
             rx.el.p(t("Earn points without buying anything."), class_name="ch-lead"),
             way_card("fill_survey", "clipboard-list", t("Answer a survey"), S.survey_title, survey_body()),
             way_card("attend_event", "ticket", t("Been to our event?"), t("Enter the code you got at the event."), event_body()),
-            way_card("tag_social", "at-sign", t("Tag us on social media"),
-                     t("Post about us with our tag, then paste the link here. Points once we've checked it."), social_body()),
-            way_card("photo_contest", "camera", t("Photo contest"),
-                     t("Send your best photo of us. Points once it's approved."), photo_body()),
-            way_card("subscribe_newsletter", "mail", t("Get our newsletter"),
-                     t("News and offers by e-mail. You can unsubscribe at any time."), newsletter_body()),
-            way_card("complete_profile", "user-round-check", t("Complete your profile"),
-                     t("Add your name and birthday."), claim_body("complete_profile", t("Claim my points"), "claim-profile")),
-            way_card("birthday", "cake", t("Birthday treat"),
-                     t("Claim your points in your birthday month."), claim_body("birthday", t("Claim my birthday points"), "claim-birthday")),
+            way_card(
+                "tag_social",
+                "at-sign",
+                t("Tag us on social media"),
+                t("Post about us with our tag, then paste the link here. Points once we've checked it."),
+                social_body(),
+            ),
+            way_card(
+                "photo_contest",
+                "camera",
+                t("Photo contest"),
+                t("Send your best photo of us. Points once it's approved."),
+                photo_body(),
+            ),
+            way_card(
+                "subscribe_newsletter",
+                "mail",
+                t("Get our newsletter"),
+                t("News and offers by e-mail. You can unsubscribe at any time."),
+                newsletter_body(),
+            ),
+            way_card(
+                "complete_profile",
+                "user-round-check",
+                t("Complete your profile"),
+                t("Add your name and birthday."),
+                claim_body("complete_profile", t("Claim my points"), "claim-profile"),
+            ),
+            way_card(
+                "birthday",
+                "cake",
+                t("Birthday treat"),
+                t("Claim your points in your birthday month."),
+                claim_body("birthday", t("Claim my birthday points"), "claim-birthday"),
+            ),
         ),
         rx.cond(S.loaded, rx.el.p(t("No extra ways to earn right now. Check back soon!"), class_name="empty")),
     )
@@ -870,8 +1042,11 @@ def earned_badge(b: rx.Var) -> rx.Component:
 
 def locked_badge(b: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.div(badge_icon(b["icon"], 20), rx.el.span(rx.icon("lock", size=11, aria_hidden="true"), class_name="ch-lock"),
-                  class_name="ch-medal ch-medal-locked"),
+        rx.el.div(
+            badge_icon(b["icon"], 20),
+            rx.el.span(rx.icon("lock", size=11, aria_hidden="true"), class_name="ch-lock"),
+            class_name="ch-medal ch-medal-locked",
+        ),
         rx.el.div(
             rx.el.div(
                 rx.el.p(b["name"], class_name="ch-badge-name"),

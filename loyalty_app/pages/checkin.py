@@ -48,7 +48,10 @@ class CheckinState(rx.State):
         token = str(self.router.page.params.get("s", "") or "")
         try:
             result = await off_loop(
-                checkins.check_in, get_engine(), session._current_actor(), token=token,
+                checkins.check_in,
+                get_engine(),
+                session._current_actor(),
+                token=token,
                 ip=self.router.session.client_ip or "",
             )
         except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
@@ -114,7 +117,9 @@ def _extras() -> rx.Component:
                 rx.el.div(
                     rx.foreach(
                         CheckinState.badges,
-                        lambda b: rx.el.span(rx.icon("award", size=18, aria_hidden="true"), b["name"], class_name="checkin-badge"),
+                        lambda b: rx.el.span(
+                            rx.icon("award", size=18, aria_hidden="true"), b["name"], class_name="checkin-badge"
+                        ),
                     ),
                     class_name="checkin-badges",
                 ),
@@ -135,8 +140,12 @@ def _extras() -> rx.Component:
 
 def _actions() -> rx.Component:
     return rx.el.div(
-        rx.el.a(t("Go to my points"), href=f"/m/{SessionState.merchant_slug}/home", class_name="btn btn-block",
-                data_testid="checkin-home"),
+        rx.el.a(
+            t("Go to my points"),
+            href=f"/m/{SessionState.merchant_slug}/home",
+            class_name="btn btn-block",
+            data_testid="checkin-home",
+        ),
         rx.el.a(t("Show my card"), href=f"/m/{SessionState.merchant_slug}/card", class_name="btn btn-secondary btn-block"),
         class_name="checkin-actions",
     )
@@ -155,10 +164,15 @@ def _done() -> rx.Component:
             rx.el.p(tn("point", "points", CheckinState.points), class_name="checkin-points-label"),
             rx.cond(
                 CheckinState.bonus_points > 0,
-                rx.el.p(tn("+{n} bonus point from challenges", "+{n} bonus points from challenges", CheckinState.bonus_points),
-                        class_name="checkin-bonus", data_testid="checkin-bonus"),
+                rx.el.p(
+                    tn("+{n} bonus point from challenges", "+{n} bonus points from challenges", CheckinState.bonus_points),
+                    class_name="checkin-bonus",
+                    data_testid="checkin-bonus",
+                ),
             ),
-            rx.el.p(tn("Your balance: {n} point", "Your balance: {n} points", CheckinState.available), class_name="checkin-balance"),
+            rx.el.p(
+                tn("Your balance: {n} point", "Your balance: {n} points", CheckinState.available), class_name="checkin-balance"
+            ),
             class_name="checkin-hero",
             aria_live="polite",
             data_testid="checkin-done",
@@ -175,7 +189,9 @@ def _already() -> rx.Component:
             rx.el.p(t("You already checked in here today"), class_name="checkin-title"),
             rx.el.p(CheckinState.store_name, class_name="checkin-store"),
             rx.el.p(t("Come back tomorrow to earn more points."), class_name="checkin-note"),
-            rx.el.p(tn("Your balance: {n} point", "Your balance: {n} points", CheckinState.available), class_name="checkin-balance"),
+            rx.el.p(
+                tn("Your balance: {n} point", "Your balance: {n} points", CheckinState.available), class_name="checkin-balance"
+            ),
             class_name="checkin-hero checkin-hero-calm",
             aria_live="polite",
             data_testid="checkin-already",
@@ -206,7 +222,9 @@ def checkin_page() -> rx.Component:
             ("already", _already()),
             ("error", _error()),
             rx.el.div(
-                rx.el.div(rx.icon("map-pin", size=36, aria_hidden="true"), class_name="checkin-icon checkin-icon-calm checkin-pulse"),
+                rx.el.div(
+                    rx.icon("map-pin", size=36, aria_hidden="true"), class_name="checkin-icon checkin-icon-calm checkin-pulse"
+                ),
                 rx.el.p(t("Checking you in…"), class_name="checkin-title"),
                 class_name="empty",
                 aria_busy="true",

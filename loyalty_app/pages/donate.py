@@ -103,9 +103,7 @@ class DonateState(rx.State):
             if actor is None:
                 self.busy = False
                 return
-            preview = await off_loop(
-                activity.preview_gift, get_engine(), actor, charity_id=int(raw_charity), points=raw_points
-            )
+            preview = await off_loop(activity.preview_gift, get_engine(), actor, charity_id=int(raw_charity), points=raw_points)
         except Exception as err:  # noqa: BLE001 - shown translated
             self.error = await error_message(self, err)
             self.busy = False
@@ -212,8 +210,15 @@ def amount_chips() -> rx.Component:
         rx.el.div(
             rx.el.label(t("Other amount"), html_for="f-custom", class_name="sr-only"),
             rx.el.input(
-                id="f-custom", name="custom", type="text", inputmode="numeric", autocomplete="off",
-                placeholder=t("Points to give"), class_name="input", max_length=9, data_testid="donate-custom",
+                id="f-custom",
+                name="custom",
+                type="text",
+                inputmode="numeric",
+                autocomplete="off",
+                placeholder=t("Points to give"),
+                class_name="input",
+                max_length=9,
+                data_testid="donate-custom",
             ),
             class_name="don-custom",
         ),
@@ -313,8 +318,12 @@ def thanks_step() -> rx.Component:
             rx.el.div(
                 rx.el.p(localized_number(S.charity_total), class_name="don-stat-value", data_testid="donate-charity-total"),
                 rx.el.p(
-                    tn("points {charity} has received from {n} member", "points {charity} has received from {n} members",
-                       S.charity_donors, charity=S.charity_name),
+                    tn(
+                        "points {charity} has received from {n} member",
+                        "points {charity} has received from {n} members",
+                        S.charity_donors,
+                        charity=S.charity_name,
+                    ),
                     class_name="don-stat-label",
                 ),
                 class_name="don-stat",
@@ -327,8 +336,13 @@ def thanks_step() -> rx.Component:
         ),
         rx.el.div(
             rx.el.a(t("Back to Home"), href=f"/m/{SessionState.merchant_slug}/home", class_name="btn btn-block"),
-            rx.el.button(t("Give again"), type="button", class_name="btn btn-block btn-secondary", on_click=S.again,
-                         data_testid="donate-again"),
+            rx.el.button(
+                t("Give again"),
+                type="button",
+                class_name="btn btn-block btn-secondary",
+                on_click=S.again,
+                data_testid="donate-again",
+            ),
             class_name="don-actions",
         ),
         class_name="card don-confirm don-thanks",

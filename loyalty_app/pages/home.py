@@ -31,8 +31,12 @@ def hero() -> rx.Component:
     return rx.el.section(
         rx.cond(
             CockpitState.is_birthday,
-            rx.el.p(rx.icon("cake", size=18, aria_hidden="true"), t("Happy birthday, {name}!", name=SessionState.first_name),
-                    class_name="hero-greeting hero-birthday", data_testid="birthday-greeting"),
+            rx.el.p(
+                rx.icon("cake", size=18, aria_hidden="true"),
+                t("Happy birthday, {name}!", name=SessionState.first_name),
+                class_name="hero-greeting hero-birthday",
+                data_testid="birthday-greeting",
+            ),
             rx.el.p(t("Hi, {name}", name=SessionState.first_name), class_name="hero-greeting"),
         ),
         # live.js counts the number up when it changes (a credit pushed from the till); the first
@@ -46,7 +50,12 @@ def hero() -> rx.Component:
         rx.el.p(t("Available points"), class_name="hero-points-label"),
         rx.cond(
             CockpitState.tier_name != "",
-            rx.el.span(rx.icon("crown", size=14, aria_hidden="true"), CockpitState.tier_name, class_name="tier-chip", data_testid="tier-chip"),
+            rx.el.span(
+                rx.icon("crown", size=14, aria_hidden="true"),
+                CockpitState.tier_name,
+                class_name="tier-chip",
+                data_testid="tier-chip",
+            ),
         ),
         rx.cond(
             CockpitState.next_tier_name != "",
@@ -58,14 +67,25 @@ def hero() -> rx.Component:
                     style={"margin": 0, "fontWeight": 700},
                 ),
             ),
-            rx.cond(CockpitState.tier_name != "", rx.el.p(t("You have reached the top tier."), class_name="small", style={"margin": "8px 0 0"})),
+            rx.cond(
+                CockpitState.tier_name != "",
+                rx.el.p(t("You have reached the top tier."), class_name="small", style={"margin": "8px 0 0"}),
+            ),
         ),
         rx.cond(
             CockpitState.points_to_keep > 0,
             rx.fragment(
                 progress_bar(CockpitState.pct_to_keep, t("Progress to keep {tier}", tier=CockpitState.tier_name)),
-                rx.el.p(t("Earn {points} more points to keep {tier}.", points=CockpitState.points_to_keep, tier=CockpitState.tier_name),
-                        class_name="small", style={"margin": 0, "opacity": 0.9}, data_testid="keep-tier"),
+                rx.el.p(
+                    t(
+                        "Earn {points} more points to keep {tier}.",
+                        points=CockpitState.points_to_keep,
+                        tier=CockpitState.tier_name,
+                    ),
+                    class_name="small",
+                    style={"margin": 0, "opacity": 0.9},
+                    data_testid="keep-tier",
+                ),
             ),
         ),
         class_name=backdrop["class_name"],
@@ -81,8 +101,11 @@ def quest_card(q: rx.Var) -> rx.Component:
             rx.el.p(q["name"], style={"margin": 0, "fontWeight": 800}),
             rx.el.p(
                 t("Ends {time}", time=q["ends"]),
-                rx.el.span(class_name="countdown", data_countdown_to=q["ends_at"], aria_hidden="true", data_testid="quest-countdown"),
-                class_name="small muted", style={"margin": 0},
+                rx.el.span(
+                    class_name="countdown", data_countdown_to=q["ends_at"], aria_hidden="true", data_testid="quest-countdown"
+                ),
+                class_name="small muted",
+                style={"margin": 0},
             ),
         ),
         class_name="card",
@@ -111,7 +134,9 @@ def badge_section(title: rx.Var) -> rx.Component:
             rx.el.ul(
                 rx.foreach(
                     CockpitState.badges,
-                    lambda b: rx.el.li(rx.el.span(b["name"], style={"fontWeight": 700}), rx.el.span(b["when"], class_name="small muted")),
+                    lambda b: rx.el.li(
+                        rx.el.span(b["name"], style={"fontWeight": 700}), rx.el.span(b["when"], class_name="small muted")
+                    ),
                 ),
                 class_name="list",
             ),
@@ -144,9 +169,22 @@ def home_page() -> rx.Component:
             CockpitState.expiring_30d > 0,
             rx.el.div(
                 rx.icon("hourglass", size=18, aria_hidden="true"),
-                rx.el.span(t("{points} points expire on {date}. Use them before then!", points=CockpitState.expiring_30d, date=CockpitState.next_expiry)),
+                rx.el.span(
+                    t(
+                        "{points} points expire on {date}. Use them before then!",
+                        points=CockpitState.expiring_30d,
+                        date=CockpitState.next_expiry,
+                    )
+                ),
                 class_name="alert",
-                style={"background": "#fffaeb", "color": "#93370d", "border": "1px solid #fedf89", "display": "flex", "gap": "8px", "alignItems": "center"},
+                style={
+                    "background": "#fffaeb",
+                    "color": "#93370d",
+                    "border": "1px solid #fedf89",
+                    "display": "flex",
+                    "gap": "8px",
+                    "alignItems": "center",
+                },
                 data_testid="expiring-points",
             ),
         ),

@@ -52,8 +52,14 @@ class InboxState(rx.State):
         with read_session() as s:
             from sqlmodel import select
 
-            self.stores = [{"id": str(i), "name": n} for i, n in s.exec(
-                select(Store.id, Store.name).where(Store.merchant_id == actor.merchant_id, Store.is_active).order_by(Store.name)).all()]
+            self.stores = [
+                {"id": str(i), "name": n}
+                for i, n in s.exec(
+                    select(Store.id, Store.name)
+                    .where(Store.merchant_id == actor.merchant_id, Store.is_active)
+                    .order_by(Store.name)
+                ).all()
+            ]
         self.vouchers = [{"id": str(v.voucher_id), "name": v.reward_name} for v in own_vouchers[:20]]
         self.threads = [self._row(th, lang, tz) for th in threads]
         opened = route_id(self, "id")
@@ -69,11 +75,17 @@ class InboxState(rx.State):
 
     @staticmethod
     def _row(th, lang: str, tz: str) -> dict[str, str]:
-        return {"id": str(th.thread_id), "topic": translate(lang, TOPIC_LABELS[th.topic]), "topic_key": th.topic,
-                "subject": th.subject, "status": translate(lang, STATUS_LABELS.get(th.status, th.status)), "unread": "1" if th.unread else "",
-                "when": format_datetime(lang, th.updated_at, tz, "short"),
-                "about": " · ".join(x for x in (th.store, th.voucher) if x),
-                "last": th.messages[-1].body[:90] if th.messages else ""}
+        return {
+            "id": str(th.thread_id),
+            "topic": translate(lang, TOPIC_LABELS[th.topic]),
+            "topic_key": th.topic,
+            "subject": th.subject,
+            "status": translate(lang, STATUS_LABELS.get(th.status, th.status)),
+            "unread": "1" if th.unread else "",
+            "when": format_datetime(lang, th.updated_at, tz, "short"),
+            "about": " · ".join(x for x in (th.store, th.voucher) if x),
+            "last": th.messages[-1].body[:90] if th.messages else "",
+        }
 
     @rx.event
     def compose(self):
@@ -91,8 +103,14 @@ class InboxState(rx.State):
         store, voucher = str(form.get("store_id", "")), str(form.get("voucher_id", ""))
         try:
             thread_id = await off_loop(
-                inbox.start_thread, get_engine(), session._current_actor(), topic=self.topic, subject=str(form.get("subject", "")),
-                body=str(form.get("body", "")), store_id=_form_id(store), voucher_id=_form_id(voucher),
+                inbox.start_thread,
+                get_engine(),
+                session._current_actor(),
+                topic=self.topic,
+                subject=str(form.get("subject", "")),
+                body=str(form.get("body", "")),
+                store_id=_form_id(store),
+                voucher_id=_form_id(voucher),
             )
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
@@ -105,8 +123,13 @@ class InboxState(rx.State):
         self.error = ""
         session = await self.get_state(SessionState)
         try:
-            await off_loop(inbox.reply, get_engine(), session._current_actor(), thread_id=int(self.thread.get("id", "0") or 0),
-                           body=str(form.get("body", "")))
+            await off_loop(
+                inbox.reply,
+                get_engine(),
+                session._current_actor(),
+                thread_id=int(self.thread.get("id", "0") or 0),
+                body=str(form.get("body", "")),
+            )
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -141,25 +164,38 @@ def _compose() -> rx.Component:
     return rx.el.form(
         rx.el.fieldset(
             rx.el.legend(t("What is it about?")),
-            segmented([(key, t(label)) for key, label in TOPIC_LABELS.items()], InboxState.topic, InboxState.choose_topic,
-                      label=t("What is it about?"), test_prefix="topic"),
+            segmented(
+                [(key, t(label)) for key, label in TOPIC_LABELS.items()],
+                InboxState.topic,
+                InboxState.choose_topic,
+                label=t("What is it about?"),
+                test_prefix="topic",
+            ),
             class_name="inbox-topics",
         ),
         field(t("Subject"), name="subject", max_length=120, autocomplete="off"),
         rx.el.div(
             rx.el.label(t("Store (optional)"), html_for="f-store_id"),
-            rx.el.select(rx.el.option(t("No particular store"), value=""),
-                         rx.foreach(InboxState.stores, lambda s: rx.el.option(s["name"], value=s["id"])),
-                         id="f-store_id", name="store_id", class_name="select"),
+            rx.el.select(
+                rx.el.option(t("No particular store"), value=""),
+                rx.foreach(InboxState.stores, lambda s: rx.el.option(s["name"], value=s["id"])),
+                id="f-store_id",
+                name="store_id",
+                class_name="select",
+            ),
             class_name="field",
         ),
         rx.cond(
             InboxState.vouchers.length() > 0,
             rx.el.div(
                 rx.el.label(t("Voucher (optional)"), html_for="f-voucher_id"),
-                rx.el.select(rx.el.option(t("No voucher"), value=""),
-                             rx.foreach(InboxState.vouchers, lambda v: rx.el.option(v["name"], value=v["id"])),
-                             id="f-voucher_id", name="voucher_id", class_name="select"),
+                rx.el.select(
+                    rx.el.option(t("No voucher"), value=""),
+                    rx.foreach(InboxState.vouchers, lambda v: rx.el.option(v["name"], value=v["id"])),
+                    id="f-voucher_id",
+                    name="voucher_id",
+                    class_name="select",
+                ),
                 class_name="field",
             ),
         ),
@@ -178,23 +214,43 @@ def _conversation() -> rx.Component:
     return rx.fragment(
         back_link(t("Messages"), "inbox", "back-inbox"),
         rx.el.h1(InboxState.thread["subject"], class_name="act-title"),
-        rx.el.p(InboxState.thread["topic"], rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"], ""),
-                class_name="muted"),
+        rx.el.p(
+            InboxState.thread["topic"],
+            rx.cond(InboxState.thread["about"] != "", " · " + InboxState.thread["about"], ""),
+            class_name="muted",
+        ),
         rx.el.ol(
-            rx.foreach(InboxState.messages, lambda m: rx.el.li(
-                rx.el.p(m["body"], class_name="inbox-body"),
-                rx.el.span(rx.cond(m["mine"] != "", t("You"), SessionState.merchant_short_name), " · ", m["at"], class_name="small muted"),
-                class_name=rx.cond(m["mine"] != "", "inbox-msg inbox-mine", "inbox-msg inbox-theirs"),
-                data_testid="inbox-message",
-            )),
+            rx.foreach(
+                InboxState.messages,
+                lambda m: rx.el.li(
+                    rx.el.p(m["body"], class_name="inbox-body"),
+                    rx.el.span(
+                        rx.cond(m["mine"] != "", t("You"), SessionState.merchant_short_name),
+                        " · ",
+                        m["at"],
+                        class_name="small muted",
+                    ),
+                    class_name=rx.cond(m["mine"] != "", "inbox-msg inbox-mine", "inbox-msg inbox-theirs"),
+                    data_testid="inbox-message",
+                ),
+            ),
             class_name="inbox-messages",
         ),
         rx.el.form(
             rx.el.label(t("Reply"), html_for="f-reply", class_name="sr-only"),
-            rx.el.textarea(id="f-reply", name="body", rows="3", max_length=2000, required=True, class_name="input",
-                           placeholder=t("Write a reply")),
+            rx.el.textarea(
+                id="f-reply",
+                name="body",
+                rows="3",
+                max_length=2000,
+                required=True,
+                class_name="input",
+                placeholder=t("Write a reply"),
+            ),
             rx.el.button(t("Send"), type="submit", class_name="btn", data_testid="inbox-reply"),
-            on_submit=InboxState.answer, reset_on_submit=True, class_name="inbox-reply",
+            on_submit=InboxState.answer,
+            reset_on_submit=True,
+            class_name="inbox-reply",
         ),
     )
 
@@ -213,8 +269,14 @@ def inbox_page() -> rx.Component:
                 rx.cond(
                     InboxState.writing,
                     _compose(),
-                    rx.el.button(rx.icon("pencil", size=18, aria_hidden="true"), t("Write to us"), type="button",
-                                 class_name="btn btn-block", on_click=InboxState.compose, data_testid="inbox-compose"),
+                    rx.el.button(
+                        rx.icon("pencil", size=18, aria_hidden="true"),
+                        t("Write to us"),
+                        type="button",
+                        class_name="btn btn-block",
+                        on_click=InboxState.compose,
+                        data_testid="inbox-compose",
+                    ),
                 ),
                 rx.cond(
                     InboxState.threads.length() > 0,

@@ -99,8 +99,7 @@ def hero() -> rx.Component:
         rx.el.div(rx.icon("users", size=28, aria_hidden="true"), class_name="inv-hero-icon"),
         rx.el.h1(t("Invite friends"), class_name="inv-title"),
         rx.el.p(
-            t("Your friend gets {points} points on joining. You get a bonus after their first purchase.",
-              points=S.friend_points),
+            t("Your friend gets {points} points on joining. You get a bonus after their first purchase.", points=S.friend_points),
             class_name="inv-lead",
         ),
         class_name="inv-hero",
@@ -111,7 +110,10 @@ def link_box() -> rx.Component:
     return rx.el.section(
         rx.el.label(t("Your invite link"), html_for="invite-link", class_name="inv-label"),
         rx.el.input(
-            id="invite-link", value=S.link, read_only=True, class_name="input inv-link",
+            id="invite-link",
+            value=S.link,
+            read_only=True,
+            class_name="input inv-link",
             on_focus=rx.call_script("document.getElementById('invite-link')?.select()"),
             data_testid="invite-link",
         ),
@@ -130,15 +132,21 @@ def link_box() -> rx.Component:
                 type="button",
                 id="invite-share",
                 class_name="btn",
-                custom_attrs={"data-share-text": t("Join me at {merchant} and get welcome points:", merchant=SessionState.merchant_name)},
+                custom_attrs={
+                    "data-share-text": t("Join me at {merchant} and get welcome points:", merchant=SessionState.merchant_name)
+                },
                 on_click=rx.call_script(SHARE_SCRIPT, callback=S.after_copy),
                 data_testid="invite-share",
             ),
             class_name="inv-buttons",
         ),
         rx.cond(S.notice != "", rx.el.p(S.notice, class_name="inv-notice", role="status", data_testid="invite-notice")),
-        rx.el.p(t("Invite code"), " ", rx.el.strong(S.code, class_name="inv-code", data_testid="invite-code"),
-                class_name="muted small inv-code-line"),
+        rx.el.p(
+            t("Invite code"),
+            " ",
+            rx.el.strong(S.code, class_name="inv-code", data_testid="invite-code"),
+            class_name="muted small inv-code-line",
+        ),
         class_name="card inv-card",
     )
 
@@ -149,8 +157,14 @@ def qr_box() -> rx.Component:
         rx.el.div(
             rx.cond(
                 S.qr_src != "",
-                rx.el.img(src=S.qr_src, alt=t("QR code of your invite link"), width="220", height="220",
-                          class_name="inv-qr-img", data_testid="invite-qr"),
+                rx.el.img(
+                    src=S.qr_src,
+                    alt=t("QR code of your invite link"),
+                    width="220",
+                    height="220",
+                    class_name="inv-qr-img",
+                    data_testid="invite-qr",
+                ),
             ),
             class_name="inv-qr",
         ),
@@ -189,8 +203,11 @@ def friends() -> rx.Component:
         rx.cond(
             S.referrals.length() > 0,
             rx.el.ul(rx.foreach(S.referrals, friend_row), class_name="inv-friends", data_testid="invite-friends"),
-            rx.el.p(t("No friends have joined yet. Share your link to invite the first one."), class_name="muted small",
-                    data_testid="invite-friends-empty"),
+            rx.el.p(
+                t("No friends have joined yet. Share your link to invite the first one."),
+                class_name="muted small",
+                data_testid="invite-friends-empty",
+            ),
         ),
         class_name="card inv-card",
     )

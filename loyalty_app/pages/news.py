@@ -23,8 +23,17 @@ KIND_LABELS = {
     "survey": N_("Surveys"),
     "program": N_("Program"),
 }
-KIND_ICONS = {"reward": "gift", "earning": "coins", "tier": "crown", "quest": "zap", "challenge": "trophy",
-              "badge": "award", "charity": "heart-handshake", "survey": "clipboard-list", "program": "scroll-text"}
+KIND_ICONS = {
+    "reward": "gift",
+    "earning": "coins",
+    "tier": "crown",
+    "quest": "zap",
+    "challenge": "trophy",
+    "badge": "award",
+    "charity": "heart-handshake",
+    "survey": "clipboard-list",
+    "program": "scroll-text",
+}
 
 
 class NewsState(rx.State):
@@ -47,8 +56,11 @@ class NewsState(rx.State):
                 "title": r.title,
                 "body": r.body,
                 "note": r.note,
-                "when": translate(lang, N_("From {date}") if r.upcoming else N_("Since {date}"),
-                                  date=format_date(lang, to_local(r.effective_at, tz))),
+                "when": translate(
+                    lang,
+                    N_("From {date}") if r.upcoming else N_("Since {date}"),
+                    date=format_date(lang, to_local(r.effective_at, tz)),
+                ),
                 "upcoming": "1" if r.upcoming else "",
             }
             for r in rows
@@ -58,8 +70,11 @@ class NewsState(rx.State):
 
 
 def _icon(kind: rx.Var) -> rx.Component:
-    return rx.match(kind, *[(k, rx.icon(icon, size=20, aria_hidden="true")) for k, icon in KIND_ICONS.items()],
-                    rx.icon("scroll-text", size=20, aria_hidden="true"))
+    return rx.match(
+        kind,
+        *[(k, rx.icon(icon, size=20, aria_hidden="true")) for k, icon in KIND_ICONS.items()],
+        rx.icon("scroll-text", size=20, aria_hidden="true"),
+    )
 
 
 def change_item(c: rx.Var) -> rx.Component:
@@ -73,8 +88,15 @@ def change_item(c: rx.Var) -> rx.Component:
             ),
             rx.el.h2(c["title"], class_name="news-title"),
             rx.cond(c["body"] != "", rx.el.p(c["body"], class_name="news-body")),
-            rx.cond(c["note"] != "", rx.el.p(rx.icon("message-square", size=14, aria_hidden="true"), c["note"],
-                                             class_name="news-note", data_testid="news-note")),
+            rx.cond(
+                c["note"] != "",
+                rx.el.p(
+                    rx.icon("message-square", size=14, aria_hidden="true"),
+                    c["note"],
+                    class_name="news-note",
+                    data_testid="news-note",
+                ),
+            ),
         ),
         class_name="news-item",
         data_testid="news-item",
@@ -91,8 +113,12 @@ def news_page() -> rx.Component:
             rx.el.ul(rx.foreach(NewsState.changes, change_item), class_name="news-list"),
             rx.cond(
                 NewsState.loaded,
-                rx.el.div(rx.icon("scroll-text", size=28, aria_hidden="true"), rx.el.p(t("No changes so far.")),
-                          class_name="empty", data_testid="news-empty"),
+                rx.el.div(
+                    rx.icon("scroll-text", size=28, aria_hidden="true"),
+                    rx.el.p(t("No changes so far.")),
+                    class_name="empty",
+                    data_testid="news-empty",
+                ),
             ),
         ),
         active="home",

@@ -75,8 +75,9 @@ class ProfileState(rx.State):
     async def _refresh_consent_dates(self) -> None:
         """Re-format the dates after a language change."""
         statuses = {
-            channel: profile.ConsentStatus(channel, self.consent_granted.get(channel, False),
-                                           datetime.fromisoformat(stamp) if stamp else None)
+            channel: profile.ConsentStatus(
+                channel, self.consent_granted.get(channel, False), datetime.fromisoformat(stamp) if stamp else None
+            )
             for channel, stamp in {c: self._consent_at.get(c, "") for c in profile.CONSENT_CHANNELS}.items()
         }
         await self._show_consents(statuses)
@@ -365,7 +366,10 @@ def pictures_card() -> rx.Component:
                 rx.cond(
                     MemberMediaState.avatar_url != "",
                     rx.el.button(
-                        t("Remove"), type="button", class_name="btn btn-ghost", on_click=ProfileState.remove_picture("avatar"),
+                        t("Remove"),
+                        type="button",
+                        class_name="btn btn-ghost",
+                        on_click=ProfileState.remove_picture("avatar"),
                         data_testid="avatar-remove",
                     ),
                 ),
@@ -377,16 +381,23 @@ def pictures_card() -> rx.Component:
             rx.el.p(t("Home screen background"), class_name="pf-row-title"),
             rx.cond(
                 MemberMediaState.background_url != "",
-                rx.el.img(src=MemberMediaState.background_url, alt=t("Your background picture"), class_name="pf-bg-preview",
-                          data_testid="background-img"),
+                rx.el.img(
+                    src=MemberMediaState.background_url,
+                    alt=t("Your background picture"),
+                    class_name="pf-bg-preview",
+                    data_testid="background-img",
+                ),
             ),
             rx.el.div(
                 _upload_button("background", t("Choose a picture"), "image"),
                 rx.cond(
                     MemberMediaState.background_url != "",
                     rx.el.button(
-                        t("Remove"), type="button", class_name="btn btn-ghost",
-                        on_click=ProfileState.remove_picture("background"), data_testid="background-remove",
+                        t("Remove"),
+                        type="button",
+                        class_name="btn btn-ghost",
+                        on_click=ProfileState.remove_picture("background"),
+                        data_testid="background-remove",
                     ),
                 ),
                 class_name="pf-actions",
@@ -481,8 +492,7 @@ def delete_card() -> rx.Component:
                     rx.el.li(t("You can join again later with the same email, as a new member.")),
                     class_name="pf-delete-list",
                 ),
-                field(t("Password"), name="password", type_="password", autocomplete="current-password",
-                      max_length=1024),
+                field(t("Password"), name="password", type_="password", autocomplete="current-password", max_length=1024),
                 _alert(ProfileState.delete_error, "error", "delete-error"),
                 rx.el.div(
                     rx.el.button(
@@ -538,9 +548,32 @@ def profile_page() -> rx.Component:
             error_alert(ProfileState.error),
             rx.cond(ProfileState.notice != "", rx.el.div(ProfileState.notice, class_name="alert alert-success", role="status")),
             rx.el.form(
-                field(t("First name"), name="first_name", autocomplete="given-name", default_value=ProfileState.first_name, key=ProfileState.first_name, max_length=60),
-                field(t("Last name"), name="last_name", autocomplete="family-name", required=False, default_value=ProfileState.last_name, key=ProfileState.last_name, max_length=60),
-                field(t("Birthday"), name="birthday", type_="date", autocomplete="bday", required=False, default_value=ProfileState.birthday, key=ProfileState.birthday),
+                field(
+                    t("First name"),
+                    name="first_name",
+                    autocomplete="given-name",
+                    default_value=ProfileState.first_name,
+                    key=ProfileState.first_name,
+                    max_length=60,
+                ),
+                field(
+                    t("Last name"),
+                    name="last_name",
+                    autocomplete="family-name",
+                    required=False,
+                    default_value=ProfileState.last_name,
+                    key=ProfileState.last_name,
+                    max_length=60,
+                ),
+                field(
+                    t("Birthday"),
+                    name="birthday",
+                    type_="date",
+                    autocomplete="bday",
+                    required=False,
+                    default_value=ProfileState.birthday,
+                    key=ProfileState.birthday,
+                ),
                 rx.el.div(
                     rx.el.label(t("Time zone"), html_for="f-timezone"),
                     rx.el.select(

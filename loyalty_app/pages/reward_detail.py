@@ -19,8 +19,13 @@ from loyalty_app.pages.rewards import item_row, kind_label, local, media_url, sh
 from loyalty_app.services import catalog_view
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.rewards import MAX_REVIEW_LENGTH
-from loyalty_app.state.forms import route_id  # noqa: F401  (used by the voucher pages)
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import (
+    current_language,
+    error_message,
+    off_loop,
+    route_id,
+    translated,
+)
 from loyalty_app.state.session import SessionState
 
 
@@ -73,7 +78,10 @@ class RewardDetailState(rx.State):
         tz = detail.timezone
         item = detail.item
         self.rid = str(item.reward_id)
-        self.reward = {**item_row(item, session.merchant_slug, lang, now, tz), "image": media_url(session.merchant_slug, item.image_id)}
+        self.reward = {
+            **item_row(item, session.merchant_slug, lang, now, tz),
+            "image": media_url(session.merchant_slug, item.image_id),
+        }
         self.description = item.description
         self.available = detail.available_points
         self.cost = item.cost_points
@@ -182,7 +190,11 @@ class RewardDetailState(rx.State):
         try:
             actor = session._require_actor(Action.RATE_REWARD, target_account_id=session._account_id or None)
             outcome = await off_loop(
-                catalog_view.rate, get_engine(), actor, reward_id=route_id(self, "id") or 0, stars=stars,
+                catalog_view.rate,
+                get_engine(),
+                actor,
+                reward_id=route_id(self, "id") or 0,
+                stars=stars,
                 review_text=review,
             )
         except Exception as err:  # noqa: BLE001
@@ -211,7 +223,14 @@ def availability() -> rx.Component:
     return rx.el.div(
         rx.match(
             r["status"],
-            ("ok", rx.el.p(rx.icon("circle-check", size=18, aria_hidden="true"), t("You can get this now"), class_name="rw-avail rw-avail-ok")),
+            (
+                "ok",
+                rx.el.p(
+                    rx.icon("circle-check", size=18, aria_hidden="true"),
+                    t("You can get this now"),
+                    class_name="rw-avail rw-avail-ok",
+                ),
+            ),
             (
                 "insufficient_points",
                 rx.el.div(
@@ -228,10 +247,20 @@ def availability() -> rx.Component:
             ),
             (
                 "tier_locked",
-                rx.el.p(rx.icon("lock", size=18, aria_hidden="true"), t("For {tier} members. Reach {tier} to unlock it.", tier=r["tier"]), class_name="rw-avail rw-avail-lock"),
+                rx.el.p(
+                    rx.icon("lock", size=18, aria_hidden="true"),
+                    t("For {tier} members. Reach {tier} to unlock it.", tier=r["tier"]),
+                    class_name="rw-avail rw-avail-lock",
+                ),
             ),
             ("out_of_stock", rx.el.p(t("Out of stock. Check back soon!"), class_name="rw-avail rw-avail-no")),
-            ("limit_reached", rx.el.p(t("You already redeemed this reward {limit} times (the limit).", limit=S.limit), class_name="rw-avail rw-avail-no")),
+            (
+                "limit_reached",
+                rx.el.p(
+                    t("You already redeemed this reward {limit} times (the limit).", limit=S.limit),
+                    class_name="rw-avail rw-avail-no",
+                ),
+            ),
             ("not_yet", rx.el.p(t("Available from {date}", date=r["from"]), class_name="rw-avail rw-avail-no")),
             rx.el.p(t("This reward is not available right now."), class_name="rw-avail rw-avail-no"),
         ),
@@ -302,11 +331,18 @@ def rating_summary() -> rx.Component:
                     rx.foreach(
                         S.distribution,
                         lambda d: rx.el.li(
-                            rx.el.span(d["stars"], rx.el.span("★", aria_hidden="true"), class_name="rw-dist-label", aria_hidden="true"),
-                            rx.el.span(rx.el.span(class_name="rw-dist-fill", style={"width": d["pct"] + "%"}), class_name="rw-dist-bar", aria_hidden="true"),
+                            rx.el.span(
+                                d["stars"], rx.el.span("★", aria_hidden="true"), class_name="rw-dist-label", aria_hidden="true"
+                            ),
+                            rx.el.span(
+                                rx.el.span(class_name="rw-dist-fill", style={"width": d["pct"] + "%"}),
+                                class_name="rw-dist-bar",
+                                aria_hidden="true",
+                            ),
                             rx.el.span(d["count"], class_name="rw-dist-count", aria_hidden="true"),
                             rx.el.span(
-                                tn("{n} star", "{n} stars", d["stars"].to(int)), ": ",
+                                tn("{n} star", "{n} stars", d["stars"].to(int)),
+                                ": ",
                                 tn("{n} rating", "{n} ratings", d["count"].to(int)),
                                 class_name="sr-only",
                             ),

@@ -28,7 +28,7 @@ def media_url(slug: str, image_id: int | None) -> str:
 
 
 def short_date(lang: str, when, now) -> str:
-    """"23 Dec" this year, "23 Dec 2027" otherwise (in the merchant's time zone, see callers)."""
+    """ "23 Dec" this year, "23 Dec 2027" otherwise (in the merchant's time zone, see callers)."""
     return format_date(lang, when, "d MMM" if when.year == now.year else "d MMM y")
 
 
@@ -107,6 +107,7 @@ class RewardsState(rx.State):
 
 # --- pieces shared with the reward detail and voucher pages -------------------------------------
 
+
 def kind_label(kind: rx.Var) -> rx.Var:
     """The reward kind in the member's language."""
     return rx.match(
@@ -126,7 +127,10 @@ def status_line(r: rx.Var) -> rx.Component:
     return rx.match(
         r["status"],
         ("ok", rx.el.span(rx.icon("circle-check", size=14, aria_hidden="true"), t("Get it now"), class_name="badge-can")),
-        ("tier_locked", rx.el.span(rx.icon("lock", size=13, aria_hidden="true"), t("{tier} members", tier=r["tier"]), class_name="rw-lock")),
+        (
+            "tier_locked",
+            rx.el.span(rx.icon("lock", size=13, aria_hidden="true"), t("{tier} members", tier=r["tier"]), class_name="rw-lock"),
+        ),
         ("insufficient_points", rx.el.span(t("{points} more points", points=r["missing"]), class_name="rw-need")),
         ("out_of_stock", rx.el.span(t("Out of stock"), class_name="rw-need")),
         ("limit_reached", rx.el.span(t("Limit reached"), class_name="rw-need")),
@@ -205,7 +209,9 @@ def empty_state() -> rx.Component:
             rx.el.div(rx.icon("piggy-bank", size=34, aria_hidden="true"), class_name="rw-empty-icon"),
             rx.el.p(t("Nothing you can get just yet"), class_name="rw-empty-title"),
             rx.el.p(t("Keep collecting: every visit brings you closer. Here is everything on offer."), class_name="muted small"),
-            rx.el.button(t("Show all rewards"), type="button", class_name="btn btn-secondary", on_click=RewardsState.choose("cost")),
+            rx.el.button(
+                t("Show all rewards"), type="button", class_name="btn btn-secondary", on_click=RewardsState.choose("cost")
+            ),
             class_name="rw-empty",
             data_testid="rewards-empty",
         ),

@@ -39,7 +39,9 @@ def signup_page() -> rx.Component:
                 min_length=8,
                 max_length=1024,
             ),
-            rx.el.p(t("At least 8 characters. Long passphrases are welcome."), class_name="muted small", style={"marginTop": "-6px"}),
+            rx.el.p(
+                t("At least 8 characters. Long passphrases are welcome."), class_name="muted small", style={"marginTop": "-6px"}
+            ),
             submit_button(t("Create account"), t("Creating your account…"), busy=AuthFormState.busy, test_id="signup-submit"),
             on_submit=AuthFormState.sign_up,
             reset_on_submit=False,

@@ -131,8 +131,12 @@ class TillState(rx.State):
         try:
             actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
             done = await off_loop(
-                till.credit_purchase_at_till, get_engine(), actor, store_id=self._store(),
-                member_account_id=self._member_id, amount_text=str(form.get("amount", "")),
+                till.credit_purchase_at_till,
+                get_engine(),
+                actor,
+                store_id=self._store(),
+                member_account_id=self._member_id,
+                amount_text=str(form.get("amount", "")),
                 receipt=str(form.get("receipt", "")),
             )
         except Exception as err:  # noqa: BLE001
@@ -142,8 +146,10 @@ class TillState(rx.State):
         lang = await current_language(self)
         reason = translate(lang, outcome.reason, **outcome.reason_params)
         if outcome.bonus_parts:  # each part honestly: the purchase with its multipliers, then each bonus
-            parts = "; ".join([translate(lang, PURCHASE_PART, points=outcome.points, reason=reason)]
-                              + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in outcome.bonus_parts])
+            parts = "; ".join(
+                [translate(lang, PURCHASE_PART, points=outcome.points, reason=reason)]
+                + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in outcome.bonus_parts]
+            )
             reason = parts
         key = N_("Already credited: +{points} points ({reason})") if outcome.replayed else N_("+{points} points ({reason})")
         self.result = translate(lang, key, points=outcome.total_points, reason=reason)
@@ -170,15 +176,21 @@ class TillState(rx.State):
         self.member_points = undone.balance.available
         if undone.bonus_parts:
             lang = await current_language(self)
-            parts = "; ".join([translate(lang, N_("purchase {points}"), points=undone.purchase_points)]
-                              + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in undone.bonus_parts])
-            self.result = translate(lang, N_("Credit undone: {points} points taken back ({parts})."), points=undone.points,
-                                    parts=parts)
+            parts = "; ".join(
+                [translate(lang, N_("purchase {points}"), points=undone.purchase_points)]
+                + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in undone.bonus_parts]
+            )
+            self.result = translate(
+                lang, N_("Credit undone: {points} points taken back ({parts})."), points=undone.points, parts=parts
+            )
         else:
             self.result = await translated(self, N_("Credit undone: {points} points taken back."), points=undone.points)
         if actor is not None:
-            push_to_member(actor.merchant_id, undone.member_account_id,
-                           [(POINTS_TAKEN_BACK, {"points": undone.points, "reason": _Reason(till.UNDO_REASON, {})})])
+            push_to_member(
+                actor.merchant_id,
+                undone.member_account_id,
+                [(POINTS_TAKEN_BACK, {"points": undone.points, "reason": _Reason(till.UNDO_REASON, {})})],
+            )
 
     @rx.event
     async def redeem_voucher(self):
@@ -188,7 +200,9 @@ class TillState(rx.State):
         session = await self.get_state(SessionState)
         try:
             actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
-            used = await off_loop(till.redeem_voucher_at_till, get_engine(), actor, store_id=self._store(), code=self._voucher_code)
+            used = await off_loop(
+                till.redeem_voucher_at_till, get_engine(), actor, store_id=self._store(), code=self._voucher_code
+            )
         except Exception as err:  # noqa: BLE001
             self.error = await error_message(self, err)
             return
@@ -216,16 +230,28 @@ def _scan_card() -> rx.Component:
     return rx.el.section(
         _store_picker(),
         rx.el.form(
-            field(t("Scan or type a member number or voucher code"), name="code", autocomplete="off", auto_focus=True,
-                  enter_key_hint="go", autocapitalize="characters", spell_check=False, data_testid="till-code"),
+            field(
+                t("Scan or type a member number or voucher code"),
+                name="code",
+                autocomplete="off",
+                auto_focus=True,
+                enter_key_hint="go",
+                autocapitalize="characters",
+                spell_check=False,
+                data_testid="till-code",
+            ),
             rx.el.button(t("Find"), type="submit", class_name="btn btn-block", data_testid="till-find"),
             on_submit=TillState.scan,
             reset_on_submit=True,
         ),
         rx.el.button(
             rx.cond(TillState.camera_on, t("Close camera"), t("Scan with camera")),
-            type="button", class_name="btn btn-secondary btn-block", style={"marginTop": "10px"},
-            on_click=TillState.toggle_camera, aria_pressed=TillState.camera_on, data_testid="till-camera-toggle",
+            type="button",
+            class_name="btn btn-secondary btn-block",
+            style={"marginTop": "10px"},
+            on_click=TillState.toggle_camera,
+            aria_pressed=TillState.camera_on,
+            data_testid="till-camera-toggle",
         ),
         rx.cond(TillState.camera_on, rx.el.div(qr_scanner(on_scan=TillState.camera_scan), class_name="till-camera")),
         class_name="card",
@@ -237,8 +263,14 @@ def _member_card() -> rx.Component:
         rx.el.div(
             rx.cond(
                 TillState.member_avatar != "",
-                rx.el.img(src=TillState.member_avatar, alt="", class_name="till-avatar", width="52", height="52",
-                          data_testid="till-avatar"),
+                rx.el.img(
+                    src=TillState.member_avatar,
+                    alt="",
+                    class_name="till-avatar",
+                    width="52",
+                    height="52",
+                    data_testid="till-avatar",
+                ),
                 rx.el.div(TillState.member_name.to(str)[:1], class_name="till-avatar", aria_hidden="true"),
             ),
             rx.el.div(
@@ -246,7 +278,9 @@ def _member_card() -> rx.Component:
                 rx.el.p(
                     rx.cond(TillState.member_tier != "", TillState.member_tier + " · ", ""),
                     t("{points} points", points=TillState.member_points),
-                    class_name="muted", style={"margin": 0}, data_testid="till-member-points",
+                    class_name="muted",
+                    style={"margin": 0},
+                    data_testid="till-member-points",
                 ),
             ),
             class_name="till-member-head",
@@ -267,10 +301,20 @@ def _voucher_card() -> rx.Component:
         rx.el.p(t("Voucher"), class_name="small muted", style={"margin": 0}),
         rx.el.p(TillState.voucher_reward, class_name="till-name", data_testid="till-voucher-reward"),
         rx.el.p(TillState.voucher_member, " · ", t("valid until {date}", date=TillState.voucher_expires), class_name="muted"),
-        rx.el.button(t("Redeem voucher"), type="button", class_name="btn btn-block", on_click=TillState.redeem_voucher,
-                     data_testid="till-redeem-voucher"),
-        rx.el.button(t("Cancel"), type="button", class_name="btn btn-secondary btn-block", style={"marginTop": "8px"},
-                     on_click=TillState.clear),
+        rx.el.button(
+            t("Redeem voucher"),
+            type="button",
+            class_name="btn btn-block",
+            on_click=TillState.redeem_voucher,
+            data_testid="till-redeem-voucher",
+        ),
+        rx.el.button(
+            t("Cancel"),
+            type="button",
+            class_name="btn btn-secondary btn-block",
+            style={"marginTop": "8px"},
+            on_click=TillState.clear,
+        ),
         class_name="card",
     )
 
@@ -286,10 +330,16 @@ def staff_page() -> rx.Component:
                 rx.el.span(TillState.result, data_testid="till-result"),
                 rx.cond(
                     TillState.undo_until != "",
-                    rx.el.button(t("Undo (until {time})", time=TillState.undo_until), type="button",
-                                 class_name="btn btn-secondary till-undo", on_click=TillState.undo, data_testid="till-undo"),
+                    rx.el.button(
+                        t("Undo (until {time})", time=TillState.undo_until),
+                        type="button",
+                        class_name="btn btn-secondary till-undo",
+                        on_click=TillState.undo,
+                        data_testid="till-undo",
+                    ),
                 ),
-                class_name="alert alert-success", role="status",
+                class_name="alert alert-success",
+                role="status",
             ),
         ),
         rx.cond(TillState.voucher_reward != "", _voucher_card()),

@@ -12,12 +12,11 @@ from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
-from loyalty_app.state.forms import read_own, route_id
 from loyalty_app.pages.rewards import kind_label, local, media_url, short_date
 from loyalty_app.services import catalog_view
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import current_language, error_message, off_loop, read_own, route_id, translated
 from loyalty_app.state.session import SessionState
 
 
@@ -119,7 +118,9 @@ def vouchers_page() -> rx.Component:
                 rx.el.div(
                     rx.el.div(rx.icon("ticket", size=34, aria_hidden="true"), class_name="rw-empty-icon"),
                     rx.el.p(t("No vouchers yet"), class_name="rw-empty-title"),
-                    rx.el.p(t("Redeem a reward and its voucher appears here, ready to show at the till."), class_name="muted small"),
+                    rx.el.p(
+                        t("Redeem a reward and its voucher appears here, ready to show at the till."), class_name="muted small"
+                    ),
                     rx.el.a(t("Browse rewards"), href=f"/m/{SessionState.merchant_slug}/rewards", class_name="btn"),
                     class_name="rw-empty",
                     data_testid="vouchers-empty",
@@ -313,7 +314,10 @@ def cancel_sheet() -> rx.Component:
         open_=V.confirming,
         title=t("Cancel this voucher?"),
         body=rx.el.p(
-            t("Your {points} points come back to your balance and the code stops working.", points=localized_number(V.voucher["points"])),
+            t(
+                "Your {points} points come back to your balance and the code stops working.",
+                points=localized_number(V.voucher["points"]),
+            ),
             style={"margin": 0},
         ),
         confirm_label=t("Cancel voucher"),
@@ -346,7 +350,13 @@ def voucher_page() -> rx.Component:
                         V.is_new,
                         rx.el.div(
                             rx.icon("party-popper", size=20, aria_hidden="true"),
-                            rx.el.span(t("Enjoy! {points} points spent on {reward}.", points=localized_number(V.voucher["points"]), reward=V.voucher["name"])),
+                            rx.el.span(
+                                t(
+                                    "Enjoy! {points} points spent on {reward}.",
+                                    points=localized_number(V.voucher["points"]),
+                                    reward=V.voucher["name"],
+                                )
+                            ),
                             class_name="alert alert-success vc-new",
                             role="status",
                             data_testid="voucher-new",

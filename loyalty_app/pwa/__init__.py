@@ -8,9 +8,9 @@ Wiring (in the app module)::
 
 from loyalty_app.pwa.brand import PwaBrand, load_brand
 from loyalty_app.pwa.documents import manifest, offline_html, service_worker_js
+from loyalty_app.pwa.endpoints import routes
 from loyalty_app.pwa.head import head_components
 from loyalty_app.pwa.icons import ICON_SPECS, render_icon
-from loyalty_app.pwa.endpoints import routes
 
 __all__ = [
     "ICON_SPECS",

@@ -68,8 +68,17 @@ class PwaBrand:
         edit that forgot to bump theme_version (or a renamed merchant) still shows up.
         """
         raw = json.dumps(
-            [self.slug, self.name, self.short_name, self.description, self.language,
-             self.primary, self.background, self.theme_version, self.logo_id],
+            [
+                self.slug,
+                self.name,
+                self.short_name,
+                self.description,
+                self.language,
+                self.primary,
+                self.background,
+                self.theme_version,
+                self.logo_id,
+            ],
             ensure_ascii=False,
         )
         return hashlib.sha256(raw.encode()).hexdigest()[:16]

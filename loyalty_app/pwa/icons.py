@@ -140,9 +140,7 @@ def render_icon(spec: IconSpec, brand: PwaBrand, logo: Image.Image | None) -> Im
         if logo is not None:
             _paste_centred(canvas, _fit(logo, size))
         else:
-            ImageDraw.Draw(canvas).rounded_rectangle(
-                (0, 0, size - 1, size - 1), radius=round(size * 0.22), fill=primary + (255,)
-            )
+            ImageDraw.Draw(canvas).rounded_rectangle((0, 0, size - 1, size - 1), radius=round(size * 0.22), fill=primary + (255,))
             _draw_letter(canvas, monogram_letter(brand), size * 0.5, on_primary)
         return canvas
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.errors import Conflict, LoyaltyError, N_, NotFound
+from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
 from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LoginAttempt, Merchant, Role, StaffStore, Store
 from loyalty_app.services import passwords, sessions, throttle, webhooks
@@ -126,9 +126,7 @@ def _create_account(
                         code="email_taken",
                     )
                 if wanted_stores:
-                    found = s.exec(
-                        select(Store.id).where(Store.merchant_id == merchant_id, Store.id.in_(wanted_stores))
-                    ).all()
+                    found = s.exec(select(Store.id).where(Store.merchant_id == merchant_id, Store.id.in_(wanted_stores))).all()
                     if sorted(found) != wanted_stores:
                         raise LoyaltyError(N_("Choose stores of this program only."), code="store_of_other_merchant")
                 account = Account(
@@ -161,10 +159,7 @@ def _create_account(
 
 
 def _email_taken(session: Session, merchant_id: int, email: str) -> bool:
-    return (
-        session.exec(select(Account.id).where(Account.merchant_id == merchant_id, Account.email == email)).first()
-        is not None
-    )
+    return session.exec(select(Account.id).where(Account.merchant_id == merchant_id, Account.email == email)).first() is not None
 
 
 def sign_up_member(

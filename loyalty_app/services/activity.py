@@ -21,7 +21,7 @@ Which entries each filter shows (documented choice, from ``domain.ledger.EntryKi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
@@ -60,7 +60,7 @@ def _utc(when: datetime | None) -> datetime | None:
     """Databases hand back naive UTC datetimes (SQLite, ``timestamp`` columns): make them aware."""
     if when is None:
         return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _member(session: Session, actor: Actor) -> Account:
@@ -202,8 +202,13 @@ def history_page(
         tz = member_timezone(account, merchant_tz)
         own = (LedgerEntry.merchant_id == actor.merchant_id, LedgerEntry.account_id == actor.account_id)
         stmt = select(
-            LedgerEntry.id, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.reason, LedgerEntry.reason_params,
-            LedgerEntry.created_at, LedgerEntry.source,
+            LedgerEntry.id,
+            LedgerEntry.kind,
+            LedgerEntry.points,
+            LedgerEntry.reason,
+            LedgerEntry.reason_params,
+            LedgerEntry.created_at,
+            LedgerEntry.source,
         ).where(*own)
         condition = _filter_condition(filter)
         if condition is not None:
@@ -375,15 +380,20 @@ def giving_screen(engine: Engine, actor: Actor | None, *, now: datetime | None =
         settings = ledger.get_program_settings(session, actor.merchant_id)
         balance = ledger.get_balance(session, merchant_id=actor.merchant_id, account_id=actor.account_id)
         start, end = donation_rules.day_bounds(now, settings.timezone)
-        today = donations.donated_between(session, merchant_id=actor.merchant_id, account_id=actor.account_id, start=start, end=end)
+        today = donations.donated_between(
+            session, merchant_id=actor.merchant_id, account_id=actor.account_id, start=start, end=end
+        )
         totals = {t.charity_id: t for t in donations.charity_totals(session, actor.merchant_id)}
         charities = donations.list_charities(session, actor.merchant_id)
         member_total = _member_total(session, actor)
     limit = settings.donation_daily_limit
     cards = [
         CharityCard(
-            c.id, c.name, c.description or "",
-            totals[c.id].points if c.id in totals else 0, totals[c.id].donors if c.id in totals else 0,
+            c.id,
+            c.name,
+            c.description or "",
+            totals[c.id].points if c.id in totals else 0,
+            totals[c.id].donors if c.id in totals else 0,
         )
         for c in charities
     ]
@@ -412,7 +422,9 @@ def preview_gift(
         settings = ledger.get_program_settings(session, actor.merchant_id)
         balance = ledger.get_balance(session, merchant_id=actor.merchant_id, account_id=actor.account_id)
         start, end = donation_rules.day_bounds(now, settings.timezone)
-        today = donations.donated_between(session, merchant_id=actor.merchant_id, account_id=actor.account_id, start=start, end=end)
+        today = donations.donated_between(
+            session, merchant_id=actor.merchant_id, account_id=actor.account_id, start=start, end=end
+        )
     if amount > balance.available:
         raise insufficient_points(available=balance.available, needed=amount)
     donation_rules.check_donation(amount, donated_today=today, daily_limit=settings.donation_daily_limit)
@@ -438,8 +450,13 @@ def give(
         raise NotFound(N_("Charity not found."), code="charity_not_found")
     key = f"m{actor.account_id}:{idempotency_key}"
     outcome = donations.donate(
-        engine, merchant_id=actor.merchant_id, account_id=actor.account_id, charity_id=charity_id, points=amount,
-        idempotency_key=key, now=now,
+        engine,
+        merchant_id=actor.merchant_id,
+        account_id=actor.account_id,
+        charity_id=charity_id,
+        points=amount,
+        idempotency_key=key,
+        now=now,
     )
     with read_session(engine) as session:
         member_total = _member_total(session, actor)

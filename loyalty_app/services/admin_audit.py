@@ -16,10 +16,19 @@ from loyalty_app.services import permissions
 from loyalty_app.services.permissions import Action, Actor
 
 
-def record(session: Session, actor: Actor, action: str, *, target: str = "", detail: dict | None = None,
-           now: datetime | None = None) -> None:
-    session.add(AdminAuditEntry(merchant_id=actor.merchant_id, actor_id=actor.account_id, action=action[:48],
-                                target=target[:120], detail=detail or {}, at=now or utcnow()))
+def record(
+    session: Session, actor: Actor, action: str, *, target: str = "", detail: dict | None = None, now: datetime | None = None
+) -> None:
+    session.add(
+        AdminAuditEntry(
+            merchant_id=actor.merchant_id,
+            actor_id=actor.account_id,
+            action=action[:48],
+            target=target[:120],
+            detail=detail or {},
+            at=now or utcnow(),
+        )
+    )
 
 
 @dataclass(frozen=True)

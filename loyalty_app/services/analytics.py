@@ -68,10 +68,26 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Date, DateTime, Numeric, String, and_, case, cast, distinct, exists, extract, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    extract,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -83,8 +99,8 @@ from loyalty_app.models import (
     AnalyticsDailyPoints,
     AnalyticsMemberPeriod,
     AnalyticsRollupState,
-    ChallengeProgress,
     Challenge,
+    ChallengeProgress,
     LedgerEntry,
     MemberActivity,
     MemberBalance,
@@ -276,8 +292,8 @@ def _uplift(before: float, during: float) -> float | None:
 def _utc(moment: datetime) -> datetime:
     """Aware UTC (the models' datetime type refuses naive values; naive ones are taken as UTC)."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -322,7 +338,7 @@ def utc_offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[d
     zone = _zone(tz)
 
     def offset(epoch: int) -> int:
-        moment = datetime.fromtimestamp(epoch, timezone.utc).astimezone(zone)
+        moment = datetime.fromtimestamp(epoch, UTC).astimezone(zone)
         return int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
 
     lo_epoch = int(_utc(start).timestamp())
@@ -339,7 +355,7 @@ def utc_offset_segments(tz: str, start: datetime, end: datetime) -> list[tuple[d
                     lo = mid
                 else:
                     hi = mid
-            segments.append((datetime.fromtimestamp(hi, timezone.utc), offset(hi)))
+            segments.append((datetime.fromtimestamp(hi, UTC), offset(hi)))
         t = nxt
     return segments
 
@@ -509,8 +525,9 @@ def _member_filter(mid: int):
 # --------------------------------------------------------------------------- charts
 
 
-def enrolments(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-               merchant_id: int | None = None) -> list[Bucket]:
+def enrolments(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> list[Bucket]:
     """New members per period (accounts with role member created then, deleted ones included)."""
     ctx = _context(engine, actor, period, now, merchant_id)
     b = ctx.bucket(Account.created_at)
@@ -523,8 +540,9 @@ def enrolments(engine: Engine, actor: Actor | None, *, period: str = "day", now:
         return _fill(ctx.starts, s.execute(stmt).all())
 
 
-def active_members(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                   merchant_id: int | None = None) -> ActiveMembers:
+def active_members(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> ActiveMembers:
     """Distinct members with any activity per period, the 30-day active count (the KPI) and
     the member count. Activity = ledger earn/redeem/donate entries or rewarded actions.
 
@@ -552,14 +570,19 @@ def active_members(engine: Engine, actor: Actor | None, *, period: str = "day", 
             live_from = local_midnight_utc(cut, ctx.tz)
             acts = _activity_union(ctx, live_from, ctx.now)
             open_rows = union_all(
-                select(date_bucket_expr(mp.start, period, ctx.dialect).label(BUCKET), mp.account_id.label("account_id"))
-                .where(mp.merchant_id == mid, mp.period == "day", mp.start >= tail, mp.start < cut),
-                select(bucket_expr(acts.c.at, period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET),
-                       acts.c.account_id.label("account_id")),
+                select(date_bucket_expr(mp.start, period, ctx.dialect).label(BUCKET), mp.account_id.label("account_id")).where(
+                    mp.merchant_id == mid, mp.period == "day", mp.start >= tail, mp.start < cut
+                ),
+                select(
+                    bucket_expr(acts.c.at, period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET),
+                    acts.c.account_id.label("account_id"),
+                ),
             ).subquery("open_rows")
-            rows = list(rows) + list(s.execute(
-                select(open_rows.c[BUCKET], func.count(distinct(open_rows.c.account_id))).group_by(open_rows.c[BUCKET])
-            ).all())
+            rows = list(rows) + list(
+                s.execute(
+                    select(open_rows.c[BUCKET], func.count(distinct(open_rows.c.account_id))).group_by(open_rows.c[BUCKET])
+                ).all()
+            )
         window_start = ctx.now - timedelta(days=ACTIVE_DAYS)
         if cut is None:
             recent = _activity_union(ctx, window_start, ctx.now)
@@ -570,8 +593,9 @@ def active_members(engine: Engine, actor: Actor | None, *, period: str = "day", 
             head = _activity_union(ctx, window_start, local_midnight_utc(first, ctx.tz))
             live = _activity_union(ctx, local_midnight_utc(last, ctx.tz), ctx.now)
             who = union_all(
-                select(mp.account_id.label("account_id"))
-                .where(mp.merchant_id == mid, mp.period == "day", mp.start >= first, mp.start < last),
+                select(mp.account_id.label("account_id")).where(
+                    mp.merchant_id == mid, mp.period == "day", mp.start >= first, mp.start < last
+                ),
                 select(head.c.account_id),
                 select(live.c.account_id),
             ).subquery("who")
@@ -582,8 +606,15 @@ def active_members(engine: Engine, actor: Actor | None, *, period: str = "day", 
     return ActiveMembers(int(active or 0), int(members or 0), _fill(ctx.starts, rows))
 
 
-def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "month", now: datetime | None = None,
-                     merchant_id: int | None = None, months: int = 12) -> list[CohortRow]:
+def cohort_retention(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "month",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    months: int = 12,
+) -> list[CohortRow]:
     """Monthly enrolment cohorts of the last ``months`` months (whatever ``period`` is) and the
     share of each cohort active again in days 30-59, 60-89 and 90-119 after enrolment; only
     members enrolled at least 60/90/120 days before ``now`` are counted for each share."""
@@ -600,6 +631,7 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
         .where(_member_filter(ctx.merchant_id), Account.created_at >= since, Account.created_at < ctx.now)
         .cte("cohort")
     )
+
     # Per member and window: does any activity exist? Index seeks on each source's per-member
     # index that stop at the first row (a join to a UNION of both sources has no index).
     def active_between(lo: int, hi: int):
@@ -636,8 +668,11 @@ def cohort_retention(engine: Engine, actor: Actor | None, *, period: str = "mont
         members = int(row[1])
         eligible = {d: int(row[2 + 2 * i] or 0) for i, d in enumerate(RETENTION_DAYS)}
         kept = {d: int(row[3 + 2 * i] or 0) for i, d in enumerate(RETENTION_DAYS)}
-        out.append(CohortRow(start, members, {d: (round(kept[d] / eligible[d], 4) if eligible[d] else None) for d in RETENTION_DAYS},
-                             eligible))
+        out.append(
+            CohortRow(
+                start, members, {d: (round(kept[d] / eligible[d], 4) if eligible[d] else None) for d in RETENTION_DAYS}, eligible
+            )
+        )
     return out
 
 
@@ -652,11 +687,16 @@ def _ledger_sums(engine: Engine, ctx: _Ctx, *, by_bucket: bool):
         live_from = local_midnight_utc(cut, ctx.tz)
         rolled = select(
             *([date_bucket_expr(dp.local_day, ctx.period, ctx.dialect).label(BUCKET)] if by_bucket else []),
-            dp.earned.label("earned"), dp.spent.label("spent"), dp.expired.label("expired"), dp.donated.label("donated"),
+            dp.earned.label("earned"),
+            dp.spent.label("spent"),
+            dp.expired.label("expired"),
+            dp.donated.label("donated"),
         ).where(dp.merchant_id == ctx.merchant_id, dp.local_day >= ctx.starts[0], dp.local_day < cut)
     live = select(
         *([bucket_expr(le.created_at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET)] if by_bucket else []),
-        le.earned_delta.label("earned"), le.spent_delta.label("spent"), le.expired_delta.label("expired"),
+        le.earned_delta.label("earned"),
+        le.spent_delta.label("spent"),
+        le.expired_delta.label("expired"),
         le.donated_delta.label("donated"),
     ).where(le.merchant_id == ctx.merchant_id, le.created_at >= live_from, le.created_at < ctx.now)
     src = (live if rolled is None else union_all(rolled, live)).subquery("flows")
@@ -668,8 +708,9 @@ def _ledger_sums(engine: Engine, ctx: _Ctx, *, by_bucket: bool):
         return s.execute(stmt).all()
 
 
-def points_flow(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                merchant_id: int | None = None) -> list[FlowBucket]:
+def points_flow(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> list[FlowBucket]:
     """Points issued, redeemed, expired and donated per period (sums of the ledger's deltas;
     closed days from the daily rollup when there is one)."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -677,8 +718,9 @@ def points_flow(engine: Engine, actor: Actor | None, *, period: str = "day", now
     return [FlowBucket(d, *got.get(d, [0, 0, 0, 0])) for d in ctx.starts]
 
 
-def redemption_rate(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                    merchant_id: int | None = None) -> RedemptionRate:
+def redemption_rate(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> RedemptionRate:
     """Points redeemed / points issued over the whole window (None when nothing was issued)."""
     ctx = _context(engine, actor, period, now, merchant_id)
     row = _ledger_sums(engine, ctx, by_bucket=False)[0]
@@ -686,8 +728,9 @@ def redemption_rate(engine: Engine, actor: Actor | None, *, period: str = "day",
     return RedemptionRate(issued, redeemed, round(redeemed / issued, 4) if issued > 0 else None)
 
 
-def liability(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-              merchant_id: int | None = None) -> Liability:
+def liability(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> Liability:
     """Outstanding points now (available + pending, from the balance rows) and their value when
     the program sets a point value. ``period`` does not apply: the liability is a stock."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -705,8 +748,15 @@ def liability(engine: Engine, actor: Actor | None, *, period: str = "day", now: 
     return Liability(int(available or 0), int(pending or 0), value, ctx.currency)
 
 
-def top_rewards_by_redemptions(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                               merchant_id: int | None = None, limit: int = 5) -> list[RewardCount]:
+def top_rewards_by_redemptions(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "day",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    limit: int = 5,
+) -> list[RewardCount]:
     """Rewards with the most vouchers issued in the window (cancelled vouchers left out)."""
     ctx = _context(engine, actor, period, now, merchant_id)
     n = func.count(Voucher.id)
@@ -728,8 +778,16 @@ def top_rewards_by_redemptions(engine: Engine, actor: Actor | None, *, period: s
         return [RewardCount(int(i), name, int(c)) for i, name, c in s.execute(stmt).all()]
 
 
-def top_rewards_by_rating(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                          merchant_id: int | None = None, limit: int = 5, min_ratings: int = 1) -> list[RewardRatingRow]:
+def top_rewards_by_rating(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "day",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    limit: int = 5,
+    min_ratings: int = 1,
+) -> list[RewardRatingRow]:
     """Best-rated rewards (visible ratings, all time): average stars, then number of ratings."""
     ctx = _context(engine, actor, period, now, merchant_id)
     avg = func.round(func.avg(cast(RewardRating.stars, Numeric(10, 4))), 2)
@@ -737,7 +795,9 @@ def top_rewards_by_rating(engine: Engine, actor: Actor | None, *, period: str = 
     stmt = (
         select(Reward.id, Reward.name, avg, n)
         .join(RewardRating, RewardRating.reward_id == Reward.id)
-        .where(RewardRating.merchant_id == ctx.merchant_id, Reward.merchant_id == ctx.merchant_id, RewardRating.hidden_at.is_(None))
+        .where(
+            RewardRating.merchant_id == ctx.merchant_id, Reward.merchant_id == ctx.merchant_id, RewardRating.hidden_at.is_(None)
+        )
         .group_by(Reward.id, Reward.name)
         .having(n >= min_ratings)
         .order_by(avg.desc(), n.desc(), Reward.name, Reward.id)
@@ -747,8 +807,9 @@ def top_rewards_by_rating(engine: Engine, actor: Actor | None, *, period: str = 
         return [RewardRatingRow(int(i), name, float(a), int(c)) for i, name, a, c in s.execute(stmt).all()]
 
 
-def rating_distribution(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                        merchant_id: int | None = None) -> dict[int, int]:
+def rating_distribution(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> dict[int, int]:
     """How many visible ratings gave 1, 2, 3, 4 and 5 stars (all time)."""
     ctx = _context(engine, actor, period, now, merchant_id)
     stmt = (
@@ -761,8 +822,15 @@ def rating_distribution(engine: Engine, actor: Actor | None, *, period: str = "d
     return {stars: got.get(stars, 0) for stars in range(1, 6)}
 
 
-def quest_uplift(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                 merchant_id: int | None = None, limit: int = 6) -> list[QuestUplift]:
+def quest_uplift(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "day",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    limit: int = 6,
+) -> list[QuestUplift]:
     """For the latest quests overlapping the window: visits and points per participant per week
     during the quest vs the same members' 4 weeks before (see module doc)."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -807,19 +875,34 @@ def quest_uplift(engine: Engine, actor: Actor | None, *, period: str = "day", no
             p_during, p_before = (int(v or 0) for v in s.execute(points).one())
             days_during = max((qe - qs).total_seconds() / 86400, 1 / 24)
 
-            def per_week(total: int, days: float) -> float:
+            def per_week(total: int, days: float, participants: int = participants) -> float:
                 return round(total / participants / days * 7, 4) if participants else 0.0
 
-            out.append(QuestUplift(
-                int(quest_id), name, starts_at, ends_at, participants,
-                per_week(v_before, UPLIFT_BASELINE_DAYS), per_week(v_during, days_during),
-                per_week(p_before, UPLIFT_BASELINE_DAYS), per_week(p_during, days_during),
-            ))
+            out.append(
+                QuestUplift(
+                    int(quest_id),
+                    name,
+                    starts_at,
+                    ends_at,
+                    participants,
+                    per_week(v_before, UPLIFT_BASELINE_DAYS),
+                    per_week(v_during, days_during),
+                    per_week(p_before, UPLIFT_BASELINE_DAYS),
+                    per_week(p_during, days_during),
+                )
+            )
     return out
 
 
-def challenge_uplift(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                     merchant_id: int | None = None, limit: int = 6) -> list[ChallengeUplift]:
+def challenge_uplift(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "day",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    limit: int = 6,
+) -> list[ChallengeUplift]:
     """Per challenge (most participants first): completers vs members who took part and never
     completed, and their average visits in the window."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -859,14 +942,23 @@ def challenge_uplift(engine: Engine, actor: Actor | None, *, period: str = "day"
         if challenge_id not in names:
             continue
         (c_n, c_v), (o_n, o_v) = g.get(1, (0, 0)), g.get(0, (0, 0))
-        out.append(ChallengeUplift(challenge_id, names[challenge_id], c_n, o_n,
-                                   round(c_v / c_n, 2) if c_n else 0.0, round(o_v / o_n, 2) if o_n else 0.0))
+        out.append(
+            ChallengeUplift(
+                challenge_id,
+                names[challenge_id],
+                c_n,
+                o_n,
+                round(c_v / c_n, 2) if c_n else 0.0,
+                round(o_v / o_n, 2) if o_n else 0.0,
+            )
+        )
     out.sort(key=lambda c: (-(c.completers + c.non_completers), c.name, c.challenge_id))
     return out[:limit]
 
 
-def referral_funnel(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                    merchant_id: int | None = None) -> list[FunnelStep]:
+def referral_funnel(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> list[FunnelStep]:
     """Codes shared -> friends joined -> friends who bought after joining -> referrers rewarded
     (all time, up to ``now``)."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -883,8 +975,10 @@ def referral_funnel(engine: Engine, actor: Actor | None, *, period: str = "day",
         select(func.count()).select_from(ReferralCode).where(ReferralCode.merchant_id == mid).scalar_subquery(),
         select(func.count()).select_from(Referral).where(joined).scalar_subquery(),
         select(func.count()).select_from(Referral).where(joined, purchased).scalar_subquery(),
-        select(func.count()).select_from(Referral).where(joined, Referral.referrer_rewarded_at.is_not(None),
-                                                          Referral.referrer_rewarded_at < ctx.now).scalar_subquery(),
+        select(func.count())
+        .select_from(Referral)
+        .where(joined, Referral.referrer_rewarded_at.is_not(None), Referral.referrer_rewarded_at < ctx.now)
+        .scalar_subquery(),
     )
     with read_session(engine) as s:
         counts = [int(v or 0) for v in s.execute(stmt).one()]
@@ -905,7 +999,11 @@ def rfm_scored(mid: int, now: datetime, tz: str):
             func.sum(case((MemberActivity.local_day > year_ago, 1), else_=0)).label("freq"),
         )
         # local_day, not at: the member/action/day index then covers the whole query.
-        .where(MemberActivity.merchant_id == mid, MemberActivity.action.in_(VISIT_ACTIONS), MemberActivity.local_day <= local_now.date())
+        .where(
+            MemberActivity.merchant_id == mid,
+            MemberActivity.action.in_(VISIT_ACTIONS),
+            MemberActivity.local_day <= local_now.date(),
+        )
         .group_by(MemberActivity.account_id)
         .subquery("visits")
     )
@@ -946,8 +1044,15 @@ def rfm_scored(mid: int, now: datetime, tz: str):
     return base, segmented
 
 
-def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-                 merchant_id: int | None = None, at_risk_limit: int = 20) -> Rfm:
+def rfm_segments(
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    period: str = "day",
+    now: datetime | None = None,
+    merchant_id: int | None = None,
+    at_risk_limit: int = 20,
+) -> Rfm:
     """RFM quintiles (NTILE(5) in SQL), members per named segment and the at-risk list (see
     module doc). ``period`` does not apply: recency and frequency have their own horizons."""
     ctx = _context(engine, actor, period, now, merchant_id)
@@ -958,22 +1063,34 @@ def rfm_segments(engine: Engine, actor: Actor | None, *, period: str = "day", no
             return Rfm(0, {key: 0 for key in SEGMENTS}, [])
         counts = dict(s.execute(select(segmented.c.segment, func.count()).group_by(segmented.c.segment)).all())
         rows = s.execute(
-            select(segmented.c.id, segmented.c.first_name, segmented.c.last_name, segmented.c.member_number,
-                   segmented.c.last_day, segmented.c.money)
+            select(
+                segmented.c.id,
+                segmented.c.first_name,
+                segmented.c.last_name,
+                segmented.c.member_number,
+                segmented.c.last_day,
+                segmented.c.money,
+            )
             .where(segmented.c.segment == "at_risk")
             .order_by(segmented.c.money.desc(), segmented.c.last_day.asc().nulls_first(), segmented.c.id)
             .limit(at_risk_limit)
         ).all()
     at_risk = [
-        AtRiskMember(int(i), " ".join(p for p in (first, last) if p).strip(), number or "",
-                     _day(last_day) if last_day is not None else None, int(money or 0))
+        AtRiskMember(
+            int(i),
+            " ".join(p for p in (first, last) if p).strip(),
+            number or "",
+            _day(last_day) if last_day is not None else None,
+            int(money or 0),
+        )
         for i, first, last, number, last_day, money in rows
     ]
     return Rfm(total, {key: int(counts.get(key, 0)) for key in SEGMENTS}, at_risk)
 
 
-def dashboard(engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None,
-              merchant_id: int | None = None) -> Dashboard:
+def dashboard(
+    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
+) -> Dashboard:
     """Every chart of the analytics page, for one period (each function authorizes itself)."""
     kw = dict(period=period, now=now or utcnow(), merchant_id=merchant_id)
     ctx = _context(engine, actor, period, kw["now"], merchant_id)

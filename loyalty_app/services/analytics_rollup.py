@@ -72,7 +72,7 @@ def closed_until(now: datetime, tz: str) -> date:
 
 
 def _insert(dialect: str, table):
-    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def _local_date(column, dialect: str, tz: str, span: tuple[datetime, datetime]):
@@ -101,38 +101,59 @@ def _roll_days(s, dialect: str, merchant_id: int, tz: str, lo: date, hi: date) -
     day = _local_date(LedgerEntry.created_at, dialect, tz, span)
     points = (
         select(
-            literal(merchant_id), day.label("d"), func.sum(LedgerEntry.earned_delta), func.sum(LedgerEntry.spent_delta),
-            func.sum(LedgerEntry.expired_delta), func.sum(LedgerEntry.donated_delta), func.count(),
+            literal(merchant_id),
+            day.label("d"),
+            func.sum(LedgerEntry.earned_delta),
+            func.sum(LedgerEntry.spent_delta),
+            func.sum(LedgerEntry.expired_delta),
+            func.sum(LedgerEntry.donated_delta),
+            func.count(),
         )
         .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.created_at >= since, LedgerEntry.created_at < until)
         .group_by(literal_column("d"))  # PostgreSQL would not match two bound copies of the zone
     )
-    s.execute(_insert(dialect, AnalyticsDailyPoints).from_select(
-        ["merchant_id", "local_day", "earned", "spent", "expired", "donated", "entries"], points
-    ).on_conflict_do_nothing())
+    s.execute(
+        _insert(dialect, AnalyticsDailyPoints)
+        .from_select(["merchant_id", "local_day", "earned", "spent", "expired", "donated", "entries"], points)
+        .on_conflict_do_nothing()
+    )
 
     acts = union(  # distinct (account, local day) of every member activity (the charts' definition)
-        select(LedgerEntry.account_id.label("account_id"), _local_date(LedgerEntry.created_at, dialect, tz, span).label("d")).where(
-            LedgerEntry.merchant_id == merchant_id, LedgerEntry.created_at >= since, LedgerEntry.created_at < until,
+        select(
+            LedgerEntry.account_id.label("account_id"), _local_date(LedgerEntry.created_at, dialect, tz, span).label("d")
+        ).where(
+            LedgerEntry.merchant_id == merchant_id,
+            LedgerEntry.created_at >= since,
+            LedgerEntry.created_at < until,
             LedgerEntry.kind.in_(MEMBER_KINDS),
         ),
         select(MemberActivity.account_id.label("account_id"), _local_date(MemberActivity.at, dialect, tz, span).label("d")).where(
-            MemberActivity.merchant_id == merchant_id, MemberActivity.at >= since, MemberActivity.at < until,
+            MemberActivity.merchant_id == merchant_id,
+            MemberActivity.at >= since,
+            MemberActivity.at < until,
         ),
     ).subquery("acts")
-    s.execute(_insert(dialect, AnalyticsMemberPeriod).from_select(
-        ["merchant_id", "period", "start", "account_id"],
-        select(literal(merchant_id), literal("day"), acts.c.d, acts.c.account_id).where(acts.c.d.is_not(None)),
-    ).on_conflict_do_nothing())
+    s.execute(
+        _insert(dialect, AnalyticsMemberPeriod)
+        .from_select(
+            ["merchant_id", "period", "start", "account_id"],
+            select(literal(merchant_id), literal("day"), acts.c.d, acts.c.account_id).where(acts.c.d.is_not(None)),
+        )
+        .on_conflict_do_nothing()
+    )
     days = AnalyticsMemberPeriod
     for period in ("week", "month"):
         start = date_bucket_expr(days.start, period, dialect, as_date=True)
-        s.execute(_insert(dialect, AnalyticsMemberPeriod).from_select(
-            ["merchant_id", "period", "start", "account_id"],
-            select(literal(merchant_id), literal(period), start, days.account_id)
-            .where(days.merchant_id == merchant_id, days.period == "day", days.start >= lo, days.start < hi)
-            .distinct(),
-        ).on_conflict_do_nothing())
+        s.execute(
+            _insert(dialect, AnalyticsMemberPeriod)
+            .from_select(
+                ["merchant_id", "period", "start", "account_id"],
+                select(literal(merchant_id), literal(period), start, days.account_id)
+                .where(days.merchant_id == merchant_id, days.period == "day", days.start >= lo, days.start < hi)
+                .distinct(),
+            )
+            .on_conflict_do_nothing()
+        )
 
 
 def _reset(s, merchant_id: int) -> None:
@@ -169,8 +190,15 @@ def _chunk(engine: Engine, merchant_id: int, now: datetime, chunk_days: int, reb
     return max((hi - lo).days, 0)
 
 
-def rollup_merchant(engine: Engine, merchant_id: int, *, now: datetime | None = None, rebuild: bool = False,
-                    chunk_days: int = CHUNK_DAYS, max_days: int | None = None) -> int:
+def rollup_merchant(
+    engine: Engine,
+    merchant_id: int,
+    *,
+    now: datetime | None = None,
+    rebuild: bool = False,
+    chunk_days: int = CHUNK_DAYS,
+    max_days: int | None = None,
+) -> int:
     """Roll up every closed local day of one merchant not rolled up yet (all of them again with
     ``rebuild``), ``chunk_days`` per transaction; returns the number of days added."""
     now = now or utcnow()
@@ -195,8 +223,9 @@ def rollup_merchant(engine: Engine, merchant_id: int, *, now: datetime | None = 
     return total
 
 
-def run_rollups(engine: Engine, *, now: datetime | None = None, rebuild: bool = False,
-                merchant_ids: list[int] | None = None) -> int:
+def run_rollups(
+    engine: Engine, *, now: datetime | None = None, rebuild: bool = False, merchant_ids: list[int] | None = None
+) -> int:
     """Every merchant's rollups brought up to date (the periodic jobs' step); days added."""
     now = now or utcnow()
     if merchant_ids is None:

@@ -49,8 +49,16 @@ def load_badges(session: Session, merchant_id: int) -> list[Badge]:
 
 
 def to_spec(row: Badge) -> BadgeSpec:
-    return BadgeSpec(key=row.key, name=row.name, kind=BadgeKind(row.kind), target=row.target, param=row.param,
-                     description=row.description, icon=row.icon, id=row.id)
+    return BadgeSpec(
+        key=row.key,
+        name=row.name,
+        kind=BadgeKind(row.kind),
+        target=row.target,
+        param=row.param,
+        description=row.description,
+        icon=row.icon,
+        id=row.id,
+    )
 
 
 def activity_facts(
@@ -97,9 +105,9 @@ def activity_facts(
     redemptions = 0
     if BadgeKind.FIRST_REDEMPTION in want:
         redemptions = session.exec(
-            select(func.count()).select_from(Voucher).where(
-                Voucher.merchant_id == merchant_id, Voucher.account_id == account_id, Voucher.status != "cancelled"
-            )
+            select(func.count())
+            .select_from(Voucher)
+            .where(Voucher.merchant_id == merchant_id, Voucher.account_id == account_id, Voucher.status != "cancelled")
         ).one()
     lifetime = 0
     if BadgeKind.POINTS_EARNED in want:
@@ -165,7 +173,11 @@ def award_earned_badges(
         return []
     specs = [to_spec(b) for b in open_rows]
     facts = activity_facts(
-        session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier_rank, tier_ranks=tier_ranks,
+        session,
+        merchant_id=merchant_id,
+        account_id=account_id,
+        tier_rank=tier_rank,
+        tier_ranks=tier_ranks,
         kinds={s.kind for s in specs},
     )
     by_key = {b.key: b for b in open_rows}
@@ -184,15 +196,22 @@ def member_badges(session: Session, *, merchant_id: int, account_id: int, tier_r
     rows = [b for b in load_badges(session, merchant_id) if b.is_active or b.id in owned]
     specs = [to_spec(b) for b in rows]
     facts = activity_facts(
-        session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier_rank, tier_ranks=tier_ranks,
+        session,
+        merchant_id=merchant_id,
+        account_id=account_id,
+        tier_rank=tier_rank,
+        tier_ranks=tier_ranks,
         kinds={s.kind for s, b in zip(specs, rows) if b.id not in owned},
     )
     views = []
     for spec, row in zip(specs, rows):
         current, target = badge_progress(spec, facts)
         earned = row.id in owned
-        views.append(BadgeView(row.key, row.name, row.icon, row.description, earned, owned.get(row.id),
-                               target if earned else current, target))
+        views.append(
+            BadgeView(
+                row.key, row.name, row.icon, row.description, earned, owned.get(row.id), target if earned else current, target
+            )
+        )
     earned = sorted((v for v in views if v.earned), key=lambda v: v.awarded_at, reverse=True)
     locked = sorted((v for v in views if not v.earned), key=lambda v: -v.pct)
     return earned + locked

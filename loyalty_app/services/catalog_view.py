@@ -243,7 +243,11 @@ def member_catalog(
         ratings = rewards.rating_averages(session, actor.merchant_id)
         redeemed = _redeemed_counts(session, actor)
         segments = MemberSegments(session, actor.account_id, now, tz=member.timezone)
-        items = [_item(r, member, ratings, redeemed.get(r.id, 0), now) for r in rows if _listed(r, now) and segments.allows(r.segment_key)]
+        items = [
+            _item(r, member, ratings, redeemed.get(r.id, 0), now)
+            for r in rows
+            if _listed(r, now) and segments.allows(r.segment_key)
+        ]
         active = sum(1 for v in _voucher_rows(session, actor) if _status(v[0], now) == vouchers.VoucherStatus.ISSUED.value)
     return Catalog(
         available_points=member.available,
@@ -276,8 +280,9 @@ def reward_detail(engine: Engine, actor: Actor | None, reward_id: int, *, now: d
         distribution = {stars: 0 for stars in range(1, 6)}
         for stars, count in session.exec(
             select(RewardRating.stars, func.count())
-            .where(RewardRating.merchant_id == actor.merchant_id, RewardRating.reward_id == row.id,
-                   RewardRating.hidden_at.is_(None))
+            .where(
+                RewardRating.merchant_id == actor.merchant_id, RewardRating.reward_id == row.id, RewardRating.hidden_at.is_(None)
+            )
             .group_by(RewardRating.stars)
         ).all():
             distribution[int(stars)] = count
@@ -374,8 +379,12 @@ def redeem(
     """Spend the member's points on a reward (the same key twice gives the same voucher)."""
     actor = _authorize_member(engine, actor, Action.REDEEM_REWARD)
     return rewards.redeem_reward(
-        engine, merchant_id=actor.merchant_id, account_id=actor.account_id, reward_id=reward_id,
-        idempotency_key=f"member:{actor.account_id}:{idempotency_key}", now=now,
+        engine,
+        merchant_id=actor.merchant_id,
+        account_id=actor.account_id,
+        reward_id=reward_id,
+        idempotency_key=f"member:{actor.account_id}:{idempotency_key}",
+        now=now,
     )
 
 
@@ -383,7 +392,11 @@ def cancel(engine: Engine, actor: Actor | None, *, voucher_id: int, now: datetim
     """Cancel one of the member's active vouchers; the points come back."""
     actor = _authorize_member(engine, actor, Action.CANCEL_OWN_VOUCHER)
     return rewards.cancel_voucher(
-        engine, merchant_id=actor.merchant_id, account_id=actor.account_id, voucher_id=voucher_id, now=now,
+        engine,
+        merchant_id=actor.merchant_id,
+        account_id=actor.account_id,
+        voucher_id=voucher_id,
+        now=now,
         author_id=actor.account_id,
     )
 
@@ -394,6 +407,11 @@ def rate(
     """Rate a redeemed reward once (rating again edits it); the first rating may earn points."""
     actor = _authorize_member(engine, actor, Action.RATE_REWARD)
     return rewards.rate_reward(
-        engine, merchant_id=actor.merchant_id, account_id=actor.account_id, reward_id=reward_id, stars=stars,
-        review_text=review_text, now=now,
+        engine,
+        merchant_id=actor.merchant_id,
+        account_id=actor.account_id,
+        reward_id=reward_id,
+        stars=stars,
+        review_text=review_text,
+        now=now,
     )

@@ -88,8 +88,16 @@ class ChallengeView:
 
 def to_spec(row: Challenge) -> ChallengeSpec:
     return ChallengeSpec(
-        key=row.key, name=row.name, action=row.action, target=row.target, recurrence=Recurrence(row.recurrence),
-        starts_at=row.starts_at, ends_at=row.ends_at, reward_points=row.reward_points, hidden=row.hidden, id=row.id,
+        key=row.key,
+        name=row.name,
+        action=row.action,
+        target=row.target,
+        recurrence=Recurrence(row.recurrence),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        reward_points=row.reward_points,
+        hidden=row.hidden,
+        id=row.id,
     )
 
 
@@ -98,7 +106,9 @@ def open_challenges(session: Session, merchant_id: int, now: datetime) -> list[C
     return [c for c in rows if rules.is_open(to_spec(c), now)]
 
 
-def _for_member(session: Session, rows: list[Challenge], account_id: int, tz: str, now: datetime, segments=None) -> list[Challenge]:
+def _for_member(
+    session: Session, rows: list[Challenge], account_id: int, tz: str, now: datetime, segments=None
+) -> list[Challenge]:
     """The challenges offered to this member (segment-targeted ones only to their segment)."""
     if not any(r.segment_key for r in rows):
         return rows
@@ -120,9 +130,15 @@ def _bonus_key(session: Session, merchant_id: int, challenge_id: int, account_id
         )
     ).all()
     by_key = dict(rows)
-    reversed_ids = set(session.exec(
-        select(LedgerEntry.reverses_entry_id).where(LedgerEntry.reverses_entry_id.in_(list(by_key.values())))  # type: ignore[union-attr]
-    ).all()) if by_key else set()
+    reversed_ids = (
+        set(
+            session.exec(
+                select(LedgerEntry.reverses_entry_id).where(LedgerEntry.reverses_entry_id.in_(list(by_key.values())))  # type: ignore[union-attr]
+            ).all()
+        )
+        if by_key
+        else set()
+    )
     key, n = base, 1
     while key in by_key and by_key[key] in reversed_ids:
         n += 1
@@ -227,10 +243,15 @@ def take_back_steps(
             bonus = _completion_entry(session, merchant_id, account_id, step, row)
             if bonus is not None:
                 result = ledger.reverse(
-                    session, merchant_id=merchant_id, entry_id=bonus.id,
+                    session,
+                    merchant_id=merchant_id,
+                    entry_id=bonus.id,
                     idempotency_key=f"{idempotency_prefix}:challenge:{bonus.id}",
-                    reason=CHALLENGE_TAKEN_BACK_REASON, reason_params={"challenge": row.name},
-                    author_id=author_id, now=now, source={**(source or {}), "challenge": row.key, "period": step.period},
+                    reason=CHALLENGE_TAKEN_BACK_REASON,
+                    reason_params={"challenge": row.name},
+                    author_id=author_id,
+                    now=now,
+                    source={**(source or {}), "challenge": row.key, "period": step.period},
                 )
                 taken.append(TakenBackBonus(row.name, abs(result.points)))
         session.add(progress)
@@ -238,29 +259,35 @@ def take_back_steps(
     return taken
 
 
-def _completion_entry(session: Session, merchant_id: int, account_id: int, step: ChallengeStep,
-                      row: Challenge) -> LedgerEntry | None:
+def _completion_entry(
+    session: Session, merchant_id: int, account_id: int, step: ChallengeStep, row: Challenge
+) -> LedgerEntry | None:
     """The bonus entry of the period's standing completion (the step's own, or the newest of
     the chain that has not been reversed yet)."""
     base = f"challenge:{row.id}:{account_id}:{step.period}"
     entries = session.exec(
-        select(LedgerEntry).where(
+        select(LedgerEntry)
+        .where(
             LedgerEntry.merchant_id == merchant_id,
             LedgerEntry.account_id == account_id,
             (LedgerEntry.idempotency_key == base) | LedgerEntry.idempotency_key.startswith(base + "#"),  # type: ignore[attr-defined]
-        ).order_by(LedgerEntry.id.desc())  # type: ignore[union-attr]
+        )
+        .order_by(LedgerEntry.id.desc())  # type: ignore[union-attr]
     ).all()
     if not entries:
         return None
-    reversed_ids = set(session.exec(
-        select(LedgerEntry.reverses_entry_id).where(LedgerEntry.reverses_entry_id.in_([e.id for e in entries]))  # type: ignore[union-attr]
-    ).all())
+    reversed_ids = set(
+        session.exec(
+            select(LedgerEntry.reverses_entry_id).where(LedgerEntry.reverses_entry_id.in_([e.id for e in entries]))  # type: ignore[union-attr]
+        ).all()
+    )
     standing = [e for e in entries if e.id not in reversed_ids]
     return standing[0] if standing else None
 
 
-def member_challenges(session: Session, *, merchant_id: int, account_id: int, tz: str, now: datetime,
-                      segments=None) -> list[ChallengeView]:
+def member_challenges(
+    session: Session, *, merchant_id: int, account_id: int, tz: str, now: datetime, segments=None
+) -> list[ChallengeView]:
     """Open challenges offered to this member with this period's progress; hidden ones only once
     completed."""
     rows = _for_member(session, open_challenges(session, merchant_id, now), account_id, tz, now, segments)
@@ -284,8 +311,20 @@ def member_challenges(session: Session, *, merchant_id: int, account_id: int, tz
         if not rules.is_listed(spec, done):
             continue
         views.append(
-            ChallengeView(row.key, row.name, row.description, row.action, count, row.target,
-                          rules.progress_pct(count, row.target), done, row.recurrence, period, row.ends_at,
-                          row.reward_points, row.hidden)
+            ChallengeView(
+                row.key,
+                row.name,
+                row.description,
+                row.action,
+                count,
+                row.target,
+                rules.progress_pct(count, row.target),
+                done,
+                row.recurrence,
+                period,
+                row.ends_at,
+                row.reward_points,
+                row.hidden,
+            )
         )
     return sorted(views, key=lambda v: (v.completed, -v.pct, v.key))

@@ -5,7 +5,7 @@ change is published (``record_change`` inside the publishing transaction)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -36,8 +36,16 @@ class ChangeView:
 
 
 def record_change(
-    session: Session, *, merchant_id: int, kind: str, title: str, body: str = "", effective_at: datetime | None = None,
-    author_id: int | None = None, now: datetime | None = None, segment_key: str | None = None,
+    session: Session,
+    *,
+    merchant_id: int,
+    kind: str,
+    title: str,
+    body: str = "",
+    effective_at: datetime | None = None,
+    author_id: int | None = None,
+    now: datetime | None = None,
+    segment_key: str | None = None,
 ) -> ProgramChange:
     """Publish one changelog entry in the caller's transaction (the rule change and its entry
     land together or not at all). ``segment_key``: the change concerns an offer targeted at that
@@ -50,9 +58,16 @@ def record_change(
         raise LoyaltyError(N_("Give the change a title (120 characters at most)."), code="bad_change_title")
     if len(body or "") > 1000:
         raise LoyaltyError(N_("The description is at most {limit} characters."), code="bad_change_body", limit=1000)
-    row = ProgramChange(merchant_id=merchant_id, kind=kind, title=title, body=(body or "").strip(),
-                        effective_at=effective_at or now, published_at=now, author_id=author_id,
-                        segment_key=segment_key or None)
+    row = ProgramChange(
+        merchant_id=merchant_id,
+        kind=kind,
+        title=title,
+        body=(body or "").strip(),
+        effective_at=effective_at or now,
+        published_at=now,
+        author_id=author_id,
+        segment_key=segment_key or None,
+    )
     session.add(row)
     session.flush()
     return row
@@ -101,9 +116,17 @@ def annotate(engine: Engine, actor: Actor | None, *, change_id: int, note: str) 
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _view(row: ProgramChange, now: datetime) -> ChangeView:
-    return ChangeView(row.id, row.kind, row.title, row.body, _aware(row.effective_at), _aware(row.published_at), row.note,
-                      upcoming=_aware(row.effective_at) > now)
+    return ChangeView(
+        row.id,
+        row.kind,
+        row.title,
+        row.body,
+        _aware(row.effective_at),
+        _aware(row.published_at),
+        row.note,
+        upcoming=_aware(row.effective_at) > now,
+    )

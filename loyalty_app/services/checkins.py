@@ -18,8 +18,8 @@ from urllib.parse import quote
 from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
-from loyalty_app.domain import checkin_tokens
 from loyalty_app.domain import challenges as challenge_rules
+from loyalty_app.domain import checkin_tokens
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.earning import local_date
@@ -101,8 +101,13 @@ def checkin_key(store_id: int, account_id: int, day) -> str:
 
 def _refuse(engine: Engine, actor: Actor, err: LoyaltyError, token: str, ip: str) -> LoyaltyError:
     permissions.record_security_event(
-        engine, merchant_id=actor.merchant_id, account_id=actor.account_id, action="check_in",
-        reason=err.code, detail={"token_prefix": (token or "")[:40]}, ip=ip,
+        engine,
+        merchant_id=actor.merchant_id,
+        account_id=actor.account_id,
+        action="check_in",
+        reason=err.code,
+        detail={"token_prefix": (token or "")[:40]},
+        ip=ip,
     )
     return err
 
@@ -128,7 +133,8 @@ def _challenge_progress(engine: Engine, merchant_id: int, account_id: int, now: 
         merchant = s.get(Merchant, merchant_id)
         tz = merchant.timezone if merchant and merchant.timezone else "UTC"
         counting = {
-            row.key for row in open_challenges(s, merchant_id, now)
+            row.key
+            for row in open_challenges(s, merchant_id, now)
             if challenge_rules.counts_action(to_spec(row), EarnAction.CHECK_IN.value)
         }
         if not counting:
@@ -174,4 +180,3 @@ def check_in(engine: Engine, actor: Actor | None, *, token: str, now: datetime |
         challenge_progress=_challenge_progress(engine, member.merchant_id, member.account_id, now),
         tier_change=outcome.tier_change,
     )
-

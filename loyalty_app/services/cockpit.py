@@ -108,8 +108,10 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
         tier = current_tier(session, merchant_id, account_id, ctx.tiers)
         window = ctx.settings.tier_window
         q_points = qualifying_points(session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=ctx.tz)
-        k_points = q_points if tier_rules.TierWindow(window) is tier_rules.TierWindow.ROLLING_12M else keep_points(
-            session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=ctx.tz
+        k_points = (
+            q_points
+            if tier_rules.TierWindow(window) is tier_rules.TierWindow.ROLLING_12M
+            else keep_points(session, merchant_id=merchant_id, account_id=account_id, window=window, now=now, tz=ctx.tz)
         )
         progress = tier_rules.progress(ctx.tiers, tier, q_points, k_points)
         expiring = ledger.expiring_points(session, merchant_id=merchant_id, account_id=account_id, now=now, within_days=30)
@@ -119,27 +121,49 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
             for q in live_quests(session, merchant_id, now)
             if (not q.tier_keys or (tier is not None and tier.key in q.tier_keys)) and segments.allows(q.segment_key)
         ]
-        challenges = [c for c in member_challenges(session, merchant_id=merchant_id, account_id=account_id, tz=ctx.tz, now=now,
-                                                         segments=segments)]
+        challenges = [
+            c
+            for c in member_challenges(
+                session, merchant_id=merchant_id, account_id=account_id, tz=ctx.tz, now=now, segments=segments
+            )
+        ]
         badges = member_badges(
-            session, merchant_id=merchant_id, account_id=account_id, tier_rank=tier.rank if tier else -1, tier_ranks=ctx.tier_ranks
+            session,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            tier_rank=tier.rank if tier else -1,
+            tier_ranks=ctx.tier_ranks,
         )
-        rows = [r for r in session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
-                if segments.allows(r.segment_key)]
+        rows = [
+            r
+            for r in session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.is_active)).all()
+            if segments.allows(r.segment_key)
+        ]
         ranks = tier_ranks_by_id(session, merchant_id)
         by_id = {r.id: r for r in rows}
-        own_ratings = dict(session.exec(
-            select(RewardRating.reward_id, RewardRating.stars).where(
-                RewardRating.merchant_id == merchant_id, RewardRating.account_id == account_id)
-        ).all())
-        redeemed_kinds = set(session.exec(
-            select(Reward.kind).join(Voucher, Voucher.reward_id == Reward.id).where(
-                Voucher.merchant_id == merchant_id, Voucher.account_id == account_id).distinct()
-        ).all())
+        own_ratings = dict(
+            session.exec(
+                select(RewardRating.reward_id, RewardRating.stars).where(
+                    RewardRating.merchant_id == merchant_id, RewardRating.account_id == account_id
+                )
+            ).all()
+        )
+        redeemed_kinds = set(
+            session.exec(
+                select(Reward.kind)
+                .join(Voucher, Voucher.reward_id == Reward.id)
+                .where(Voucher.merchant_id == merchant_id, Voucher.account_id == account_id)
+                .distinct()
+            ).all()
+        )
         recs = catalog.recommend(
-            [reward_spec(r, ranks) for r in rows], now=now, tier_rank=tier.rank if tier else -1,
-            available_points=balance.available, ratings=rating_averages(session, merchant_id),
-            own_ratings=own_ratings, redeemed_kinds=_kinds(redeemed_kinds),
+            [reward_spec(r, ranks) for r in rows],
+            now=now,
+            tier_rank=tier.rank if tier else -1,
+            available_points=balance.available,
+            ratings=rating_averages(session, merchant_id),
+            own_ratings=own_ratings,
+            redeemed_kinds=_kinds(redeemed_kinds),
         )
         return MemberSummary(
             balance=balance,
@@ -159,8 +183,18 @@ def member_summary(engine: Engine, *, merchant_id: int, account_id: int, now: da
             newest_badges=[b for b in badges if b.earned][:3],
             locked_badges=[b for b in badges if not b.earned][:3],
             recommended_rewards=[
-                RewardCard(r.reward.id, r.reward.key, r.reward.name, r.reward.kind.value, r.reward.cost_points,
-                           by_id[r.reward.id].image_id, r.affordable, r.rating, r.reason, r.reason_params)
+                RewardCard(
+                    r.reward.id,
+                    r.reward.key,
+                    r.reward.name,
+                    r.reward.kind.value,
+                    r.reward.cost_points,
+                    by_id[r.reward.id].image_id,
+                    r.affordable,
+                    r.rating,
+                    r.reason,
+                    r.reason_params,
+                )
                 for r in recs
             ],
             is_birthday=is_birthday(account.birthday, now, account.timezone),

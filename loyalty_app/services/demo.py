@@ -90,10 +90,7 @@ BOOKS = DemoMerchant(
 )
 
 DEMO_MERCHANTS = (CAFE, BOOKS)
-DEMO_LOGINS = {
-    m.slug: [("member", m.members[0][0]), ("staff", m.staff_email), ("admin", m.admin_email)]
-    for m in DEMO_MERCHANTS
-}
+DEMO_LOGINS = {m.slug: [("member", m.members[0][0]), ("staff", m.staff_email), ("admin", m.admin_email)] for m in DEMO_MERCHANTS}
 
 
 def _font(size: int) -> ImageFont.ImageFont:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,8 +108,12 @@ DEMO_SURVEY = (
     "Help us pick the next blend",
     "Three quick questions, under a minute.",
     [
-        {"id": "visit", "text": "How often do you visit us?", "kind": "choice",
-         "options": ["Every day", "A few times a week", "A few times a month", "Rarely"]},
+        {
+            "id": "visit",
+            "text": "How often do you visit us?",
+            "kind": "choice",
+            "options": ["Every day", "A few times a week", "A few times a month", "Rarely"],
+        },
         {"id": "coffee", "text": "How do you rate our coffee?", "kind": "stars"},
         {"id": "wish", "text": "What should we add to the menu?", "kind": "text", "required": False, "max_length": 300},
     ],
@@ -154,13 +159,18 @@ def reward_picture(name: str, icon: str, colours: tuple[str, str], size: tuple[i
         draw.line((cx + r, cy - r, cx - r, cy + r), fill=white, width=max(8, r // 5))
     elif icon == "box":
         draw.rectangle((cx - r, cy - r // 2, cx + r, cy + r), fill=white)
-        draw.polygon([(cx - r, cy - r // 2), (cx - r // 2, cy - r), (cx + r + r // 2, cy - r), (cx + r, cy - r // 2)], fill=(235, 235, 235))
+        draw.polygon(
+            [(cx - r, cy - r // 2), (cx - r // 2, cy - r), (cx + r + r // 2, cy - r), (cx + r, cy - r // 2)], fill=(235, 235, 235)
+        )
     elif icon == "ticket":
         draw.rounded_rectangle((cx - r - r // 2, cy - r // 2, cx + r + r // 2, cy + r // 2), radius=r // 5, fill=white)
         draw.ellipse((cx - r // 5, cy - r // 2 - r // 5, cx + r // 5, cy - r // 2 + r // 5), fill=a)
         draw.ellipse((cx - r // 5, cy + r // 2 - r // 5, cx + r // 5, cy + r // 2 + r // 5), fill=a)
     elif icon == "tag":
-        draw.polygon([(cx - r, cy - r // 2), (cx + r // 2, cy - r // 2), (cx + r, cy), (cx + r // 2, cy + r // 2), (cx - r, cy + r // 2)], fill=white)
+        draw.polygon(
+            [(cx - r, cy - r // 2), (cx + r // 2, cy - r // 2), (cx + r, cy), (cx + r // 2, cy + r // 2), (cx - r, cy + r // 2)],
+            fill=white,
+        )
         draw.ellipse((cx + r // 4, cy - r // 8, cx + r // 2, cy + r // 8), fill=a)
     elif icon == "star":
         points = []
@@ -182,9 +192,19 @@ def reward_picture(name: str, icon: str, colours: tuple[str, str], size: tuple[i
 def _define_program(session: Session, merchant: Merchant, store_ids: list[int], now: datetime, small: bool) -> None:
     mid = merchant.id
     settings = ledger.get_program_settings(session, mid)
-    wanted = dict(expiry_policy="after_days", expiry_days=180, pending_days=0, purchase_points_per_unit=1,
-                  purchase_rounding="round", tier_window="rolling_12m", tier_grace_days=30, donation_daily_limit=500,
-                  referral_referrer_points=150, referral_referee_points=50, referral_monthly_cap=5)
+    wanted = dict(
+        expiry_policy="after_days",
+        expiry_days=180,
+        pending_days=0,
+        purchase_points_per_unit=1,
+        purchase_rounding="round",
+        tier_window="rolling_12m",
+        tier_grace_days=30,
+        donation_daily_limit=500,
+        referral_referrer_points=150,
+        referral_referee_points=50,
+        referral_monthly_cap=5,
+    )
     if any(getattr(settings, k) != v for k, v in wanted.items()):
         for k, v in wanted.items():
             setattr(settings, k, v)
@@ -195,35 +215,88 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
         admin.upsert_tier(session, mid, key, name=name, colour=colour, rank=rank, threshold=threshold, multipliers=mult)
     admin.upsert_earning_rule(session, mid, "purchase", action="purchase", points_per_unit="1", name="Points per purchase")
     for action, key, points, count, period, params in ACTION_RULES:
-        admin.upsert_earning_rule(session, mid, key, action=action, points=points, limit_count=count, limit_period=period, params=params)
+        admin.upsert_earning_rule(
+            session, mid, key, action=action, points=points, limit_count=count, limit_period=period, params=params
+        )
     # A targeted rule: check-ins at the second store count double for Gold and above.
     if len(store_ids) > 1 and not small:
-        admin.upsert_earning_rule(session, mid, "check-in-riverside", action="check_in", points=20, limit_count=1,
-                                  limit_period="day", store_id=store_ids[1], tier_keys=["gold", "platinum"])
+        admin.upsert_earning_rule(
+            session,
+            mid,
+            "check-in-riverside",
+            action="check_in",
+            points=20,
+            limit_count=1,
+            limit_period="day",
+            store_id=store_ids[1],
+            tier_keys=["gold", "platinum"],
+        )
     quest = session.exec(select(Quest).where(Quest.merchant_id == mid, Quest.key == "double-points")).first()
     if quest is None or quest.ends_at <= now:
         local_now = utc_to_local(now, merchant.timezone).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-        admin.upsert_quest(session, mid, "double-points", name="Double points days", multiplier_pct=200,
-                           starts_local=local_now - timedelta(days=1), ends_local=local_now + timedelta(days=3),
-                           description="Every purchase earns double points.", actions=["purchase"])
+        admin.upsert_quest(
+            session,
+            mid,
+            "double-points",
+            name="Double points days",
+            multiplier_pct=200,
+            starts_local=local_now - timedelta(days=1),
+            ends_local=local_now + timedelta(days=3),
+            description="Every purchase earns double points.",
+            actions=["purchase"],
+        )
     for order, (key, name, kind, target, param, icon) in enumerate(BADGES):
         admin.upsert_badge(session, mid, key, name=name, kind=kind, target=target, param=param, icon=icon, sort_order=order)
     top_tier = tiers[2]
-    admin.upsert_badge(session, mid, f"tier-{top_tier[0]}", name=f"{top_tier[1]} member", kind="tier_reached",
-                       param=top_tier[0], icon="crown", sort_order=20)
+    admin.upsert_badge(
+        session,
+        mid,
+        f"tier-{top_tier[0]}",
+        name=f"{top_tier[1]} member",
+        kind="tier_reached",
+        param=top_tier[0],
+        icon="crown",
+        sort_order=20,
+    )
     admin.upsert_badge(session, mid, "surprise", name="Night owl", kind="challenge", param="surprise", icon="moon", sort_order=30)
     # The recurring challenges start when the demo is loaded: the replayed history would otherwise
     # leave this week's and this month's progress to the calendar (done on the 28th, not on the
     # 2nd), and the demo must look and behave the same on any day.
     launched = {c.key: c.starts_at for c in session.exec(select(Challenge).where(Challenge.merchant_id == mid)).all()}
-    admin.upsert_challenge(session, mid, "visit-3-month", name="Visit 3 times this month", action="visit", target=3,
-                           recurrence="monthly", reward_points=50, starts_at=launched.get("visit-3-month") or now)
-    admin.upsert_challenge(session, mid, "review-week", name="Write a review this week", action="write_review", target=1,
-                           recurrence="weekly", reward_points=20, starts_at=launched.get("review-week") or now)
-    admin.upsert_challenge(session, mid, "five-checkins", name="Check in 5 times", action="check_in", target=5,
-                           reward_points=75)
-    admin.upsert_challenge(session, mid, "surprise", name="Surprise: three check-ins", action="check_in", target=3,
-                           reward_points=30, reward_badge_key="surprise", hidden=True)
+    admin.upsert_challenge(
+        session,
+        mid,
+        "visit-3-month",
+        name="Visit 3 times this month",
+        action="visit",
+        target=3,
+        recurrence="monthly",
+        reward_points=50,
+        starts_at=launched.get("visit-3-month") or now,
+    )
+    admin.upsert_challenge(
+        session,
+        mid,
+        "review-week",
+        name="Write a review this week",
+        action="write_review",
+        target=1,
+        recurrence="weekly",
+        reward_points=20,
+        starts_at=launched.get("review-week") or now,
+    )
+    admin.upsert_challenge(session, mid, "five-checkins", name="Check in 5 times", action="check_in", target=5, reward_points=75)
+    admin.upsert_challenge(
+        session,
+        mid,
+        "surprise",
+        name="Surprise: three check-ins",
+        action="check_in",
+        target=3,
+        reward_points=30,
+        reward_badge_key="surprise",
+        hidden=True,
+    )
     # The café asks its members three quick questions (Challenges tab, "Ways to earn").
     if not small:
         from loyalty_app.services.engagement import upsert_survey
@@ -236,21 +309,44 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
     rewards = REWARDS_SMALL if small else REWARDS_FULL
     for order, (key, name, kind, cost, stock, limit, tier_index, icon, colours) in enumerate(rewards):
         image = store_image(session, merchant_id=mid, kind="reward", image=reward_picture(name, icon, colours))
-        admin.upsert_reward(session, mid, key, name=name, kind=kind, cost_points=cost, stock=stock, per_member_limit=limit,
-                            min_tier_key=tiers[tier_index][0] if tier_index is not None else None, image_id=image.id,
-                            sort_order=order, reset_stock=False)
+        admin.upsert_reward(
+            session,
+            mid,
+            key,
+            name=name,
+            kind=kind,
+            cost_points=cost,
+            stock=stock,
+            per_member_limit=limit,
+            min_tier_key=tiers[tier_index][0] if tier_index is not None else None,
+            image_id=image.id,
+            sort_order=order,
+            reset_stock=False,
+        )
     _changelog(session, mid, now, small)
 
 
 # Merchant segments the console shows with their member counts (no offer targets them, so the
 # member screens are the same for everyone in the demo).
 DEMO_SEGMENTS = (
-    ("at-risk-regulars", "Regulars at risk", "Good customers who have not come back lately.",
-     SegmentCriteria(rfm_classes=("at_risk", "hibernating"))),
-    ("big-spenders", "Big spenders this quarter", "At least 100 spent in the last 90 days.",
-     SegmentCriteria(spend_measure="amount", spend_days=90, spend_min=10_000)),
-    ("newsletter-gold", "Gold readers of the newsletter", "Gold or Platinum, and they agreed to e-mails.",
-     SegmentCriteria(tier_keys=("gold", "platinum"), consent_channels=("email",))),
+    (
+        "at-risk-regulars",
+        "Regulars at risk",
+        "Good customers who have not come back lately.",
+        SegmentCriteria(rfm_classes=("at_risk", "hibernating")),
+    ),
+    (
+        "big-spenders",
+        "Big spenders this quarter",
+        "At least 100 spent in the last 90 days.",
+        SegmentCriteria(spend_measure="amount", spend_days=90, spend_min=10_000),
+    ),
+    (
+        "newsletter-gold",
+        "Gold readers of the newsletter",
+        "Gold or Platinum, and they agreed to e-mails.",
+        SegmentCriteria(tier_keys=("gold", "platinum"), consent_channels=("email",)),
+    ),
 )
 
 
@@ -258,8 +354,9 @@ def _demo_segments(session: Session, merchant_id: int) -> None:
     for key, name, description, criteria in DEMO_SEGMENTS:
         found = session.exec(select(Segment).where(Segment.merchant_id == merchant_id, Segment.key == key)).first()
         if found is None:
-            session.add(Segment(merchant_id=merchant_id, key=key, name=name, description=description,
-                                criteria=criteria.as_dict()))
+            session.add(
+                Segment(merchant_id=merchant_id, key=key, name=name, description=description, criteria=criteria.as_dict())
+            )
 
 
 # (kind, title, body, days from now the change applies) of the demo's "What's new" page.
@@ -279,8 +376,15 @@ def _changelog(session: Session, merchant_id: int, now: datetime, small: bool) -
         return
     for kind, title, body, days in DEMO_CHANGES:
         published = now + timedelta(days=min(days, 0) - 3)
-        record_change(session, merchant_id=merchant_id, kind=kind, title=title, body=body,
-                      effective_at=now + timedelta(days=days), now=published)
+        record_change(
+            session,
+            merchant_id=merchant_id,
+            kind=kind,
+            title=title,
+            body=body,
+            effective_at=now + timedelta(days=days),
+            now=published,
+        )
 
 
 def _history(engine: Engine, merchant_id: int, member_id: int, store_ids: list[int], now: datetime, days: int) -> int:
@@ -294,41 +398,72 @@ def _history(engine: Engine, merchant_id: int, member_id: int, store_ids: list[i
         at = start + timedelta(days=day, hours=rng.randrange(8, 18) - 10, minutes=rng.randrange(60))
         store = store_ids[rng.randrange(len(store_ids))]
         amount = rng.randrange(400, 4200, 50)
-        credit_purchase(engine, merchant_id=merchant_id, account_id=member_id, store_id=store, amount_cents=amount,
-                        receipt=f"demo-{member_id}-{n}", now=at)
+        credit_purchase(
+            engine,
+            merchant_id=merchant_id,
+            account_id=member_id,
+            store_id=store,
+            amount_cents=amount,
+            receipt=f"demo-{member_id}-{n}",
+            now=at,
+        )
         events += 1
         if rng.random() < 0.5:
-            _optional(lambda: record_action(engine, merchant_id=merchant_id, account_id=member_id, action="check_in",
-                                            idempotency_key=f"demo-checkin-{member_id}-{n}", store_id=store,
-                                            now=at + timedelta(minutes=1)))
+            _optional(
+                record_action,
+                engine,
+                merchant_id=merchant_id,
+                account_id=member_id,
+                action="check_in",
+                idempotency_key=f"demo-checkin-{member_id}-{n}",
+                store_id=store,
+                now=at + timedelta(minutes=1),
+            )
             events += 1
         n += 1
         day += rng.randrange(2, 7)
     specials = [
-        (0.2, "subscribe_newsletter", {}), (0.3, "complete_profile", {}), (0.45, "write_review", {}),
-        (0.55, "fill_survey", {}), (0.65, "attend_event", {"event_code": "TASTING"}), (0.75, "tag_social", {}),
+        (0.2, "subscribe_newsletter", {}),
+        (0.3, "complete_profile", {}),
+        (0.45, "write_review", {}),
+        (0.55, "fill_survey", {}),
+        (0.65, "attend_event", {"event_code": "TASTING"}),
+        (0.75, "tag_social", {}),
         (0.85, "photo_contest", {}),
     ]
     for fraction, action, detail in specials:
         at = start + timedelta(days=days * fraction, hours=3)
-        _optional(lambda: record_action(engine, merchant_id=merchant_id, account_id=member_id, action=action,
-                                        idempotency_key=f"demo-{action}-{member_id}", detail=detail, now=at))
+        _optional(
+            record_action,
+            engine,
+            merchant_id=merchant_id,
+            account_id=member_id,
+            action=action,
+            idempotency_key=f"demo-{action}-{member_id}",
+            detail=detail,
+            now=at,
+        )
         events += 1
     return events
 
 
-def _optional(call) -> None:
+def _optional(call: Callable[..., object], *args: object, **kwargs: object) -> None:
     """Demo actions whose condition may not hold for a given member (profile incomplete, ...)."""
     try:
-        call()
+        call(*args, **kwargs)
     except LoyaltyError:
         pass
 
 
 def _cheapest_rewards(engine: Engine, merchant_id: int) -> list[Reward]:
     with write_session(engine) as s:
-        return list(s.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.min_tier_id.is_(None),
-                                                Reward.stock.is_(None)).order_by(Reward.cost_points)).all())
+        return list(
+            s.exec(
+                select(Reward)
+                .where(Reward.merchant_id == merchant_id, Reward.min_tier_id.is_(None), Reward.stock.is_(None))
+                .order_by(Reward.cost_points)
+            ).all()
+        )
 
 
 def seed_demo_program(
@@ -350,12 +485,16 @@ def seed_demo_program(
         _define_program(session, merchant, store_ids, now, small)
     members = [m for m in member_ids]
     with write_session(engine) as session:
-        existing = {a.id for a in session.exec(select(Account).where(Account.merchant_id == merchant_id, Account.id.in_(members))).all()}
+        existing = {
+            a.id for a in session.exec(select(Account).where(Account.merchant_id == merchant_id, Account.id.in_(members))).all()
+        }
         already_referred = set(session.exec(select(Referral.referee_id).where(Referral.merchant_id == merchant_id)).all())
     members = [m for m in members if m in existing]
     if len(members) >= 2 and members[1] not in already_referred:
         code = referral_code_for(engine, merchant_id=merchant_id, account_id=members[0])
-        register_referral(engine, merchant_id=merchant_id, referee_account_id=members[1], code=code, now=now - timedelta(days=days))
+        register_referral(
+            engine, merchant_id=merchant_id, referee_account_id=members[1], code=code, now=now - timedelta(days=days)
+        )
     events = 0
     cheap = _cheapest_rewards(engine, merchant_id)
     for index, member_id in enumerate(members):
@@ -364,15 +503,36 @@ def seed_demo_program(
             reward = cheap[index % min(len(cheap), 2)]
             at = now - timedelta(days=3, hours=index)
             try:
-                redeem_reward(engine, merchant_id=merchant_id, account_id=member_id, reward_id=reward.id,
-                              idempotency_key=f"demo-redeem-{member_id}", now=at)
-                rate_reward(engine, merchant_id=merchant_id, account_id=member_id, reward_id=reward.id, stars=4 + index % 2,
-                            review_text="Lovely treat, would get it again." if index % 2 == 0 else "", now=at + timedelta(hours=1))
+                redeem_reward(
+                    engine,
+                    merchant_id=merchant_id,
+                    account_id=member_id,
+                    reward_id=reward.id,
+                    idempotency_key=f"demo-redeem-{member_id}",
+                    now=at,
+                )
+                rate_reward(
+                    engine,
+                    merchant_id=merchant_id,
+                    account_id=member_id,
+                    reward_id=reward.id,
+                    stars=4 + index % 2,
+                    review_text="Lovely treat, would get it again." if index % 2 == 0 else "",
+                    now=at + timedelta(hours=1),
+                )
                 events += 2
             except LoyaltyError:
                 pass  # not enough points for this member in this variant
-        _optional(lambda: donate(engine, merchant_id=merchant_id, account_id=member_id, charity_id=_charity_id(engine, merchant_id, index),
-                                 points=20, idempotency_key=f"demo-donation-{member_id}", now=now - timedelta(days=2)))
+        _optional(
+            donate,
+            engine,
+            merchant_id=merchant_id,
+            account_id=member_id,
+            charity_id=_charity_id(engine, merchant_id, index),
+            points=20,
+            idempotency_key=f"demo-donation-{member_id}",
+            now=now - timedelta(days=2),
+        )
         events += 1
     evaluate_tiers(engine, merchant_id, now)
     with write_session(engine) as session:

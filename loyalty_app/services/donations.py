@@ -73,9 +73,12 @@ def donate(
                 raise Conflict(N_("This request was already processed with different details."), code="idempotency_conflict")
             charity = session.get(Charity, previous.charity_id)
             return DonationOutcome(
-                previous.id, charity.name, previous.points,
+                previous.id,
+                charity.name,
+                previous.points,
                 ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id),
-                donated_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=end), replayed=True,
+                donated_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=end),
+                replayed=True,
             )
         charity = session.get(Charity, charity_id)
         if charity is None or charity.merchant_id != merchant_id or not charity.is_active:
@@ -83,12 +86,26 @@ def donate(
         today = donated_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=end)
         rules.check_donation(points, donated_today=today, daily_limit=ctx.settings.donation_daily_limit)
         result = ledger.debit(
-            session, merchant_id=merchant_id, account_id=account_id, points=points,
-            idempotency_key=f"donate:{idempotency_key}", reason=DONATION_REASON, reason_params={"charity": charity.name},
-            kind=EntryKind.DONATE, source={"charity_id": charity.id, "charity": charity.key}, now=now,
+            session,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            points=points,
+            idempotency_key=f"donate:{idempotency_key}",
+            reason=DONATION_REASON,
+            reason_params={"charity": charity.name},
+            kind=EntryKind.DONATE,
+            source={"charity_id": charity.id, "charity": charity.key},
+            now=now,
         )
-        donation = Donation(merchant_id=merchant_id, account_id=account_id, charity_id=charity.id, points=points,
-                            entry_id=result.entry_id, at=now, idempotency_key=idempotency_key)
+        donation = Donation(
+            merchant_id=merchant_id,
+            account_id=account_id,
+            charity_id=charity.id,
+            points=points,
+            entry_id=result.entry_id,
+            at=now,
+            idempotency_key=idempotency_key,
+        )
         session.add(donation)
         session.flush()
         return DonationOutcome(donation.id, charity.name, points, result.balance, today + points)
@@ -118,4 +135,6 @@ def charity_totals(session: Session, merchant_id: int) -> list[CharityTotal]:
 
 
 def list_charities(session: Session, merchant_id: int) -> list[Charity]:
-    return list(session.exec(select(Charity).where(Charity.merchant_id == merchant_id, Charity.is_active).order_by(Charity.name)).all())
+    return list(
+        session.exec(select(Charity).where(Charity.merchant_id == merchant_id, Charity.is_active).order_by(Charity.name)).all()
+    )

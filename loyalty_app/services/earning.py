@@ -96,7 +96,9 @@ def lock_member(session: Session, merchant_id: int, account_id: int) -> Account:
 def require_spending_allowed(account: Account) -> None:
     """The merchant's fraud view can put a member's spending on hold (earning goes on)."""
     if account.spending_suspended_at is not None:
-        raise NotAllowed(N_("Spending points is on hold for this membership. Please contact the shop."), code="spending_suspended")
+        raise NotAllowed(
+            N_("Spending points is on hold for this membership. Please contact the shop."), code="spending_suspended"
+        )
 
 
 def require_store(session: Session, merchant_id: int, store_id: int | None) -> Store | None:
@@ -202,24 +204,43 @@ class _Segments(segment_service.MemberSegments):
 def _rule_spec(row: EarningRule) -> RuleSpec:
     points = Decimal(row.points_per_unit) if row.action == Action.PURCHASE.value and row.points_per_unit else Decimal(row.points)
     return RuleSpec(
-        key=row.key, action=Action(row.action), points=points, limit_count=row.limit_count,
-        limit_period=LimitPeriod(row.limit_period), valid_from=row.valid_from, valid_until=row.valid_until,
-        tier_keys=tuple(row.tier_keys or ()), segment_key=row.segment_key, store_id=row.store_id,
-        params=dict(row.params or {}), id=row.id,
+        key=row.key,
+        action=Action(row.action),
+        points=points,
+        limit_count=row.limit_count,
+        limit_period=LimitPeriod(row.limit_period),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        tier_keys=tuple(row.tier_keys or ()),
+        segment_key=row.segment_key,
+        store_id=row.store_id,
+        params=dict(row.params or {}),
+        id=row.id,
     )
 
 
 def matching_rule(
-    session: Session, ctx: ProgramContext, *, action: Action, tier: TierSpec | None, segments: _Segments, store_id: int | None, now: datetime
+    session: Session,
+    ctx: ProgramContext,
+    *,
+    action: Action,
+    tier: TierSpec | None,
+    segments: _Segments,
+    store_id: int | None,
+    now: datetime,
 ) -> RuleSpec | None:
     rows = session.exec(
-        select(EarningRule).where(EarningRule.merchant_id == ctx.merchant.id, EarningRule.action == action.value, EarningRule.is_active)
+        select(EarningRule).where(
+            EarningRule.merchant_id == ctx.merchant.id, EarningRule.action == action.value, EarningRule.is_active
+        )
     ).all()
     specs = [_rule_spec(r) for r in rows]
     matching = [
-        s for s in specs
-        if rules.rule_applies(s, at=now, tier_key=tier.key if tier else None,
-                              segments=segments.get() if s.segment_key else (), store_id=store_id)
+        s
+        for s in specs
+        if rules.rule_applies(
+            s, at=now, tier_key=tier.key if tier else None, segments=segments.get() if s.segment_key else (), store_id=store_id
+        )
     ]
     return rules.best_rule(matching)
 
@@ -229,9 +250,18 @@ def live_quests(session: Session, merchant_id: int, now: datetime) -> list[Quest
         select(Quest).where(Quest.merchant_id == merchant_id, Quest.is_active, Quest.starts_at <= now, Quest.ends_at > now)
     ).all()
     return [
-        QuestSpec(key=q.key, name=q.name, multiplier_pct=q.multiplier_pct, starts_at=q.starts_at, ends_at=q.ends_at,
-                  tier_keys=tuple(q.tier_keys or ()), segment_key=q.segment_key, store_id=q.store_id,
-                  actions=tuple(q.actions or ()), id=q.id)
+        QuestSpec(
+            key=q.key,
+            name=q.name,
+            multiplier_pct=q.multiplier_pct,
+            starts_at=q.starts_at,
+            ends_at=q.ends_at,
+            tier_keys=tuple(q.tier_keys or ()),
+            segment_key=q.segment_key,
+            store_id=q.store_id,
+            actions=tuple(q.actions or ()),
+            id=q.id,
+        )
         for q in rows
     ]
 
@@ -241,7 +271,9 @@ def used_in_period(session: Session, *, merchant_id: int, account_id: int, actio
     if start is None:
         return 0
     return session.exec(
-        select(func.count()).select_from(MemberActivity).where(
+        select(func.count())
+        .select_from(MemberActivity)
+        .where(
             MemberActivity.merchant_id == merchant_id,
             MemberActivity.account_id == account_id,
             MemberActivity.action == action,
@@ -262,7 +294,13 @@ class SideEffects:
 
 
 def after_activity(
-    session: Session, ctx: ProgramContext, *, account_id: int, action: str | None, now: datetime, segments: _Segments | None = None
+    session: Session,
+    ctx: ProgramContext,
+    *,
+    account_id: int,
+    action: str | None,
+    now: datetime,
+    segments: _Segments | None = None,
 ) -> SideEffects:
     """Side effects of a member's activity: challenges, tier upgrade, badges (in that order,
     so points paid by a challenge count toward the tier and a tier reached counts for badges)."""
@@ -275,13 +313,22 @@ def after_activity(
         )
         completed, bonus, steps = advanced.completed, advanced.bonus, advanced.steps
     change = upgrade_after_earn(
-        session, merchant_id=ctx.merchant.id, account_id=account_id, tiers=ctx.tiers,
-        window=ctx.settings.tier_window, tz=ctx.tz, now=now,
+        session,
+        merchant_id=ctx.merchant.id,
+        account_id=account_id,
+        tiers=ctx.tiers,
+        window=ctx.settings.tier_window,
+        tz=ctx.tz,
+        now=now,
     )
     tier = current_tier(session, ctx.merchant.id, account_id, ctx.tiers)
     badges = award_earned_badges(
-        session, merchant_id=ctx.merchant.id, account_id=account_id, tier_rank=tier.rank if tier else -1,
-        tier_ranks=ctx.tier_ranks, now=now,
+        session,
+        merchant_id=ctx.merchant.id,
+        account_id=account_id,
+        tier_rank=tier.rank if tier else -1,
+        tier_ranks=ctx.tier_ranks,
+        now=now,
     )
     badges = [b.badge for b in completed if b.badge] + badges
     return SideEffects(bonus, completed, change, badges, steps)
@@ -311,9 +358,16 @@ def earn_points(
     Callers have locked the member, checked idempotency, rule and limits.
     """
     quests = [
-        q for q in live_quests(session, ctx.merchant.id, now)
-        if quest_rules.quest_applies(q, at=now, action=action.value, tier_key=tier.key if tier else None,
-                                     segments=segments.get() if q.segment_key else (), store_id=store_id)
+        q
+        for q in live_quests(session, ctx.merchant.id, now)
+        if quest_rules.quest_applies(
+            q,
+            at=now,
+            action=action.value,
+            tier_key=tier.key if tier else None,
+            segments=segments.get() if q.segment_key else (),
+            store_id=store_id,
+        )
     ]
     tier_multiplier = None
     if tier is not None and tier.multiplier_for(action.value) != 100:
@@ -369,19 +423,39 @@ def earn_points(
     parts = tuple((c.name, c.reward_points) for c in effects.completed if c.reward_points > 0)
     if effects.steps or parts:
         # Kept with the activity: a replay repeats the same total, an undo takes the steps back.
-        activity.detail = {**activity.detail, "challenge_steps": [step.as_dict() for step in effects.steps],
-                           "bonus_parts": [list(part) for part in parts]}
+        activity.detail = {
+            **activity.detail,
+            "challenge_steps": [step.as_dict() for step in effects.steps],
+            "bonus_parts": [list(part) for part in parts],
+        }
         session.add(activity)
     balance = ledger.get_balance(session, merchant_id=ctx.merchant.id, account_id=account.id)
     return EarnOutcome(
-        action=action.value, points=breakdown.points, breakdown=breakdown, reason=reason, reason_params=params,
-        entry_id=entry_id, balance=balance, bonus_points=effects.bonus, badges_awarded=tuple(effects.badges),
-        challenges_completed=tuple(effects.completed), tier_change=effects.tier_change, bonus_parts=parts,
+        action=action.value,
+        points=breakdown.points,
+        breakdown=breakdown,
+        reason=reason,
+        reason_params=params,
+        entry_id=entry_id,
+        balance=balance,
+        bonus_points=effects.bonus,
+        badges_awarded=tuple(effects.badges),
+        challenges_completed=tuple(effects.completed),
+        tier_change=effects.tier_change,
+        bonus_parts=parts,
     )
 
 
 def _check_action_requirements(
-    session: Session, ctx: ProgramContext, *, account: Account, action: Action, rule: RuleSpec, store: Store | None, detail: dict, now: datetime
+    session: Session,
+    ctx: ProgramContext,
+    *,
+    account: Account,
+    action: Action,
+    rule: RuleSpec,
+    store: Store | None,
+    detail: dict,
+    now: datetime,
 ) -> dict:
     """Per-action conditions; returns the reason parameters for the entry."""
     if action is Action.CHECK_IN:
@@ -445,19 +519,43 @@ def record_action_in_session(
     if rule is not None:
         rules.check_limit(
             rule,
-            used_in_period(session, merchant_id=merchant_id, account_id=account_id, action=action.value,
-                           period=rule.limit_period, today=rules.local_date(now, ctx.tz)),
+            used_in_period(
+                session,
+                merchant_id=merchant_id,
+                account_id=account_id,
+                action=action.value,
+                period=rule.limit_period,
+                today=rules.local_date(now, ctx.tz),
+            ),
         )
     params = _check_action_requirements(
-        session, ctx, account=account, action=action, rule=rule or RuleSpec(key="", action=action, points=Decimal(0)),
-        store=store, detail=detail, now=now,
+        session,
+        ctx,
+        account=account,
+        action=action,
+        rule=rule or RuleSpec(key="", action=action, points=Decimal(0)),
+        store=store,
+        detail=detail,
+        now=now,
     )
     base = int(rule.points) if rule is not None else fallback_points
     return earn_points(
-        session, ctx, account=account, action=action, base_points=base, rule=rule, store_id=store_id,
-        idempotency_key=idempotency_key, reasons=rules.ACTION_REASONS[action], reason_params=params,
-        source={"store_id": store_id, **({"detail": detail} if detail else {})}, detail=detail, now=now,
-        tier=tier, segments=segments, author_id=author_id,
+        session,
+        ctx,
+        account=account,
+        action=action,
+        base_points=base,
+        rule=rule,
+        store_id=store_id,
+        idempotency_key=idempotency_key,
+        reasons=rules.ACTION_REASONS[action],
+        reason_params=params,
+        source={"store_id": store_id, **({"detail": detail} if detail else {})},
+        detail=detail,
+        now=now,
+        tier=tier,
+        segments=segments,
+        author_id=author_id,
     )
 
 
@@ -483,8 +581,15 @@ def record_action(
     return run_in_transaction(
         engine,
         lambda session: record_action_in_session(
-            session, merchant_id=merchant_id, account_id=account_id, action=action, idempotency_key=idempotency_key,
-            store_id=store_id, detail=detail, now=now, author_id=author_id,
+            session,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            action=action,
+            idempotency_key=idempotency_key,
+            store_id=store_id,
+            detail=detail,
+            now=now,
+            author_id=author_id,
         ),
     )
 
@@ -539,17 +644,37 @@ def credit_purchase(
         rule = matching_rule(session, ctx, action=Action.PURCHASE, tier=tier, segments=segments, store_id=store_id, now=now)
         rate = rule.points if rule is not None else Decimal(ctx.settings.purchase_points_per_unit)
         base = rules.purchase_base_points(amount_cents, rate, ctx.settings.purchase_rounding)
-        first_purchase = used_in_period(
-            session, merchant_id=merchant_id, account_id=account_id, action=Action.PURCHASE.value,
-            period=LimitPeriod.EVER, today=rules.local_date(now, ctx.tz),
-        ) == 0
+        first_purchase = (
+            used_in_period(
+                session,
+                merchant_id=merchant_id,
+                account_id=account_id,
+                action=Action.PURCHASE.value,
+                period=LimitPeriod.EVER,
+                today=rules.local_date(now, ctx.tz),
+            )
+            == 0
+        )
         outcome = earn_points(
-            session, ctx, account=account, action=Action.PURCHASE, base_points=base, rule=rule, store_id=store.id,
-            idempotency_key=key, reasons=(rules.PURCHASE_REASON, rules.PURCHASE_REASON_MULTIPLIED),
-            reason_params={"amount": rules.format_amount(amount_cents), "currency": ctx.merchant.currency,
-                           "rate": rules.format_rate(rate)},
+            session,
+            ctx,
+            account=account,
+            action=Action.PURCHASE,
+            base_points=base,
+            rule=rule,
+            store_id=store.id,
+            idempotency_key=key,
+            reasons=(rules.PURCHASE_REASON, rules.PURCHASE_REASON_MULTIPLIED),
+            reason_params={
+                "amount": rules.format_amount(amount_cents),
+                "currency": ctx.merchant.currency,
+                "rate": rules.format_rate(rate),
+            },
             source={"receipt": receipt, "store_id": store.id, "amount_cents": amount_cents, "staff_id": staff_account_id},
-            detail={"amount_cents": amount_cents, "receipt": receipt}, now=now, tier=tier, segments=segments,
+            detail={"amount_cents": amount_cents, "receipt": receipt},
+            now=now,
+            tier=tier,
+            segments=segments,
             author_id=staff_account_id,
         )
         if first_purchase:

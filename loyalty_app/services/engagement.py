@@ -134,7 +134,13 @@ def clean_questions(questions: object) -> list[dict]:
         qid = str(q.get("id", "")).strip()
         text = str(q.get("text", "")).strip()
         kind = q.get("kind")
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", qid) or qid in seen or not text or len(text) > 200 or kind not in QUESTION_KINDS:
+        if (
+            not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", qid)
+            or qid in seen
+            or not text
+            or len(text) > 200
+            or kind not in QUESTION_KINDS
+        ):
             raise bad()
         seen.add(qid)
         item = {"id": qid, "text": text, "kind": kind, "required": bool(q.get("required", True))}
@@ -366,9 +372,7 @@ def email_consent_granted(account: Account) -> bool:
 
 
 def _open_surveys(session: Session, merchant_id: int, now: datetime) -> list[Survey]:
-    rows = session.exec(
-        select(Survey).where(Survey.merchant_id == merchant_id, Survey.is_active).order_by(Survey.id)
-    ).all()
+    rows = session.exec(select(Survey).where(Survey.merchant_id == merchant_id, Survey.is_active).order_by(Survey.id)).all()
     return [s for s in rows if (s.starts_at is None or s.starts_at <= now) and (s.ends_at is None or now < s.ends_at)]
 
 
@@ -398,8 +402,9 @@ class _RuleFinder:
 
     def __call__(self, action: str) -> RuleSpec | None:
         session, ctx, now = self._args
-        return matching_rule(session, ctx, action=EarnAction(action), tier=self._tier, segments=self._segments,
-                             store_id=None, now=now)
+        return matching_rule(
+            session, ctx, action=EarnAction(action), tier=self._tier, segments=self._segments, store_id=None, now=now
+        )
 
 
 def _rule_for(session: Session, ctx: ProgramContext, account: Account, action: str, now: datetime) -> RuleSpec | None:
@@ -409,8 +414,12 @@ def _rule_for(session: Session, ctx: ProgramContext, account: Account, action: s
 def _used(session: Session, ctx: ProgramContext, account_id: int, rule: RuleSpec, now: datetime) -> int:
     period = rule.limit_period if rule.limit_period is not LimitPeriod.NONE else LimitPeriod.DAY
     return earning.used_in_period(
-        session, merchant_id=ctx.merchant.id, account_id=account_id, action=rule.action.value,
-        period=period, today=rules.local_date(now, ctx.tz),
+        session,
+        merchant_id=ctx.merchant.id,
+        account_id=account_id,
+        action=rule.action.value,
+        period=period,
+        today=rules.local_date(now, ctx.tz),
     )
 
 
@@ -421,9 +430,9 @@ def _limit_reached(rule: RuleSpec, used: int) -> bool:
 def _ways(session: Session, ctx: ProgramContext, account: Account, survey: SurveyCard | None, now: datetime) -> list[WayToEarn]:
     pending = dict(
         session.exec(
-            select(Submission.kind, func.count()).where(
-                Submission.merchant_id == ctx.merchant.id, Submission.account_id == account.id, Submission.status == "pending"
-            ).group_by(Submission.kind)
+            select(Submission.kind, func.count())
+            .where(Submission.merchant_id == ctx.merchant.id, Submission.account_id == account.id, Submission.status == "pending")
+            .group_by(Submission.kind)
         ).all()
     )
     ways = []
@@ -451,8 +460,16 @@ def _ways(session: Session, ctx: ProgramContext, account: Account, survey: Surve
         row_name = session.get(EarningRule, rule.id).name if rule.id else ""
         kind = next((k for k, a in SUBMISSION_ACTIONS.items() if a == action), None)
         ways.append(
-            WayToEarn(action, row_name or "", int(rule.points), rule.limit_count, rule.limit_period.value, used, status,
-                      pending.get(kind, 0) if kind else 0)
+            WayToEarn(
+                action,
+                row_name or "",
+                int(rule.points),
+                rule.limit_count,
+                rule.limit_period.value,
+                used,
+                status,
+                pending.get(kind, 0) if kind else 0,
+            )
         )
     return ways
 
@@ -463,7 +480,9 @@ def _challenge_cards(session: Session, ctx: ProgramContext, account_id: int, now
         return []
     ids = dict(
         session.exec(
-            select(Challenge.key, Challenge.id).where(Challenge.merchant_id == ctx.merchant.id, Challenge.key.in_([v.key for v in views]))
+            select(Challenge.key, Challenge.id).where(
+                Challenge.merchant_id == ctx.merchant.id, Challenge.key.in_([v.key for v in views])
+            )
         ).all()
     )
     done_at = {
@@ -479,10 +498,20 @@ def _challenge_cards(session: Session, ctx: ProgramContext, account_id: int, now
     }
     cards = [
         ChallengeCard(
-            key=v.key, name=v.name, description=v.description, action=v.action, count=v.count, target=v.target,
-            pct=v.pct, completed=v.completed, completed_at=done_at.get((ids.get(v.key), v.period_key)),
-            ends_at=v.ends_at, resets_at=period_end(v.recurrence, now, ctx.tz), recurrence=v.recurrence,
-            reward_points=v.reward_points, hidden=v.hidden,
+            key=v.key,
+            name=v.name,
+            description=v.description,
+            action=v.action,
+            count=v.count,
+            target=v.target,
+            pct=v.pct,
+            completed=v.completed,
+            completed_at=done_at.get((ids.get(v.key), v.period_key)),
+            ends_at=v.ends_at,
+            resets_at=period_end(v.recurrence, now, ctx.tz),
+            recurrence=v.recurrence,
+            reward_points=v.reward_points,
+            hidden=v.hidden,
         )
         for v in views
     ]
@@ -491,16 +520,19 @@ def _challenge_cards(session: Session, ctx: ProgramContext, account_id: int, now
 
 def _badge_cards(session: Session, ctx: ProgramContext, account_id: int) -> list[BadgeCard]:
     tier = current_tier(session, ctx.merchant.id, account_id, ctx.tiers)
-    views = member_badges(session, merchant_id=ctx.merchant.id, account_id=account_id,
-                          tier_rank=tier.rank if tier else -1, tier_ranks=ctx.tier_ranks)
+    views = member_badges(
+        session,
+        merchant_id=ctx.merchant.id,
+        account_id=account_id,
+        tier_rank=tier.rank if tier else -1,
+        tier_ranks=ctx.tier_ranks,
+    )
     rows = {b.key: b for b in load_badges(session, ctx.merchant.id)}
     tier_names = {t.key: t.name for t in ctx.tiers}
     challenge_names = dict(
         session.exec(select(Challenge.key, Challenge.name).where(Challenge.merchant_id == ctx.merchant.id)).all()
     )
-    hidden = set(
-        session.exec(select(Challenge.key).where(Challenge.merchant_id == ctx.merchant.id, Challenge.hidden)).all()
-    )
+    hidden = set(session.exec(select(Challenge.key).where(Challenge.merchant_id == ctx.merchant.id, Challenge.hidden)).all())
     cards = []
     for v in views:
         row = rows.get(v.key)
@@ -511,7 +543,9 @@ def _badge_cards(session: Session, ctx: ProgramContext, account_id: int) -> list
         elif kind == BadgeKind.CHALLENGE.value:
             # A surprise challenge stays a surprise: its badge does not name it.
             param = "" if param in hidden else challenge_names.get(param, "")
-        cards.append(BadgeCard(v.key, v.name, v.icon, v.description, kind, param, v.earned, v.awarded_at, v.current, v.target, v.pct))
+        cards.append(
+            BadgeCard(v.key, v.name, v.icon, v.description, kind, param, v.earned, v.awarded_at, v.current, v.target, v.pct)
+        )
     return cards
 
 
@@ -526,7 +560,9 @@ def _own_submissions(session: Session, merchant_id: int, account_id: int) -> lis
 
 
 def _submission_view(row: Submission) -> SubmissionView:
-    return SubmissionView(row.id, row.kind, row.url, row.status, row.reason, row.points, row.created_at, row.reviewed_at, row.account_id)
+    return SubmissionView(
+        row.id, row.kind, row.url, row.status, row.reason, row.points, row.created_at, row.reviewed_at, row.account_id
+    )
 
 
 def engagement_overview(engine: Engine, actor: Actor | None, *, now: datetime | None = None) -> Overview:
@@ -579,8 +615,14 @@ def upsert_survey(
         raise LoyaltyError(N_("The survey questions are not valid."), code="invalid_survey")
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise LoyaltyError(N_("The survey must end after it starts."), code="invalid_survey_window")
-    values = dict(title=title, description=description, questions=clean_questions(questions), is_active=is_active,
-                  starts_at=starts_at, ends_at=ends_at)
+    values = dict(
+        title=title,
+        description=description,
+        questions=clean_questions(questions),
+        is_active=is_active,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     row = session.exec(select(Survey).where(Survey.merchant_id == merchant_id, Survey.key == key)).first()
     if row is None:
         row = Survey(merchant_id=merchant_id, key=key, **values)
@@ -602,7 +644,9 @@ def survey_key(survey_id: int, account_id: int) -> str:
     return f"survey:{survey_id}:{account_id}"
 
 
-def submit_survey(engine: Engine, actor: Actor | None, survey_id: int, answers: dict, *, now: datetime | None = None) -> EarnResult:
+def submit_survey(
+    engine: Engine, actor: Actor | None, survey_id: int, answers: dict, *, now: datetime | None = None
+) -> EarnResult:
     """Save the member's answers and pay ``fill_survey``, in one transaction.
 
     Refused (nothing saved) when the survey is not this merchant's or not open, was already
@@ -623,12 +667,20 @@ def submit_survey(engine: Engine, actor: Actor | None, survey_id: int, answers: 
         if answered is not None:
             raise LoyaltyError(SURVEY_ANSWERED, code="survey_answered")
         cleaned = validate_answers(list(survey.questions or []), answers)
-        session.add(SurveyResponse(merchant_id=member.merchant_id, survey_id=survey.id, account_id=member.account_id,
-                                   answers=cleaned, at=now))
+        session.add(
+            SurveyResponse(
+                merchant_id=member.merchant_id, survey_id=survey.id, account_id=member.account_id, answers=cleaned, at=now
+            )
+        )
         session.flush()
         outcome = earning.record_action_in_session(
-            session, merchant_id=member.merchant_id, account_id=member.account_id, action=EarnAction.FILL_SURVEY,
-            idempotency_key=survey_key(survey.id, member.account_id), detail={"survey_id": survey.id}, now=now,
+            session,
+            merchant_id=member.merchant_id,
+            account_id=member.account_id,
+            action=EarnAction.FILL_SURVEY,
+            idempotency_key=survey_key(survey.id, member.account_id),
+            detail={"survey_id": survey.id},
+            now=now,
         )
         return _result(outcome)
 
@@ -659,8 +711,12 @@ def subscribe_newsletter(engine: Engine, actor: Actor | None, *, now: datetime |
         if paid_before is not None:
             raise LoyaltyError(ALREADY_CLAIMED, code="already_claimed")
         outcome = earning.record_action_in_session(
-            session, merchant_id=member.merchant_id, account_id=member.account_id,
-            action=EarnAction.SUBSCRIBE_NEWSLETTER, idempotency_key=f"newsletter:{member.account_id}", now=now,
+            session,
+            merchant_id=member.merchant_id,
+            account_id=member.account_id,
+            action=EarnAction.SUBSCRIBE_NEWSLETTER,
+            idempotency_key=f"newsletter:{member.account_id}",
+            now=now,
         )
         return _result(outcome)
 
@@ -684,7 +740,9 @@ def enter_event_code(engine: Engine, actor: Actor | None, code: str, *, now: dat
     value = clean_event_code(code)
     with read_session(engine) as s:
         wrong = s.exec(
-            select(func.count()).select_from(SecurityEvent).where(
+            select(func.count())
+            .select_from(SecurityEvent)
+            .where(
                 SecurityEvent.merchant_id == member.merchant_id,
                 SecurityEvent.account_id == member.account_id,
                 SecurityEvent.action == "event_code",
@@ -695,14 +753,25 @@ def enter_event_code(engine: Engine, actor: Actor | None, code: str, *, now: dat
         raise LoyaltyError(EVENT_CODE_THROTTLED, code="event_code_throttled")
     try:
         outcome = earning.record_action(
-            engine, merchant_id=member.merchant_id, account_id=member.account_id, action=EarnAction.ATTEND_EVENT,
-            idempotency_key=event_key(member.account_id, value), detail={"event_code": value}, now=now,
+            engine,
+            merchant_id=member.merchant_id,
+            account_id=member.account_id,
+            action=EarnAction.ATTEND_EVENT,
+            idempotency_key=event_key(member.account_id, value),
+            detail={"event_code": value},
+            now=now,
         )
     except LoyaltyError as err:
         if err.code == "invalid_event_code":
             permissions.record_security_event(
-                engine, merchant_id=member.merchant_id, account_id=member.account_id, action="event_code",
-                reason="invalid_event_code", detail={"code": value[:MAX_EVENT_CODE_LENGTH]}, ip=ip, now=now,
+                engine,
+                merchant_id=member.merchant_id,
+                account_id=member.account_id,
+                action="event_code",
+                reason="invalid_event_code",
+                detail={"code": value[:MAX_EVENT_CODE_LENGTH]},
+                ip=ip,
+                now=now,
             )
         raise
     if outcome.replayed:
@@ -728,7 +797,12 @@ def claim_action(engine: Engine, actor: Actor | None, action: str, *, now: datet
         else f"birthday:{member.account_id}:{rules.local_date(now, ctx.tz).year}"
     )
     outcome = earning.record_action(
-        engine, merchant_id=member.merchant_id, account_id=member.account_id, action=action, idempotency_key=key, now=now,
+        engine,
+        merchant_id=member.merchant_id,
+        account_id=member.account_id,
+        action=action,
+        idempotency_key=key,
+        now=now,
     )
     if outcome.replayed:
         raise LoyaltyError(ALREADY_CLAIMED, code="already_claimed")
@@ -745,8 +819,12 @@ def _check_can_submit(session: Session, member: Actor, kind: str, now: datetime)
         raise LoyaltyError(NOT_AVAILABLE, code="no_rule")
     rules.check_limit(rule, _used(session, ctx, account.id, rule, now))
     pending = session.exec(
-        select(func.count()).select_from(Submission).where(
-            Submission.merchant_id == member.merchant_id, Submission.account_id == member.account_id, Submission.status == "pending"
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.merchant_id == member.merchant_id,
+            Submission.account_id == member.account_id,
+            Submission.status == "pending",
         )
     ).one()
     if pending >= MAX_PENDING:
@@ -763,7 +841,9 @@ def submit_social_link(engine: Engine, actor: Actor | None, url: str, *, now: da
         _check_can_submit(session, member, "social", now)
         duplicate = session.exec(
             select(Submission.id).where(
-                Submission.merchant_id == member.merchant_id, Submission.kind == "social", Submission.url == link,
+                Submission.merchant_id == member.merchant_id,
+                Submission.kind == "social",
+                Submission.url == link,
                 Submission.status != "rejected",
             )
         ).first()
@@ -777,7 +857,9 @@ def submit_social_link(engine: Engine, actor: Actor | None, url: str, *, now: da
     return run_in_transaction(engine, run)
 
 
-def submit_photo(engine: Engine, actor: Actor | None, data: bytes, *, filename: str = "", now: datetime | None = None) -> SubmissionView:
+def submit_photo(
+    engine: Engine, actor: Actor | None, data: bytes, *, filename: str = "", now: datetime | None = None
+) -> SubmissionView:
     """Enter a photo in the contest. The upload is validated and re-encoded by
     ``services.member_media.decode_upload`` (JPEG/PNG/WebP only, size and pixel limits, EXIF
     stripped, at most 1280 px wide, WebP) before anything is written; the picture is stored as
@@ -796,13 +878,17 @@ def submit_photo(engine: Engine, actor: Actor | None, data: bytes, *, filename: 
         blob = store_image(session, merchant_id=member.merchant_id, kind="contest", image=image, fmt="WEBP")
         duplicate = session.exec(
             select(Submission.id).where(
-                Submission.merchant_id == member.merchant_id, Submission.kind == "photo", Submission.media_id == blob.id,
+                Submission.merchant_id == member.merchant_id,
+                Submission.kind == "photo",
+                Submission.media_id == blob.id,
                 Submission.status != "rejected",
             )
         ).first()
         if duplicate is not None:
             raise LoyaltyError(N_("This photo was already sent."), code="photo_duplicate")
-        row = Submission(merchant_id=member.merchant_id, account_id=member.account_id, kind="photo", media_id=blob.id, created_at=now)
+        row = Submission(
+            merchant_id=member.merchant_id, account_id=member.account_id, kind="photo", media_id=blob.id, created_at=now
+        )
         session.add(row)
         session.flush()
         return _submission_view(row)
@@ -838,8 +924,13 @@ def review_submission(
             raise Conflict(SUBMISSION_REVIEWED, code="submission_reviewed")
         if approve:
             outcome = earning.record_action_in_session(
-                session, merchant_id=row.merchant_id, account_id=row.account_id, action=SUBMISSION_ACTIONS[row.kind],
-                idempotency_key=f"submission:{row.id}", detail={"submission_id": row.id}, now=now,
+                session,
+                merchant_id=row.merchant_id,
+                account_id=row.account_id,
+                action=SUBMISSION_ACTIONS[row.kind],
+                idempotency_key=f"submission:{row.id}",
+                detail={"submission_id": row.id},
+                now=now,
                 author_id=reviewer.account_id,
             )
             row.entry_id = outcome.entry_id

@@ -23,7 +23,18 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, NotFound
 from loyalty_app.models import (
-    Account, Charity, Donation, LedgerEntry, MemberBalance, MemberTier, Merchant, Reward, Role, Store, Tier, Voucher,
+    Account,
+    Charity,
+    Donation,
+    LedgerEntry,
+    MemberBalance,
+    MemberTier,
+    Merchant,
+    Reward,
+    Role,
+    Store,
+    Tier,
+    Voucher,
 )
 from loyalty_app.services import admin_audit, permissions
 from loyalty_app.services.activity import reason_text
@@ -31,11 +42,32 @@ from loyalty_app.services.permissions import Action, Actor
 
 BATCH = 2000
 COLUMNS = {
-    "members": ["member_number", "first_name", "last_name", "email", "email_consent_at", "tier", "available_points",
-                "pending_points", "lifetime_earned", "joined_at", "language", "spending_on_hold"],
+    "members": [
+        "member_number",
+        "first_name",
+        "last_name",
+        "email",
+        "email_consent_at",
+        "tier",
+        "available_points",
+        "pending_points",
+        "lifetime_earned",
+        "joined_at",
+        "language",
+        "spending_on_hold",
+    ],
     "ledger": ["entry_id", "created_at", "member_number", "kind", "points", "reason", "store", "author", "idempotency_key"],
-    "redemptions": ["voucher_id", "issued_at", "member_number", "reward", "cost_points", "status", "used_at", "used_store",
-                    "code_last4"],
+    "redemptions": [
+        "voucher_id",
+        "issued_at",
+        "member_number",
+        "reward",
+        "cost_points",
+        "status",
+        "used_at",
+        "used_store",
+        "code_last4",
+    ],
     "donations": ["donation_id", "at", "member_number", "charity", "points"],
 }
 KINDS = tuple(COLUMNS)
@@ -93,10 +125,16 @@ def _member_numbers(s: Session, merchant_id: int) -> dict[int, str]:
 
 def _members(s: Session, merchant_id: int):
     tiers = dict(s.exec(select(Tier.id, Tier.name).where(Tier.merchant_id == merchant_id)).all())
-    member_tier = dict(s.exec(select(MemberTier.account_id, MemberTier.tier_id).where(MemberTier.merchant_id == merchant_id)).all())
+    member_tier = dict(
+        s.exec(select(MemberTier.account_id, MemberTier.tier_id).where(MemberTier.merchant_id == merchant_id)).all()
+    )
     query = (
         select(Account, MemberBalance)
-        .join(MemberBalance, (MemberBalance.account_id == Account.id) & (MemberBalance.merchant_id == Account.merchant_id), isouter=True)
+        .join(
+            MemberBalance,
+            (MemberBalance.account_id == Account.id) & (MemberBalance.merchant_id == Account.merchant_id),
+            isouter=True,
+        )
         .where(Account.merchant_id == merchant_id, Account.role == Role.MEMBER, Account.deleted_at.is_(None))  # type: ignore[union-attr]
         .order_by(Account.id)
         .execution_options(yield_per=BATCH)
@@ -106,22 +144,43 @@ def _members(s: Session, merchant_id: int):
         granted = consent.get("granted") if isinstance(consent, dict) else bool(consent)
         consent_at = (consent.get("at") if isinstance(consent, dict) else consent) if granted else ""
         yield [
-            account.member_number, account.first_name, account.last_name if granted else "", account.email if granted else "",
-            consent_at, tiers.get(member_tier.get(account.id), ""), balance.available if balance else 0,
-            balance.pending if balance else 0, balance.lifetime_earned if balance else 0, account.created_at,
-            account.language, account.spending_suspended_at is not None,
+            account.member_number,
+            account.first_name,
+            account.last_name if granted else "",
+            account.email if granted else "",
+            consent_at,
+            tiers.get(member_tier.get(account.id), ""),
+            balance.available if balance else 0,
+            balance.pending if balance else 0,
+            balance.lifetime_earned if balance else 0,
+            account.created_at,
+            account.language,
+            account.spending_suspended_at is not None,
         ]
 
 
 def _ledger(s: Session, merchant_id: int):
     numbers = _member_numbers(s, merchant_id)
     stores = dict(s.exec(select(Store.id, Store.name).where(Store.merchant_id == merchant_id)).all())
-    query = select(LedgerEntry).where(LedgerEntry.merchant_id == merchant_id).order_by(LedgerEntry.id).execution_options(yield_per=BATCH)
+    query = (
+        select(LedgerEntry)
+        .where(LedgerEntry.merchant_id == merchant_id)
+        .order_by(LedgerEntry.id)
+        .execution_options(yield_per=BATCH)
+    )
     for e in s.exec(query):
         store_id = (e.source or {}).get("store_id")
-        yield [e.id, e.created_at, numbers.get(e.account_id, ""), e.kind, e.points, reason_text("en", e.reason, e.reason_params),
-               stores.get(store_id, "") if isinstance(store_id, int) else "", numbers.get(e.author_id, e.author_id or ""),
-               e.idempotency_key]
+        yield [
+            e.id,
+            e.created_at,
+            numbers.get(e.account_id, ""),
+            e.kind,
+            e.points,
+            reason_text("en", e.reason, e.reason_params),
+            stores.get(store_id, "") if isinstance(store_id, int) else "",
+            numbers.get(e.author_id, e.author_id or ""),
+            e.idempotency_key,
+        ]
 
 
 def _redemptions(s: Session, merchant_id: int):
@@ -131,8 +190,17 @@ def _redemptions(s: Session, merchant_id: int):
     query = select(Voucher).where(Voucher.merchant_id == merchant_id).order_by(Voucher.id).execution_options(yield_per=BATCH)
     for v in s.exec(query):
         reward = rewards.get(v.reward_id)
-        yield [v.id, v.issued_at, numbers.get(v.account_id, ""), reward.name if reward else "", reward.cost_points if reward else "",
-               v.status, v.used_at, stores.get(v.used_store_id, ""), v.code[-4:]]
+        yield [
+            v.id,
+            v.issued_at,
+            numbers.get(v.account_id, ""),
+            reward.name if reward else "",
+            reward.cost_points if reward else "",
+            v.status,
+            v.used_at,
+            stores.get(v.used_store_id, ""),
+            v.code[-4:],
+        ]
 
 
 def _donations(s: Session, merchant_id: int):

@@ -77,7 +77,8 @@ def fraud_overview(engine: Engine, actor: Actor | None, *, now: datetime | None 
     mid, now = admin.merchant_id, now or utcnow()
     with read_session(engine) as s:
         flags = s.exec(
-            select(FraudFlag).where(FraudFlag.merchant_id == mid)
+            select(FraudFlag)
+            .where(FraudFlag.merchant_id == mid)
             .order_by(FraudFlag.resolved_at.is_not(None), FraudFlag.at.desc())  # type: ignore[union-attr]
             .limit(200)
         ).all()
@@ -85,22 +86,36 @@ def fraud_overview(engine: Engine, actor: Actor | None, *, now: datetime | None 
         accounts = {a.id: a for a in s.exec(select(Account).where(Account.id.in_(ids))).all()} if ids else {}  # type: ignore[attr-defined]
         stores = dict(s.exec(select(Store.id, Store.name).where(Store.merchant_id == mid)).all())
         flag_rows = [
-            FlagRow(f.id, f.kind, f.at, _label(accounts.get(f.member_account_id)), f.member_account_id,
-                    _label(accounts.get(f.staff_account_id)), stores.get(f.store_id, ""), f.detail,
-                    f.resolved_at is not None, f.resolution_note)
+            FlagRow(
+                f.id,
+                f.kind,
+                f.at,
+                _label(accounts.get(f.member_account_id)),
+                f.member_account_id,
+                _label(accounts.get(f.staff_account_id)),
+                stores.get(f.store_id, ""),
+                f.detail,
+                f.resolved_at is not None,
+                f.resolution_note,
+            )
             for f in flags
         ]
         shared_ips = _shared_ips(s, mid, now)
         shared_mailboxes = _shared_mailboxes(s, mid)
         self_refs = s.exec(
             select(SecurityEvent.at, SecurityEvent.account_id, SecurityEvent.reason)
-            .where(SecurityEvent.merchant_id == mid, SecurityEvent.reason.like("%self%"),  # type: ignore[attr-defined]
-                   SecurityEvent.at >= now - WINDOW)
-            .order_by(SecurityEvent.at.desc()).limit(50)  # type: ignore[attr-defined]
+            .where(
+                SecurityEvent.merchant_id == mid,
+                SecurityEvent.reason.like("%self%"),  # type: ignore[attr-defined]
+                SecurityEvent.at >= now - WINDOW,
+            )
+            .order_by(SecurityEvent.at.desc())
+            .limit(50)  # type: ignore[attr-defined]
         ).all()
         ref_accounts = {a.id: a for a in s.exec(select(Account).where(Account.id.in_({r[1] for r in self_refs if r[1]}))).all()}  # type: ignore[attr-defined]
         suspended = s.exec(
-            select(Account).where(Account.merchant_id == mid, Account.spending_suspended_at.is_not(None))  # type: ignore[union-attr]
+            select(Account)
+            .where(Account.merchant_id == mid, Account.spending_suspended_at.is_not(None))  # type: ignore[union-attr]
             .order_by(Account.spending_suspended_at.desc())  # type: ignore[union-attr]
         ).all()
     return FraudOverview(
@@ -117,8 +132,12 @@ def _shared_ips(session: Session, merchant_id: int, now: datetime) -> list[Clust
     busy = session.exec(
         select(AuthSession.ip)
         .join(Account, Account.id == AuthSession.account_id)
-        .where(AuthSession.merchant_id == merchant_id, Account.role == Role.MEMBER, AuthSession.ip != "",
-               AuthSession.created_at >= now - WINDOW)
+        .where(
+            AuthSession.merchant_id == merchant_id,
+            Account.role == Role.MEMBER,
+            AuthSession.ip != "",
+            AuthSession.created_at >= now - WINDOW,
+        )
         .group_by(AuthSession.ip)
         .having(func.count(func.distinct(AuthSession.account_id)) >= SHARED_IP_MIN_ACCOUNTS)
         .limit(50)
@@ -126,9 +145,15 @@ def _shared_ips(session: Session, merchant_id: int, now: datetime) -> list[Clust
     clusters = []
     for ip in busy:
         member_ids = session.exec(
-            select(AuthSession.account_id).join(Account, Account.id == AuthSession.account_id)
-            .where(AuthSession.merchant_id == merchant_id, AuthSession.ip == ip, Account.role == Role.MEMBER,
-                   AuthSession.created_at >= now - WINDOW).distinct()
+            select(AuthSession.account_id)
+            .join(Account, Account.id == AuthSession.account_id)
+            .where(
+                AuthSession.merchant_id == merchant_id,
+                AuthSession.ip == ip,
+                Account.role == Role.MEMBER,
+                AuthSession.created_at >= now - WINDOW,
+            )
+            .distinct()
         ).all()
         members = session.exec(select(Account).where(Account.id.in_(member_ids)).order_by(Account.id)).all()  # type: ignore[attr-defined]
         clusters.append(Cluster(ip, [(a.id, _label(a)) for a in members]))
@@ -174,8 +199,9 @@ def set_spending_hold(
     engine: Engine, actor: Actor | None, *, account_id: int, hold: bool, reason: str = "", now: datetime | None = None
 ) -> None:
     """Suspend (with a reason) or restore a member's spending; earning is never blocked."""
-    admin = permissions.authorize(engine, actor, Action.ADMIN_MODERATE, merchant_id=actor.merchant_id if actor else 0,
-                                  target_account_id=account_id)
+    admin = permissions.authorize(
+        engine, actor, Action.ADMIN_MODERATE, merchant_id=actor.merchant_id if actor else 0, target_account_id=account_id
+    )
     now = now or utcnow()
     text = _reason(reason) if hold else ""
 
@@ -186,7 +212,13 @@ def set_spending_hold(
         account.spending_suspended_at = now if hold else None
         account.spending_suspended_reason = text
         session.add(account)
-        admin_audit.record(session, admin, "fraud.hold_spending" if hold else "fraud.restore_spending",
-                           target=f"member:{account.member_number}", detail={"reason": text}, now=now)
+        admin_audit.record(
+            session,
+            admin,
+            "fraud.hold_spending" if hold else "fraud.restore_spending",
+            target=f"member:{account.member_number}",
+            detail={"reason": text},
+            now=now,
+        )
 
     run_in_transaction(engine, run)

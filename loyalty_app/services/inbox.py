@@ -5,7 +5,7 @@ sees the answers with an unread count. Complaints are counted for analytics."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -65,8 +65,15 @@ def _admin(engine: Engine, actor: Actor | None) -> Actor:
 
 
 def start_thread(
-    engine: Engine, actor: Actor | None, *, topic: str, subject: str, body: str, store_id: int | None = None,
-    voucher_id: int | None = None, now: datetime | None = None,
+    engine: Engine,
+    actor: Actor | None,
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    store_id: int | None = None,
+    voucher_id: int | None = None,
+    now: datetime | None = None,
 ) -> int:
     member, now = _member(engine, actor), now or utcnow()
     if topic not in TOPICS:
@@ -84,13 +91,23 @@ def start_thread(
             if voucher is None or voucher.account_id != member.account_id:
                 raise NotFound(N_("Voucher not found."), code="voucher_not_found")
         recent = session.exec(
-            select(func.count()).select_from(InboxThread).where(
-                InboxThread.account_id == member.account_id, InboxThread.created_at >= now - timedelta(days=1))
+            select(func.count())
+            .select_from(InboxThread)
+            .where(InboxThread.account_id == member.account_id, InboxThread.created_at >= now - timedelta(days=1))
         ).one()
         if recent >= MAX_OPEN_THREADS_PER_DAY:
             raise LoyaltyError(N_("You have sent many messages today. Please wait for an answer."), code="inbox_limit")
-        thread = InboxThread(merchant_id=member.merchant_id, account_id=member.account_id, topic=topic, subject=subject,
-                             store_id=store_id, voucher_id=voucher_id, created_at=now, updated_at=now, member_read_at=now)
+        thread = InboxThread(
+            merchant_id=member.merchant_id,
+            account_id=member.account_id,
+            topic=topic,
+            subject=subject,
+            store_id=store_id,
+            voucher_id=voucher_id,
+            created_at=now,
+            updated_at=now,
+            member_read_at=now,
+        )
         session.add(thread)
         session.flush()
         session.add(InboxMessage(thread_id=thread.id, author_id=member.account_id, body=body, at=now))
@@ -131,30 +148,47 @@ def _threads(session: Session, merchant_id: int, *, account_id: int | None, for_
         return []
     ids = [t.id for t in threads]
     messages: dict[int, list[InboxMessage]] = {i: [] for i in ids}
-    for m in session.exec(select(InboxMessage).where(InboxMessage.thread_id.in_(ids)).order_by(InboxMessage.at, InboxMessage.id)).all():  # type: ignore[attr-defined]
+    for m in session.exec(
+        select(InboxMessage).where(InboxMessage.thread_id.in_(ids)).order_by(InboxMessage.at, InboxMessage.id)
+    ).all():  # type: ignore[attr-defined]
         messages[m.thread_id].append(m)
     people = {a.id: a for a in session.exec(select(Account).where(Account.id.in_({t.account_id for t in threads}))).all()}  # type: ignore[attr-defined]
     stores = dict(session.exec(select(Store.id, Store.name).where(Store.merchant_id == merchant_id)).all())
     voucher_ids = [t.voucher_id for t in threads if t.voucher_id]
-    vouchers = dict(session.exec(
-        select(Voucher.id, Reward.name).join(Reward, Reward.id == Voucher.reward_id).where(Voucher.id.in_(voucher_ids))  # type: ignore[attr-defined]
-    ).all()) if voucher_ids else {}
+    vouchers = (
+        dict(
+            session.exec(
+                select(Voucher.id, Reward.name).join(Reward, Reward.id == Voucher.reward_id).where(Voucher.id.in_(voucher_ids))  # type: ignore[attr-defined]
+            ).all()
+        )
+        if voucher_ids
+        else {}
+    )
     views = []
     for t in threads:
         msgs = messages[t.id]
         read_at = t.merchant_read_at if for_merchant else t.member_read_at
         unread = any(m.from_merchant != for_merchant and (read_at is None or _aware(m.at) > _aware(read_at)) for m in msgs)
         person = people.get(t.account_id)
-        views.append(ThreadView(
-            t.id, t.topic, t.subject, t.status, f"{person.first_name} ({person.member_number})" if person else "",
-            stores.get(t.store_id, ""), vouchers.get(t.voucher_id, ""), _aware(t.updated_at), unread,
-            [MessageView(m.from_merchant, "", m.body, _aware(m.at)) for m in msgs],
-        ))
+        views.append(
+            ThreadView(
+                t.id,
+                t.topic,
+                t.subject,
+                t.status,
+                f"{person.first_name} ({person.member_number})" if person else "",
+                stores.get(t.store_id, ""),
+                vouchers.get(t.voucher_id, ""),
+                _aware(t.updated_at),
+                unread,
+                [MessageView(m.from_merchant, "", m.body, _aware(m.at)) for m in msgs],
+            )
+        )
     return views
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def member_threads(engine: Engine, actor: Actor | None, *, limit: int = 50) -> list[ThreadView]:
@@ -176,8 +210,11 @@ def unread_count(engine: Engine, actor: Actor | None) -> int:
 def mark_read(engine: Engine, actor: Actor | None, *, thread_id: int, now: datetime | None = None) -> None:
     now = now or utcnow()
     is_admin = actor is not None and permissions.is_allowed(Action.ADMIN_MODERATE, actor.role)
-    who = _admin(engine, actor) if is_admin else permissions.authorize(
-        engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    who = (
+        _admin(engine, actor)
+        if is_admin
+        else permissions.authorize(engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    )
 
     def run(session: Session) -> None:
         thread = session.get(InboxThread, thread_id)
@@ -205,7 +242,12 @@ def thread_member(engine: Engine, actor: Actor | None, *, thread_id: int) -> int
 def complaints_between(session: Session, merchant_id: int, start: datetime, end: datetime) -> int:
     """For analytics: complaints opened in [start, end)."""
     return session.exec(
-        select(func.count()).select_from(InboxThread).where(
-            InboxThread.merchant_id == merchant_id, InboxThread.topic == "complaint",
-            InboxThread.created_at >= start, InboxThread.created_at < end)
+        select(func.count())
+        .select_from(InboxThread)
+        .where(
+            InboxThread.merchant_id == merchant_id,
+            InboxThread.topic == "complaint",
+            InboxThread.created_at >= start,
+            InboxThread.created_at < end,
+        )
     ).one()

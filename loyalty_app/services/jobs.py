@@ -14,8 +14,8 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from loyalty_app.db import get_engine, write_session
@@ -62,7 +62,9 @@ def run_periodic_jobs(engine: Engine | None = None, *, now: datetime | None = No
     with write_session(engine) as s:
         merchant_ids = list(s.exec(select(Merchant.id)).all())
     for merchant_id in merchant_ids:
-        totals["released"] += run_in_transaction(engine, lambda s, m=merchant_id: ledger.release_pending(s, merchant_id=m, now=now))
+        totals["released"] += run_in_transaction(
+            engine, lambda s, m=merchant_id: ledger.release_pending(s, merchant_id=m, now=now)
+        )
         totals["expired"] += run_in_transaction(engine, lambda s, m=merchant_id: ledger.expire_due(s, merchant_id=m, now=now))
         report = evaluate_tiers(engine, merchant_id, now)
         totals["tier_changes"] += report.upgraded + report.downgraded
@@ -72,7 +74,7 @@ def run_periodic_jobs(engine: Engine | None = None, *, now: datetime | None = No
     for merchant_id in merchant_ids:  # last: derived data, a failure costs the dashboard speed, never a number
         try:
             days += analytics_rollup.rollup_merchant(engine, merchant_id, now=now)
-        except Exception:  # noqa: BLE001 - retried next round; the charts compute the missing days live
+        except Exception:
             log.exception("analytics rollup of merchant %s failed", merchant_id)
     if days:
         log.info("analytics rollup: %s local days added", days)
@@ -90,6 +92,6 @@ async def periodic_jobs_task() -> None:
             ):
                 totals = await asyncio.to_thread(run_periodic_jobs, engine)
                 log.info("periodic jobs: %s", totals)
-        except Exception:  # noqa: BLE001 - a failed round is logged and retried next round
+        except Exception:
             log.exception("periodic jobs failed")
         await asyncio.sleep(JOB_INTERVAL_SECONDS)

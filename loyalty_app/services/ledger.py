@@ -183,9 +183,7 @@ def _lock_balance(session: Session, merchant_id: int, account_id: int) -> Member
         )
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            insert(MemberBalance.__table__).values(**values).on_conflict_do_nothing(index_elements=["account_id"])
-        )
+        session.execute(insert(MemberBalance.__table__).values(**values).on_conflict_do_nothing(index_elements=["account_id"]))
         balance = session.exec(stmt).one()
     if balance.merchant_id != merchant_id:
         raise _member_not_found()
@@ -556,10 +554,7 @@ def _reverse_credit(session, balance, req, fingerprint, now, original: LedgerEnt
         available_elsewhere = sum(other.remaining for other in others)
         if available_elsewhere < already_spent:
             raise LoyaltyError(
-                N_(
-                    "These points were already spent. Reversing needs {needed} more points and "
-                    "the member has {available}."
-                ),
+                N_("These points were already spent. Reversing needs {needed} more points and the member has {available}."),
                 code="reversal_insufficient_points",
                 needed=already_spent,
                 available=available_elsewhere,
@@ -588,9 +583,7 @@ def _reverse_debit(session, balance, settings, req, fingerprint, now, original: 
     give_back: list[tuple[PointLot, int]] = []
     to_new_lot = 0
     for movement in movements:
-        lot = session.exec(
-            select(PointLot).where(PointLot.id == movement.lot_id).execution_options(populate_existing=True)
-        ).one()
+        lot = session.exec(select(PointLot).where(PointLot.id == movement.lot_id).execution_options(populate_existing=True)).one()
         still_valid = not lot.is_revoked and (lot.expires_at is None or lot.expires_at > now)
         if still_valid:
             give_back.append((lot, -movement.points))
@@ -771,7 +764,9 @@ def release_pending(session: Session, *, merchant_id: int, now: datetime) -> int
     """
     now = _aware(now)
     accounts = _accounts_with_lots(
-        session, merchant_id, and_(PointLot.is_pending == True, PointLot.available_at <= now)  # noqa: E712
+        session,
+        merchant_id,
+        and_(PointLot.is_pending == True, PointLot.available_at <= now),  # noqa: E712
     )
     released = 0
     for account_id in accounts:
@@ -788,9 +783,7 @@ def expire_due(session: Session, *, merchant_id: int, now: datetime) -> int:
     Idempotent: an expired lot has nothing left.
     """
     now = _aware(now)
-    accounts = _accounts_with_lots(
-        session, merchant_id, and_(PointLot.expires_at.is_not(None), PointLot.expires_at <= now)
-    )
+    accounts = _accounts_with_lots(session, merchant_id, and_(PointLot.expires_at.is_not(None), PointLot.expires_at <= now))
     expired = 0
     for account_id in accounts:
         balance = _lock_balance(session, merchant_id, account_id)
@@ -860,9 +853,7 @@ def history(
     return entries
 
 
-def lifetime_earned_between(
-    session: Session, *, merchant_id: int, account_id: int, start: datetime, end: datetime
-) -> int:
+def lifetime_earned_between(session: Session, *, merchant_id: int, account_id: int, start: datetime, end: datetime) -> int:
     """Points EARNED in [start, end): earn entries in the window minus their reversals (whenever
     reversed), so a returned purchase never counts towards a tier. Adjustments do not count."""
     _require_member(session, merchant_id, account_id)
@@ -897,8 +888,7 @@ class Drift:
 
     def describe(self) -> str:
         return (
-            f"merchant {self.merchant_id} account {self.account_id}: {self.what}: "
-            f"expected {self.expected}, found {self.actual}"
+            f"merchant {self.merchant_id} account {self.account_id}: {self.what}: expected {self.expected}, found {self.actual}"
         )
 
 
@@ -947,7 +937,9 @@ def audit(engine: Engine) -> AuditReport:
         for account_id, merchant_id, count, *sums in entry_sums:
             entries_checked += count
             if account_id in seen_accounts:
-                drifts.append(Drift(merchant_id, account_id, "entries under two merchants", seen_accounts[account_id], merchant_id))
+                drifts.append(
+                    Drift(merchant_id, account_id, "entries under two merchants", seen_accounts[account_id], merchant_id)
+                )
                 continue
             seen_accounts[account_id] = merchant_id
             balance = balances.get(account_id)
@@ -978,12 +970,18 @@ def audit(engine: Engine) -> AuditReport:
             balance = balances.get(account_id)
             merchant = balance.merchant_id if balance else None
             if int(available or 0) != (balance.available if balance else 0):
-                drifts.append(Drift(merchant, account_id, "available vs lots", int(available or 0), balance.available if balance else 0))
+                drifts.append(
+                    Drift(merchant, account_id, "available vs lots", int(available or 0), balance.available if balance else 0)
+                )
             if int(pending or 0) != (balance.pending if balance else 0):
-                drifts.append(Drift(merchant, account_id, "pending vs lots", int(pending or 0), balance.pending if balance else 0))
+                drifts.append(
+                    Drift(merchant, account_id, "pending vs lots", int(pending or 0), balance.pending if balance else 0)
+                )
         for account_id, balance in balances.items():
             if account_id not in lot_accounts and (balance.available or balance.pending):
-                drifts.append(Drift(balance.merchant_id, account_id, "points without lots", 0, balance.available + balance.pending))
+                drifts.append(
+                    Drift(balance.merchant_id, account_id, "points without lots", 0, balance.available + balance.pending)
+                )
 
         moved = (
             select(LotMovement.lot_id.label("lot_id"), func.sum(LotMovement.points).label("moved"))
@@ -991,7 +989,14 @@ def audit(engine: Engine) -> AuditReport:
             .subquery()
         )
         bad_lots = session.exec(
-            select(PointLot.merchant_id, PointLot.account_id, PointLot.id, PointLot.original_points, PointLot.remaining, moved.c.moved)
+            select(
+                PointLot.merchant_id,
+                PointLot.account_id,
+                PointLot.id,
+                PointLot.original_points,
+                PointLot.remaining,
+                moved.c.moved,
+            )
             .outerjoin(moved, moved.c.lot_id == PointLot.id)
             .where(
                 or_(
@@ -1003,7 +1008,13 @@ def audit(engine: Engine) -> AuditReport:
         ).all()
         for merchant_id, account_id, lot_id, original, remaining, moved_points in bad_lots:
             drifts.append(
-                Drift(merchant_id, account_id, f"lot {lot_id} remaining (original {original})", original + int(moved_points or 0), remaining)
+                Drift(
+                    merchant_id,
+                    account_id,
+                    f"lot {lot_id} remaining (original {original})",
+                    original + int(moved_points or 0),
+                    remaining,
+                )
             )
         lots_checked = session.exec(select(func.count(PointLot.id))).one()
 
@@ -1054,7 +1065,6 @@ def main_audit(argv: Sequence[str] | None = None) -> int:
         print(f"DRIFT {drift.describe()}")
     status = "OK" if report.ok else f"FAILED ({len(report.drifts)} drifts)"
     print(
-        f"ledger audit: {report.members_checked} members, {report.entries_checked} entries, "
-        f"{report.lots_checked} lots: {status}"
+        f"ledger audit: {report.members_checked} members, {report.entries_checked} entries, {report.lots_checked} lots: {status}"
     )
     return 0 if report.ok else 1

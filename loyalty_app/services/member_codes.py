@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from loyalty_app.db import write_session
 from loyalty_app.domain import member_codes
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.models import Account, Role, UsedMemberCode
 from loyalty_app.services import permissions
 from loyalty_app.services.permissions import Action, Actor
@@ -41,10 +41,24 @@ def consume_member_code(
         claims = member_codes.verify(code, keys=get_settings().code_keys(), merchant_id=merchant_id, now=now)
         with write_session(engine) as s:
             account = s.get(Account, claims.account_id)
-            if account is None or account.merchant_id != merchant_id or account.role != Role.MEMBER or account.deleted_at or not account.is_active:
+            if (
+                account is None
+                or account.merchant_id != merchant_id
+                or account.role != Role.MEMBER
+                or account.deleted_at
+                or not account.is_active
+            ):
                 raise LoyaltyError(N_("This member code is not valid."), code="code_unknown_member")
-            s.add(UsedMemberCode(nonce=claims.nonce, merchant_id=merchant_id, account_id=account.id,
-                                 expires_at=claims.expires_at, used_at=now, used_by=staff_account_id))
+            s.add(
+                UsedMemberCode(
+                    nonce=claims.nonce,
+                    merchant_id=merchant_id,
+                    account_id=account.id,
+                    expires_at=claims.expires_at,
+                    used_at=now,
+                    used_by=staff_account_id,
+                )
+            )
         return claims.account_id
     except IntegrityError:
         err = LoyaltyError(
@@ -53,8 +67,14 @@ def consume_member_code(
     except LoyaltyError as refusal:
         err = refusal
     permissions.record_security_event(
-        engine, merchant_id=merchant_id, account_id=staff_account_id, action="scan_member_code",
-        reason=err.code, detail={"code_prefix": (code or "")[:12]}, ip=ip, now=now,
+        engine,
+        merchant_id=merchant_id,
+        account_id=staff_account_id,
+        action="scan_member_code",
+        reason=err.code,
+        detail={"code_prefix": (code or "")[:12]},
+        ip=ip,
+        now=now,
     )
     raise err
 

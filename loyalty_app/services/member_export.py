@@ -1,4 +1,4 @@
-""""Download my data": everything the program holds about one member, as one JSON document.
+""" "Download my data": everything the program holds about one member, as one JSON document.
 
 Right of access and data portability (GDPR articles 15 and 20): the member's profile, consents,
 points history with the reason of every change, vouchers, ratings and reviews, donations,

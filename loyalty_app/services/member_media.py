@@ -201,9 +201,7 @@ def drop_blob_if_unused(session: Session, blob_id: int | None) -> bool:
     if blob is None or blob.kind not in KINDS:
         return False
     users = session.exec(
-        select(func.count())
-        .select_from(Account)
-        .where(or_(Account.avatar_id == blob_id, Account.background_id == blob_id))
+        select(func.count()).select_from(Account).where(or_(Account.avatar_id == blob_id, Account.background_id == blob_id))
     ).one()
     if users:
         return False

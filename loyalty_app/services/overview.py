@@ -27,25 +27,29 @@ class ProgramOverview:
 
 
 def program_overview(engine: Engine, actor: Actor | None, *, now: datetime | None = None) -> ProgramOverview:
-    admin = permissions.authorize(
-        engine, actor, Action.ADMIN_VIEW_ANALYTICS, merchant_id=actor.merchant_id if actor else 0
-    )
+    admin = permissions.authorize(engine, actor, Action.ADMIN_VIEW_ANALYTICS, merchant_id=actor.merchant_id if actor else 0)
     mid = admin.merchant_id
     since = (now or utcnow()) - timedelta(days=30)
     with read_session(engine) as s:
         members = s.exec(
-            select(func.count()).select_from(Account).where(
-                Account.merchant_id == mid, Account.role == Role.MEMBER, Account.deleted_at.is_(None)  # type: ignore[union-attr]
+            select(func.count())
+            .select_from(Account)
+            .where(
+                Account.merchant_id == mid,
+                Account.role == Role.MEMBER,
+                Account.deleted_at.is_(None),  # type: ignore[union-attr]
             )
         ).one()
         new_members = s.exec(
-            select(func.count()).select_from(Account).where(
-                Account.merchant_id == mid, Account.role == Role.MEMBER, Account.created_at >= since
-            )
+            select(func.count())
+            .select_from(Account)
+            .where(Account.merchant_id == mid, Account.role == Role.MEMBER, Account.created_at >= since)
         ).one()
         stores = s.exec(select(func.count()).select_from(Store).where(Store.merchant_id == mid, Store.is_active)).one()
         outstanding = s.exec(
-            select(func.coalesce(func.sum(MemberBalance.available + MemberBalance.pending), 0)).where(MemberBalance.merchant_id == mid)
+            select(func.coalesce(func.sum(MemberBalance.available + MemberBalance.pending), 0)).where(
+                MemberBalance.merchant_id == mid
+            )
         ).one()
         earned, spent = s.exec(
             select(

@@ -12,7 +12,7 @@ import functools
 
 from passlib.context import CryptContext
 
-from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.domain.errors import N_, LoyaltyError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024

@@ -101,8 +101,12 @@ def _admin_store(engine: Engine, actor: Actor | None, store_id: int) -> tuple[Ac
         store = s.get(Store, store_id) if isinstance(store_id, int) and store_id > 0 else None
         if store is not None and store.merchant_id != admin.merchant_id:
             permissions.record_security_event(
-                engine, merchant_id=admin.merchant_id, account_id=admin.account_id, action="poster",
-                reason="store_of_other_merchant", detail={"store_id": store_id},
+                engine,
+                merchant_id=admin.merchant_id,
+                account_id=admin.account_id,
+                action="poster",
+                reason="store_of_other_merchant",
+                detail={"store_id": store_id},
             )
             store = None
         if store is None or not store.is_active:
@@ -261,8 +265,12 @@ def _logo_tile(logo: bytes | None, size: int, spec: PosterSpec) -> Image.Image:
         initials = "".join(w[0] for w in spec.merchant_name.split()[:2]).upper() or "?"
         font = _font("bold", int(size * 0.4))
         box = draw.textbbox((0, 0), initials, font=font)
-        draw.text(((size - (box[2] - box[0])) / 2 - box[0], (size - (box[3] - box[1])) / 2 - box[1]), initials,
-                  font=font, fill=readable_text_on(spec.accent))
+        draw.text(
+            ((size - (box[2] - box[0])) / 2 - box[0], (size - (box[3] - box[1])) / 2 - box[1]),
+            initials,
+            font=font,
+            fill=readable_text_on(spec.accent),
+        )
     tile.paste(art, (0, 0), Image.composite(art.getchannel("A"), Image.new("L", (size, size), 0), mask))
     return tile
 
@@ -287,7 +295,9 @@ def render_poster(spec: PosterSpec) -> Image.Image:
     logo_size = 200
     tile = _logo_tile(spec.logo, logo_size, spec)
     plate = Image.new("RGBA", (logo_size + 24, logo_size + 24), (0, 0, 0, 0))
-    ImageDraw.Draw(plate).rounded_rectangle((0, 0, logo_size + 23, logo_size + 23), radius=(logo_size + 24) // 4, fill=(255, 255, 255, 255))
+    ImageDraw.Draw(plate).rounded_rectangle(
+        (0, 0, logo_size + 23, logo_size + 23), radius=(logo_size + 24) // 4, fill=(255, 255, 255, 255)
+    )
     plate.paste(tile, (12, 12), tile)
     img.paste(plate, ((PAGE_W - plate.width) // 2, 70), plate)
 
@@ -340,6 +350,5 @@ def png_bytes(image: Image.Image) -> bytes:
 def pdf_bytes(image: Image.Image) -> bytes:
     """One A4 page (595 x 842 pt) holding the poster."""
     buf = io.BytesIO()
-    image.save(buf, format="PDF", resolution=DPI, quality=95, subsampling=0,
-               title="Check-in poster", creator="Open Loyalty PWA")
+    image.save(buf, format="PDF", resolution=DPI, quality=95, subsampling=0, title="Check-in poster", creator="Open Loyalty PWA")
     return buf.getvalue()

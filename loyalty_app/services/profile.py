@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.errors import Conflict, LoyaltyError, N_, NotFound
+from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
 from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LiveClient, LoginAttempt, ReferralCode, RewardRating, Voucher
 from loyalty_app.services import webhooks
@@ -219,9 +219,8 @@ def delete_account(
       in the same transaction.
     The email address is free again: the person can join again as a new member.
     """
-    from loyalty_app.services import passwords, throttle
+    from loyalty_app.services import passwords, sessions, throttle
     from loyalty_app.services import rewards as rewards_service
-    from loyalty_app.services import sessions
     from loyalty_app.services.member_media import drop_blob_if_unused
 
     authorize(engine, actor, Action.EDIT_OWN_PROFILE, merchant_id=actor.merchant_id if actor else 0, ip=ip)
@@ -239,14 +238,24 @@ def delete_account(
         ).id
     if lockout is not None:
         record_security_event(
-            engine, merchant_id=actor.merchant_id, account_id=actor.account_id, action="delete_account",
-            reason=f"throttled_{lockout.scope}", ip=ip, now=now,
+            engine,
+            merchant_id=actor.merchant_id,
+            account_id=actor.account_id,
+            action="delete_account",
+            reason=f"throttled_{lockout.scope}",
+            ip=ip,
+            now=now,
         )
         raise LoyaltyError(TOO_MANY_PASSWORD_TRIES, code="throttled", minutes=lockout.minutes)
     if not passwords.verify_password(password, password_hash):
         record_security_event(
-            engine, merchant_id=actor.merchant_id, account_id=actor.account_id, action="delete_account",
-            reason="wrong_password", ip=ip, now=now,
+            engine,
+            merchant_id=actor.merchant_id,
+            account_id=actor.account_id,
+            action="delete_account",
+            reason="wrong_password",
+            ip=ip,
+            now=now,
         )
         raise LoyaltyError(WRONG_PASSWORD, code="wrong_password")
     with write_session(engine) as s:
@@ -297,8 +306,13 @@ def delete_account(
         except _VouchersStillOpen:
             continue
         record_security_event(
-            engine, merchant_id=actor.merchant_id, account_id=actor.account_id, action="delete_account",
-            reason="deleted_by_member", detail={"vouchers_cancelled": cancelled, "sessions_revoked": revoked}, ip=ip,
+            engine,
+            merchant_id=actor.merchant_id,
+            account_id=actor.account_id,
+            action="delete_account",
+            reason="deleted_by_member",
+            detail={"vouchers_cancelled": cancelled, "sessions_revoked": revoked},
+            ip=ip,
             now=now,
         )
         return DeletionOutcome(actor.account_id, cancelled, returned, revoked)

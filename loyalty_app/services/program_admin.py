@@ -82,7 +82,9 @@ def set_program_rules(
     if not 100 <= max_multiplier_pct <= 1000 or not 1 <= voucher_validity_days <= 3650:
         raise LoyaltyError(N_("Value out of range."), code="invalid_value")
     row = session.get(ProgramRules, merchant_id)
-    values = dict(quest_stacking=quest_stacking, max_multiplier_pct=max_multiplier_pct, voucher_validity_days=voucher_validity_days)
+    values = dict(
+        quest_stacking=quest_stacking, max_multiplier_pct=max_multiplier_pct, voucher_validity_days=voucher_validity_days
+    )
     if row is None:
         row = ProgramRules(merchant_id=merchant_id, **values)
         session.add(row)
@@ -121,8 +123,16 @@ def upsert_tier(
         if not 100 <= int(pct) <= 1000:
             raise LoyaltyError(N_("A multiplier must be between ×1 and ×10."), code="invalid_multiplier")
     return upsert_by_key(
-        session, Tier, merchant_id, key, name=name, rank=rank, threshold=threshold, colour=colour,
-        multipliers=dict(multipliers or {}), description=description,
+        session,
+        Tier,
+        merchant_id,
+        key,
+        name=name,
+        rank=rank,
+        threshold=threshold,
+        colour=colour,
+        multipliers=dict(multipliers or {}),
+        description=description,
     )
 
 
@@ -154,10 +164,23 @@ def upsert_earning_rule(
         raise LoyaltyError(N_("Points must be more than zero."), code="invalid_points")
     _check_store(session, merchant_id, store_id)
     return upsert_by_key(
-        session, EarningRule, merchant_id, key, action=action, points=points, points_per_unit=points_per_unit,
-        name=name, limit_count=limit_count, limit_period=limit_period, valid_from=valid_from,
-        valid_until=valid_until, tier_keys=list(tier_keys or []), segment_key=segment_key, store_id=store_id,
-        params=dict(params or {}), is_active=is_active,
+        session,
+        EarningRule,
+        merchant_id,
+        key,
+        action=action,
+        points=points,
+        points_per_unit=points_per_unit,
+        name=name,
+        limit_count=limit_count,
+        limit_period=limit_period,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        tier_keys=list(tier_keys or []),
+        segment_key=segment_key,
+        store_id=store_id,
+        params=dict(params or {}),
+        is_active=is_active,
     )
 
 
@@ -187,9 +210,20 @@ def upsert_quest(
         Action(action)
     _check_store(session, merchant_id, store_id)
     return upsert_by_key(
-        session, Quest, merchant_id, key, name=name, description=description, multiplier_pct=multiplier_pct,
-        starts_at=starts_at, ends_at=ends_at, tier_keys=list(tier_keys or []), segment_key=segment_key,
-        store_id=store_id, actions=list(actions or []), is_active=is_active,
+        session,
+        Quest,
+        merchant_id,
+        key,
+        name=name,
+        description=description,
+        multiplier_pct=multiplier_pct,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        tier_keys=list(tier_keys or []),
+        segment_key=segment_key,
+        store_id=store_id,
+        actions=list(actions or []),
+        is_active=is_active,
     )
 
 
@@ -210,8 +244,17 @@ def upsert_badge(
     if target < 1:
         raise LoyaltyError(N_("Value out of range."), code="invalid_value")
     return upsert_by_key(
-        session, Badge, merchant_id, key, name=name, kind=kind, target=target, param=param,
-        description=description, icon=icon, sort_order=sort_order,
+        session,
+        Badge,
+        merchant_id,
+        key,
+        name=name,
+        kind=kind,
+        target=target,
+        param=param,
+        description=description,
+        icon=icon,
+        sort_order=sort_order,
     )
 
 
@@ -244,9 +287,21 @@ def upsert_challenge(
             raise NotFound(N_("Badge not found."), code="badge_not_found")
         badge_id = badge.id
     return upsert_by_key(
-        session, Challenge, merchant_id, key, name=name, description=description, action=action, target=target,
-        recurrence=recurrence, starts_at=starts_at, ends_at=ends_at, reward_points=reward_points,
-        reward_badge_id=badge_id, hidden=hidden, is_active=is_active,
+        session,
+        Challenge,
+        merchant_id,
+        key,
+        name=name,
+        description=description,
+        action=action,
+        target=target,
+        recurrence=recurrence,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reward_points=reward_points,
+        reward_badge_id=badge_id,
+        hidden=hidden,
+        is_active=is_active,
     )
 
 
@@ -281,9 +336,18 @@ def upsert_reward(
             raise NotFound(N_("Tier not found."), code="tier_not_found")
         tier_id = tier.id
     values = dict(
-        name=name, description=description, kind=kind, cost_points=cost_points, per_member_limit=per_member_limit,
-        min_tier_id=tier_id, valid_from=valid_from, valid_until=valid_until, image_id=image_id,
-        voucher_validity_days=voucher_validity_days, is_active=is_active, sort_order=sort_order,
+        name=name,
+        description=description,
+        kind=kind,
+        cost_points=cost_points,
+        per_member_limit=per_member_limit,
+        min_tier_id=tier_id,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        image_id=image_id,
+        voucher_validity_days=voucher_validity_days,
+        is_active=is_active,
+        sort_order=sort_order,
     )
     existing = session.exec(select(Reward).where(Reward.merchant_id == merchant_id, Reward.key == key)).first()
     if existing is None or reset_stock:
@@ -291,7 +355,9 @@ def upsert_reward(
     return upsert_by_key(session, Reward, merchant_id, key, **values)
 
 
-def upsert_charity(session: Session, merchant_id: int, key: str, *, name: str, description: str = "", is_active: bool = True) -> Charity:
+def upsert_charity(
+    session: Session, merchant_id: int, key: str, *, name: str, description: str = "", is_active: bool = True
+) -> Charity:
     return upsert_by_key(session, Charity, merchant_id, key, name=name, description=description, is_active=is_active)
 
 

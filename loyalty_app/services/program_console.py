@@ -43,7 +43,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,11 +51,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyalty_app.db import read_session, write_session
+from loyalty_app.domain import segments as segment_rules
 from loyalty_app.domain.badges import BadgeKind
 from loyalty_app.domain.catalog import RewardKind
 from loyalty_app.domain.challenges import VISIT, Recurrence
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain import segments as segment_rules
 from loyalty_app.domain.earning import SEGMENTS, LimitPeriod
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
@@ -80,9 +80,9 @@ from loyalty_app.models import (
     Tier,
 )
 from loyalty_app.services import admin_audit, changelog, engagement, permissions
-from loyalty_app.services import segments as segment_service
 from loyalty_app.services import program_admin as pa
 from loyalty_app.services import rewards as reward_service
+from loyalty_app.services import segments as segment_service
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.tiers import move_members_off_tier
 from loyalty_app.services.tx import run_in_transaction
@@ -114,7 +114,9 @@ QUESTION_KIND = N_("Line {line}: start with choice:, stars: or text:.")
 QUESTION_TEXT = N_("Line {line}: write the question (200 characters at most).")
 QUESTION_OPTIONS = N_("Line {line}: a choice needs 2 to 12 different answers after “=”, separated by “;”.")
 ROW_NOT_FOUND = N_("This item cannot be found. Reload the page.")
-SEGMENT_IN_USE = N_("Offers still targeting this segment (rewards, challenges, quests, ways to earn): {n}. Change or retire them first.")
+SEGMENT_IN_USE = N_(
+    "Offers still targeting this segment (rewards, challenges, quests, ways to earn): {n}. Change or retire them first."
+)
 NOT_A_SPEND = N_("Enter an amount, like 50 or 49.90.")
 REASON_REQUIRED = N_("Say why.")
 SUBMISSION_NOT_FOUND = engagement.SUBMISSION_NOT_FOUND
@@ -122,20 +124,44 @@ SUBMISSION_NOT_FOUND = engagement.SUBMISSION_NOT_FOUND
 # Changelog titles (merchant content: written once, in the program's default language).
 TITLES: dict[str, tuple[str, str, str, str]] = {
     # kind: (created, updated, retired, available again)
-    "reward": (N_("New reward: {name}"), N_("Reward updated: {name}"), N_("Reward retired: {name}"),
-               N_("Reward available again: {name}")),
-    "earning": (N_("New way to earn: {name}"), N_("Way to earn updated: {name}"), N_("Way to earn retired: {name}"),
-                N_("Way to earn back: {name}")),
+    "reward": (
+        N_("New reward: {name}"),
+        N_("Reward updated: {name}"),
+        N_("Reward retired: {name}"),
+        N_("Reward available again: {name}"),
+    ),
+    "earning": (
+        N_("New way to earn: {name}"),
+        N_("Way to earn updated: {name}"),
+        N_("Way to earn retired: {name}"),
+        N_("Way to earn back: {name}"),
+    ),
     "tier": (N_("New tier: {name}"), N_("Tier updated: {name}"), N_("Tier retired: {name}"), N_("Tier back: {name}")),
     "badge": (N_("New badge: {name}"), N_("Badge updated: {name}"), N_("Badge retired: {name}"), N_("Badge back: {name}")),
-    "challenge": (N_("New challenge: {name}"), N_("Challenge updated: {name}"), N_("Challenge retired: {name}"),
-                  N_("Challenge back: {name}")),
-    "quest": (N_("{name}: ×{multiplier} points from {start}"), N_("Changed: {name}, ×{multiplier} points from {start}"),
-              N_("Cancelled: {name}"), N_("Back on: {name}, ×{multiplier} points from {start}")),
-    "charity": (N_("New charity: {name}"), N_("Charity updated: {name}"), N_("Charity retired: {name}"),
-                N_("Charity back: {name}")),
-    "survey": (N_("New survey: {name}"), N_("Survey updated: {name}"), N_("Survey closed: {name}"),
-               N_("Survey reopened: {name}")),
+    "challenge": (
+        N_("New challenge: {name}"),
+        N_("Challenge updated: {name}"),
+        N_("Challenge retired: {name}"),
+        N_("Challenge back: {name}"),
+    ),
+    "quest": (
+        N_("{name}: ×{multiplier} points from {start}"),
+        N_("Changed: {name}, ×{multiplier} points from {start}"),
+        N_("Cancelled: {name}"),
+        N_("Back on: {name}, ×{multiplier} points from {start}"),
+    ),
+    "charity": (
+        N_("New charity: {name}"),
+        N_("Charity updated: {name}"),
+        N_("Charity retired: {name}"),
+        N_("Charity back: {name}"),
+    ),
+    "survey": (
+        N_("New survey: {name}"),
+        N_("Survey updated: {name}"),
+        N_("Survey closed: {name}"),
+        N_("Survey reopened: {name}"),
+    ),
 }
 START_FORMAT = "EEE d MMM HH:mm"  # "Sat 5 Dec 12:00" in the program's language and timezone
 
@@ -203,8 +229,12 @@ STATUS_LABELS = {"active": N_("Active"), "scheduled": N_("Scheduled"), "ended": 
 SPEND_MEASURE_LABELS = {"amount": N_("Money spent on purchases"), "points": N_("Points earned")}
 CONSENT_LABELS = {"email": N_("E-mail consent"), "sms": N_("SMS consent"), "push": N_("Push notification consent")}
 RFM_LABELS = {
-    "champions": N_("Champions"), "loyal": N_("Loyal"), "new": N_("New"), "at_risk": N_("At risk"),
-    "hibernating": N_("Hibernating"), "others": N_("Others"),
+    "champions": N_("Champions"),
+    "loyal": N_("Loyal"),
+    "new": N_("New"),
+    "at_risk": N_("At risk"),
+    "hibernating": N_("Hibernating"),
+    "others": N_("Others"),
 }  # the analytics RFM classes (services.analytics.SEGMENT_LABELS)
 
 EDITOR_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey", "segment")
@@ -428,7 +458,7 @@ class _Form:
         prefix = name + ":"
         for raw_name in self.raw:
             if raw_name.startswith(prefix) and self.flag(raw_name):
-                chosen.append(raw_name[len(prefix):])
+                chosen.append(raw_name[len(prefix) :])
         result: list[str] = []
         for key in chosen:
             if key not in allowed:
@@ -452,7 +482,7 @@ def _local_text(at: datetime | None, tz: str) -> str:
 
 
 def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _num(value: int | None) -> str:
@@ -577,13 +607,18 @@ def _ctx(session: Session, merchant: Merchant, now: datetime) -> _Ctx:
     tiers = _tiers(session, merchant.id)
     badges = session.exec(select(Badge.id, Badge.key).where(Badge.merchant_id == merchant.id)).all()
     return _Ctx(
-        tz=merchant.timezone or "UTC", currency=merchant.currency, now=now,
-        tier_names={t.id: t.name for t in tiers}, tier_by_key={t.key: t.name for t in tiers},
+        tz=merchant.timezone or "UTC",
+        currency=merchant.currency,
+        now=now,
+        tier_names={t.id: t.name for t in tiers},
+        tier_by_key={t.key: t.name for t in tiers},
         tier_key_by_id={t.id: t.key for t in tiers},
         store_names={s.id: s.name for s in session.exec(select(Store).where(Store.merchant_id == merchant.id)).all()},
         badge_keys=dict(badges),
-        segment_names={segment_rules.segment_ref(i): n for i, n in
-                       session.exec(select(Segment.id, Segment.name).where(Segment.merchant_id == merchant.id)).all()},
+        segment_names={
+            segment_rules.segment_ref(i): n
+            for i, n in session.exec(select(Segment.id, Segment.name).where(Segment.merchant_id == merchant.id)).all()
+        },
     )
 
 
@@ -593,8 +628,10 @@ def _segment_choice(f: _Form, session: Session, merchant_id: int, row) -> str | 
     value = f.s("segment")
     if not value:
         return None
-    allowed = set(SEGMENT_LABELS) | {segment_rules.segment_ref(i) for i in session.exec(
-        select(Segment.id).where(Segment.merchant_id == merchant_id, Segment.is_active)).all()}
+    allowed = set(SEGMENT_LABELS) | {
+        segment_rules.segment_ref(i)
+        for i in session.exec(select(Segment.id).where(Segment.merchant_id == merchant_id, Segment.is_active)).all()
+    }
     if row is not None and row.segment_key:
         allowed.add(row.segment_key)
     if value not in allowed:
@@ -631,8 +668,15 @@ def _note(f: _Form) -> str:
     return f.text("publish_note", max_len=MAX_NOTE, multiline=True)
 
 
-def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_note: str, now: datetime | None,
-          extra: Callable | None = None) -> RowView:
+def _save(
+    engine: Engine,
+    actor: Actor | None,
+    spec: _Spec,
+    form: dict,
+    publish_note: str,
+    now: datetime | None,
+    extra: Callable | None = None,
+) -> RowView:
     admin = _admin(engine, actor)
     now = now or utcnow()
 
@@ -647,21 +691,34 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
         if extra is not None:
             values.update(extra(session, merchant, row))
         before = _snapshot(row)
-        key = row.key if row is not None else _new_key(session, spec.model, merchant.id, values.get("name") or values.get("title", ""),
-                                                        spec.fallback_key)
+        key = (
+            row.key
+            if row is not None
+            else _new_key(session, spec.model, merchant.id, values.get("name") or values.get("title", ""), spec.fallback_key)
+        )
         saved = spec.upsert(session, merchant.id, key, values)
         published = row is None or before != _snapshot(saved)
         if published:
-            admin_audit.record(session, admin, f"program.{'create' if row is None else 'update'}_{spec.kind}",
-                               target=f"{spec.kind}:{saved.key}", now=now)
+            admin_audit.record(
+                session,
+                admin,
+                f"program.{'create' if row is None else 'update'}_{spec.kind}",
+                target=f"{spec.kind}:{saved.key}",
+                now=now,
+            )
         if published and spec.publish:
             lang = merchant.default_language or "en"
             template = TITLES[spec.kind][0 if row is None else 1]
             start = spec.start(saved)
             changelog.record_change(
-                session, merchant_id=merchant.id, kind=_change_kind(spec.kind),
-                title=_title(lang, template, **spec.title_params(saved, lang, tz)), body=note,
-                effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
+                session,
+                merchant_id=merchant.id,
+                kind=_change_kind(spec.kind),
+                title=_title(lang, template, **spec.title_params(saved, lang, tz)),
+                body=note,
+                effective_at=max(_aware(start), now) if start is not None else now,
+                author_id=admin.account_id,
+                now=now,
                 segment_key=getattr(saved, "segment_key", None),
             )
         return dataclasses.replace(spec.view(saved, _ctx(session, merchant, now)), published=published)
@@ -669,8 +726,9 @@ def _save(engine: Engine, actor: Actor | None, spec: _Spec, form: dict, publish_
     return run_in_transaction(engine, run)
 
 
-def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | str, active: bool, publish_note: str,
-                now: datetime | None) -> RowView:
+def _set_active(
+    engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | str, active: bool, publish_note: str, now: datetime | None
+) -> RowView:
     admin = _admin(engine, actor)
     now = now or utcnow()
 
@@ -684,8 +742,13 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
             raise NotFound(ROW_NOT_FOUND, code="row_not_found", field="id")
         published = row.is_active != active
         if published:
-            admin_audit.record(session, admin, f"program.{'restore' if active else 'retire'}_{spec.kind}",
-                               target=f"{spec.kind}:{row.key}", now=now)
+            admin_audit.record(
+                session,
+                admin,
+                f"program.{'restore' if active else 'retire'}_{spec.kind}",
+                target=f"{spec.kind}:{row.key}",
+                now=now,
+            )
             row.is_active = active
             session.add(row)
             session.flush()
@@ -696,9 +759,14 @@ def _set_active(engine: Engine, actor: Actor | None, spec: _Spec, row_id: int | 
                 template = TITLES[spec.kind][3 if active else 2]
                 start = spec.start(row) if active else None
                 changelog.record_change(
-                    session, merchant_id=merchant.id, kind=_change_kind(spec.kind),
-                    title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")), body=note,
-                    effective_at=max(_aware(start), now) if start is not None else now, author_id=admin.account_id, now=now,
+                    session,
+                    merchant_id=merchant.id,
+                    kind=_change_kind(spec.kind),
+                    title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")),
+                    body=note,
+                    effective_at=max(_aware(start), now) if start is not None else now,
+                    author_id=admin.account_id,
+                    now=now,
                     segment_key=getattr(row, "segment_key", None),
                 )
         return dataclasses.replace(spec.view(row, _ctx(session, merchant, now)), published=published)
@@ -770,13 +838,29 @@ def _reward_view(row: Reward, ctx: _Ctx) -> RowView:
     facts += _segment_fact(row.segment_key, ctx)
     facts += _window_facts(row.valid_from, row.valid_until)
     form = {
-        "id": str(row.id), "name": row.name, "description": row.description, "kind": row.kind,
-        "cost_points": str(row.cost_points), "stock": _num(row.stock), "per_member_limit": _num(row.per_member_limit),
-        "min_tier": tier_key, "valid_from": _local_text(row.valid_from, ctx.tz), "valid_until": _local_text(row.valid_until, ctx.tz),
-        "voucher_validity_days": _num(row.voucher_validity_days), "segment": row.segment_key or "",
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "kind": row.kind,
+        "cost_points": str(row.cost_points),
+        "stock": _num(row.stock),
+        "per_member_limit": _num(row.per_member_limit),
+        "min_tier": tier_key,
+        "valid_from": _local_text(row.valid_from, ctx.tz),
+        "valid_until": _local_text(row.valid_until, ctx.tz),
+        "voucher_validity_days": _num(row.voucher_validity_days),
+        "segment": row.segment_key or "",
     }
-    return RowView(row.id, row.key, row.name, _status(row.is_active, row.valid_from, row.valid_until, ctx.now), tuple(facts), form,
-                   True, row.image_id)
+    return RowView(
+        row.id,
+        row.key,
+        row.name,
+        _status(row.is_active, row.valid_from, row.valid_until, ctx.now),
+        tuple(facts),
+        form,
+        True,
+        row.image_id,
+    )
 
 
 def _reward_extra(image: bytes | None, remove_image: bool) -> Callable:
@@ -795,23 +879,41 @@ def _reward_extra(image: bytes | None, remove_image: bool) -> Callable:
     return extra
 
 
-REWARD = _Spec("reward", Reward, "reward", _parse_reward, _upsert_reward, _reward_view, start=lambda r: r.valid_from,
-               order=(Reward.sort_order, Reward.id))
+REWARD = _Spec(
+    "reward",
+    Reward,
+    "reward",
+    _parse_reward,
+    _upsert_reward,
+    _reward_view,
+    start=lambda r: r.valid_from,
+    order=(Reward.sort_order, Reward.id),
+)
 
 
 def list_rewards(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
     return _list(engine, admin, REWARD, now)
 
 
-def save_reward(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", image: bytes | None = None,
-                remove_image: bool = False, now: datetime | None = None) -> RowView:
+def save_reward(
+    engine: Engine,
+    admin: Actor | None,
+    form: dict,
+    *,
+    publish_note: str = "",
+    image: bytes | None = None,
+    remove_image: bool = False,
+    now: datetime | None = None,
+) -> RowView:
     """Create or update a reward. ``image``: an uploaded picture (checked and re-encoded by
     ``member_media.decode_upload``, stored with the reward in the same transaction)."""
     _admin(engine, admin)
     return _save(engine, admin, REWARD, form, publish_note, now, extra=_reward_extra(image, remove_image))
 
 
-def retire_reward(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_reward(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, REWARD, row_id, False, publish_note, now)
 
 
@@ -889,30 +991,57 @@ def _earning_view(row: EarningRule, ctx: _Ctx) -> RowView:
         facts.append((N_("Only at {store}"), {"store": ctx.store_names.get(row.store_id, "")}))
     facts += _window_facts(row.valid_from, row.valid_until)
     form = {
-        "id": str(row.id), "name": row.name, "action": row.action, "points": str(row.points or ""),
-        "points_per_unit": row.points_per_unit or "", "limit_count": _num(row.limit_count), "limit_period": row.limit_period,
-        "valid_from": _local_text(row.valid_from, ctx.tz), "valid_until": _local_text(row.valid_until, ctx.tz),
-        "tier_keys": ",".join(row.tier_keys or []), "segment": row.segment_key or "", "store": _num(row.store_id),
+        "id": str(row.id),
+        "name": row.name,
+        "action": row.action,
+        "points": str(row.points or ""),
+        "points_per_unit": row.points_per_unit or "",
+        "limit_count": _num(row.limit_count),
+        "limit_period": row.limit_period,
+        "valid_from": _local_text(row.valid_from, ctx.tz),
+        "valid_until": _local_text(row.valid_until, ctx.tz),
+        "tier_keys": ",".join(row.tier_keys or []),
+        "segment": row.segment_key or "",
+        "store": _num(row.store_id),
         "event_codes": ", ".join((row.params or {}).get("event_codes", [])),
     }
-    return RowView(row.id, row.key, row.name or ACTION_LABELS.get(row.action, row.action),
-                   _status(row.is_active, row.valid_from, row.valid_until, ctx.now), tuple(facts), form, True)
+    return RowView(
+        row.id,
+        row.key,
+        row.name or ACTION_LABELS.get(row.action, row.action),
+        _status(row.is_active, row.valid_from, row.valid_until, ctx.now),
+        tuple(facts),
+        form,
+        True,
+    )
 
 
-EARNING = _Spec("earning", EarningRule, "rule", _parse_earning, _upsert_earning, _earning_view, start=lambda r: r.valid_from,
-                title_params=lambda r, lang, tz: {"name": r.name or translate(lang, ACTION_LABELS.get(r.action, r.action))},
-                order=(EarningRule.id,))
+EARNING = _Spec(
+    "earning",
+    EarningRule,
+    "rule",
+    _parse_earning,
+    _upsert_earning,
+    _earning_view,
+    start=lambda r: r.valid_from,
+    title_params=lambda r, lang, tz: {"name": r.name or translate(lang, ACTION_LABELS.get(r.action, r.action))},
+    order=(EarningRule.id,),
+)
 
 
 def list_earning_rules(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
     return _list(engine, admin, EARNING, now)
 
 
-def save_earning_rule(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_earning_rule(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _save(engine, admin, EARNING, form, publish_note, now)
 
 
-def retire_earning_rule(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_earning_rule(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, EARNING, row_id, False, publish_note, now)
 
 
@@ -949,13 +1078,22 @@ def _upsert_tier(session: Session, merchant_id: int, key: str, values: dict) -> 
 
 
 def _tier_view(row: Tier, ctx: _Ctx) -> RowView:
-    facts: list[tuple[str, dict]] = [(N_("Rank {rank}"), {"rank": row.rank}),
-                                     (N_("From {points} points earned"), {"points": row.threshold})]
+    facts: list[tuple[str, dict]] = [
+        (N_("Rank {rank}"), {"rank": row.rank}),
+        (N_("From {points} points earned"), {"points": row.threshold}),
+    ]
     purchase = (row.multipliers or {}).get(EarnAction.PURCHASE.value)
     if purchase and int(purchase) != 100:
         facts.append((N_("Purchases ×{multiplier}"), {"multiplier": _pct_text(int(purchase))}))
-    form = {"id": str(row.id), "name": row.name, "rank": str(row.rank), "threshold": str(row.threshold), "colour": row.colour,
-            "purchase_multiplier": _pct_text(int(purchase)) if purchase else "1", "description": row.description}
+    form = {
+        "id": str(row.id),
+        "name": row.name,
+        "rank": str(row.rank),
+        "threshold": str(row.threshold),
+        "colour": row.colour,
+        "purchase_multiplier": _pct_text(int(purchase)) if purchase else "1",
+        "description": row.description,
+    }
     return RowView(row.id, row.key, row.name, _status(row.is_active, None, None, ctx.now), tuple(facts), form, True)
 
 
@@ -976,7 +1114,9 @@ def save_tier(engine: Engine, admin: Actor | None, form: dict, *, publish_note: 
     return _save(engine, admin, TIER, form, publish_note, now)
 
 
-def retire_tier(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_tier(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     """Retire a tier: its members move at once to the highest active tier below it (a history
     row each); nobody reaches it any more. Rewards gated on it stay gated by its rank."""
     return _set_active(engine, admin, TIER, row_id, False, publish_note, now)
@@ -1019,10 +1159,17 @@ def _badge_view(row: Badge, ctx: _Ctx) -> RowView:
         facts.append(("", {"text": ctx.tier_by_key.get(row.param, row.param)}))
     elif row.kind == BadgeKind.ACTION_COUNT.value and row.param:
         facts.append((ACTION_LABELS.get(row.param, N_("Reward")), {}))
-    form = {"id": str(row.id), "name": row.name, "description": row.description, "kind": row.kind, "target": str(row.target),
-            "icon": row.icon, "param_tier": (row.param or "") if row.kind == BadgeKind.TIER_REACHED.value else "",
-            "param_action": (row.param or "") if row.kind == BadgeKind.ACTION_COUNT.value else "",
-            "param_challenge": (row.param or "") if row.kind == BadgeKind.CHALLENGE.value else ""}
+    form = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "kind": row.kind,
+        "target": str(row.target),
+        "icon": row.icon,
+        "param_tier": (row.param or "") if row.kind == BadgeKind.TIER_REACHED.value else "",
+        "param_action": (row.param or "") if row.kind == BadgeKind.ACTION_COUNT.value else "",
+        "param_challenge": (row.param or "") if row.kind == BadgeKind.CHALLENGE.value else "",
+    }
     return RowView(row.id, row.key, row.name, _status(row.is_active, None, None, ctx.now), tuple(facts), form, True)
 
 
@@ -1033,11 +1180,15 @@ def list_badges(engine: Engine, admin: Actor | None, *, now: datetime | None = N
     return _list(engine, admin, BADGE, now)
 
 
-def save_badge(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_badge(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _save(engine, admin, BADGE, form, publish_note, now)
 
 
-def retire_badge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_badge(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     """Retire a badge: no longer awarded (by its criterion or a challenge); members keep theirs."""
     return _set_active(engine, admin, BADGE, row_id, False, publish_note, now)
 
@@ -1079,7 +1230,8 @@ def _upsert_challenge(session: Session, merchant_id: int, key: str, values: dict
 
 def _challenge_view(row: Challenge, ctx: _Ctx) -> RowView:
     facts: list[tuple[str, dict]] = [
-        (CHALLENGE_ACTION_LABELS.get(row.action, N_("Reward")), {}), (N_("Target: {n}"), {"n": row.target}),
+        (CHALLENGE_ACTION_LABELS.get(row.action, N_("Reward")), {}),
+        (N_("Target: {n}"), {"n": row.target}),
         (RECURRENCE_LABELS.get(row.recurrence, N_("Once")), {}),
     ]
     if row.reward_points:
@@ -1088,26 +1240,50 @@ def _challenge_view(row: Challenge, ctx: _Ctx) -> RowView:
         facts.append((N_("Hidden until completed"), {}))
     facts += _segment_fact(row.segment_key, ctx)
     facts += _window_facts(row.starts_at, row.ends_at)
-    form = {"id": str(row.id), "name": row.name, "description": row.description, "action": row.action, "target": str(row.target),
-            "recurrence": row.recurrence, "starts_at": _local_text(row.starts_at, ctx.tz), "ends_at": _local_text(row.ends_at, ctx.tz),
-            "reward_points": str(row.reward_points), "reward_badge": ctx.badge_keys.get(row.reward_badge_id, "") if row.reward_badge_id else "",
-            "hidden": "on" if row.hidden else "", "segment": row.segment_key or ""}
-    return RowView(row.id, row.key, row.name, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True)
+    form = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "action": row.action,
+        "target": str(row.target),
+        "recurrence": row.recurrence,
+        "starts_at": _local_text(row.starts_at, ctx.tz),
+        "ends_at": _local_text(row.ends_at, ctx.tz),
+        "reward_points": str(row.reward_points),
+        "reward_badge": ctx.badge_keys.get(row.reward_badge_id, "") if row.reward_badge_id else "",
+        "hidden": "on" if row.hidden else "",
+        "segment": row.segment_key or "",
+    }
+    return RowView(
+        row.id, row.key, row.name, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True
+    )
 
 
-CHALLENGE = _Spec("challenge", Challenge, "challenge", _parse_challenge, _upsert_challenge, _challenge_view,
-                  start=lambda r: r.starts_at, order=(Challenge.id,))
+CHALLENGE = _Spec(
+    "challenge",
+    Challenge,
+    "challenge",
+    _parse_challenge,
+    _upsert_challenge,
+    _challenge_view,
+    start=lambda r: r.starts_at,
+    order=(Challenge.id,),
+)
 
 
 def list_challenges(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
     return _list(engine, admin, CHALLENGE, now)
 
 
-def save_challenge(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_challenge(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _save(engine, admin, CHALLENGE, form, publish_note, now)
 
 
-def retire_challenge(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_challenge(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, CHALLENGE, row_id, False, publish_note, now)
 
 
@@ -1144,32 +1320,58 @@ def _quest_view(row: Quest, ctx: _Ctx) -> RowView:
     if row.store_id:
         facts.append((N_("Only at {store}"), {"store": ctx.store_names.get(row.store_id, "")}))
     facts += _segment_fact(row.segment_key, ctx)
-    form = {"id": str(row.id), "name": row.name, "description": row.description, "multiplier": _pct_text(row.multiplier_pct),
-            "starts_at": _local_text(row.starts_at, ctx.tz), "ends_at": _local_text(row.ends_at, ctx.tz),
-            "tier_keys": ",".join(row.tier_keys or []), "actions": ",".join(row.actions or []), "store": _num(row.store_id),
-            "segment": row.segment_key or ""}
-    return RowView(row.id, row.key, row.name, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True)
+    form = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "multiplier": _pct_text(row.multiplier_pct),
+        "starts_at": _local_text(row.starts_at, ctx.tz),
+        "ends_at": _local_text(row.ends_at, ctx.tz),
+        "tier_keys": ",".join(row.tier_keys or []),
+        "actions": ",".join(row.actions or []),
+        "store": _num(row.store_id),
+        "segment": row.segment_key or "",
+    }
+    return RowView(
+        row.id, row.key, row.name, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True
+    )
 
 
 def _quest_title(row: Quest, lang: str, tz: str) -> dict:
-    return {"name": row.name, "multiplier": _pct_text(row.multiplier_pct),
-            "start": format_datetime(lang, _aware(row.starts_at), tz, START_FORMAT)}
+    return {
+        "name": row.name,
+        "multiplier": _pct_text(row.multiplier_pct),
+        "start": format_datetime(lang, _aware(row.starts_at), tz, START_FORMAT),
+    }
 
 
-QUEST = _Spec("quest", Quest, "quest", _parse_quest, _upsert_quest, _quest_view, start=lambda r: r.starts_at,
-              title_params=_quest_title, order=(Quest.starts_at.desc(), Quest.id.desc()))  # type: ignore[attr-defined]
+QUEST = _Spec(
+    "quest",
+    Quest,
+    "quest",
+    _parse_quest,
+    _upsert_quest,
+    _quest_view,
+    start=lambda r: r.starts_at,
+    title_params=_quest_title,
+    order=(Quest.starts_at.desc(), Quest.id.desc()),
+)  # type: ignore[attr-defined]
 
 
 def list_quests(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
     return _list(engine, admin, QUEST, now)
 
 
-def save_quest(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_quest(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     """``starts_at``/``ends_at`` are wall-clock times in the merchant's timezone."""
     return _save(engine, admin, QUEST, form, publish_note, now)
 
 
-def retire_quest(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_quest(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, QUEST, row_id, False, publish_note, now)
 
 
@@ -1177,8 +1379,11 @@ def retire_quest(engine: Engine, admin: Actor | None, row_id: int | str, *, publ
 
 
 def _parse_charity(f: _Form, session: Session, merchant: Merchant, row: Charity | None) -> dict:
-    return dict(name=f.text("name", max_len=80, required=True), description=f.text("description", max_len=300, multiline=True),
-                is_active=row.is_active if row is not None else True)
+    return dict(
+        name=f.text("name", max_len=80, required=True),
+        description=f.text("description", max_len=300, multiline=True),
+        is_active=row.is_active if row is not None else True,
+    )
 
 
 def _upsert_charity(session: Session, merchant_id: int, key: str, values: dict) -> Charity:
@@ -1198,11 +1403,15 @@ def list_charities(engine: Engine, admin: Actor | None, *, now: datetime | None 
     return _list(engine, admin, CHARITY, now)
 
 
-def save_charity(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_charity(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _save(engine, admin, CHARITY, form, publish_note, now)
 
 
-def retire_charity(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_charity(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, CHARITY, row_id, False, publish_note, now)
 
 
@@ -1292,24 +1501,45 @@ def _upsert_survey(session: Session, merchant_id: int, key: str, values: dict) -
 def _survey_view(row: Survey, ctx: _Ctx) -> RowView:
     facts: list[tuple[str, dict]] = [(N_("Questions: {n}"), {"n": len(row.questions or [])})]
     facts += _window_facts(row.starts_at, row.ends_at)
-    form = {"id": str(row.id), "name": row.title, "description": row.description, "questions": questions_text(row.questions or []),
-            "starts_at": _local_text(row.starts_at, ctx.tz), "ends_at": _local_text(row.ends_at, ctx.tz)}
-    return RowView(row.id, row.key, row.title, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True)
+    form = {
+        "id": str(row.id),
+        "name": row.title,
+        "description": row.description,
+        "questions": questions_text(row.questions or []),
+        "starts_at": _local_text(row.starts_at, ctx.tz),
+        "ends_at": _local_text(row.ends_at, ctx.tz),
+    }
+    return RowView(
+        row.id, row.key, row.title, _status(row.is_active, row.starts_at, row.ends_at, ctx.now), tuple(facts), form, True
+    )
 
 
-SURVEY = _Spec("survey", Survey, "survey", _parse_survey, _upsert_survey, _survey_view, start=lambda r: r.starts_at,
-               title_params=lambda r, lang, tz: {"name": r.title}, order=(Survey.id,))
+SURVEY = _Spec(
+    "survey",
+    Survey,
+    "survey",
+    _parse_survey,
+    _upsert_survey,
+    _survey_view,
+    start=lambda r: r.starts_at,
+    title_params=lambda r, lang, tz: {"name": r.title},
+    order=(Survey.id,),
+)
 
 
 def list_surveys(engine: Engine, admin: Actor | None, *, now: datetime | None = None) -> list[RowView]:
     return _list(engine, admin, SURVEY, now)
 
 
-def save_survey(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_survey(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _save(engine, admin, SURVEY, form, publish_note, now)
 
 
-def retire_survey(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_survey(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     return _set_active(engine, admin, SURVEY, row_id, False, publish_note, now)
 
 
@@ -1391,8 +1621,12 @@ def criteria_facts(criteria: segment_rules.SegmentCriteria, ctx: _Ctx) -> list[t
         if c.spend_measure == "points":
             facts.append((N_("Points earned in the last {n} days: {range}"), {"n": c.spend_days, "range": bounds}))
         else:
-            facts.append((N_("Spent in the last {n} days: {range} {currency}"), {"n": c.spend_days, "range": bounds,
-                                                                              "currency": ctx.currency}))
+            facts.append(
+                (
+                    N_("Spent in the last {n} days: {range} {currency}"),
+                    {"n": c.spend_days, "range": bounds, "currency": ctx.currency},
+                )
+            )
     facts += [(RFM_LABELS[k], {}) for k in c.rfm_classes]
     facts += [(CONSENT_LABELS[k], {}) for k in c.consent_channels]
     return facts
@@ -1400,10 +1634,17 @@ def criteria_facts(criteria: segment_rules.SegmentCriteria, ctx: _Ctx) -> list[t
 
 def _criteria_form(c: segment_rules.SegmentCriteria) -> dict[str, str]:
     bound = (lambda v: _num(v)) if c.spend_measure == "points" else (lambda v: "" if v is None else _money_text(v))
-    return {"tier_keys": ",".join(c.tier_keys), "visited_within_days": _num(c.visited_within_days),
-            "not_visited_days": _num(c.not_visited_days), "spend_measure": c.spend_measure, "spend_days": _num(c.spend_days),
-            "spend_min": bound(c.spend_min), "spend_max": bound(c.spend_max), "rfm_classes": ",".join(c.rfm_classes),
-            "consent_channels": ",".join(c.consent_channels)}
+    return {
+        "tier_keys": ",".join(c.tier_keys),
+        "visited_within_days": _num(c.visited_within_days),
+        "not_visited_days": _num(c.not_visited_days),
+        "spend_measure": c.spend_measure,
+        "spend_days": _num(c.spend_days),
+        "spend_min": bound(c.spend_min),
+        "spend_max": bound(c.spend_max),
+        "rfm_classes": ",".join(c.rfm_classes),
+        "consent_channels": ",".join(c.consent_channels),
+    }
 
 
 def _segment_view(row: Segment, ctx: _Ctx, members: int | None = None) -> RowView:
@@ -1418,10 +1659,19 @@ def _segment_view(row: Segment, ctx: _Ctx, members: int | None = None) -> RowVie
 def _segment_users(session: Session, merchant_id: int, ref: str, now: datetime) -> int:
     """Offers targeting the segment ``ref`` that are not retired and not over."""
     total = 0
-    for model, end in ((Reward, Reward.valid_until), (Challenge, Challenge.ends_at), (Quest, Quest.ends_at),
-                       (EarningRule, EarningRule.valid_until)):
-        total += len(session.exec(select(model.id).where(model.merchant_id == merchant_id, model.segment_key == ref,
-                                                         model.is_active, (end.is_(None)) | (end > now))).all())
+    for model, end in (
+        (Reward, Reward.valid_until),
+        (Challenge, Challenge.ends_at),
+        (Quest, Quest.ends_at),
+        (EarningRule, EarningRule.valid_until),
+    ):
+        total += len(
+            session.exec(
+                select(model.id).where(
+                    model.merchant_id == merchant_id, model.segment_key == ref, model.is_active, (end.is_(None)) | (end > now)
+                )
+            ).all()
+        )
     return total
 
 
@@ -1434,8 +1684,17 @@ def _segment_set_active(session: Session, merchant: Merchant, row: Segment, acti
         raise LoyaltyError(SEGMENT_IN_USE, code="segment_in_use", n=users)
 
 
-SEGMENT = _Spec("segment", Segment, "segment", _parse_segment, _upsert_segment, _segment_view, order=(Segment.id,),
-                publish=False, on_set_active=_segment_set_active)
+SEGMENT = _Spec(
+    "segment",
+    Segment,
+    "segment",
+    _parse_segment,
+    _upsert_segment,
+    _segment_view,
+    order=(Segment.id,),
+    publish=False,
+    on_set_active=_segment_set_active,
+)
 
 
 def list_segments(engine: Engine, actor: Actor | None, *, now: datetime | None = None) -> list[RowView]:
@@ -1450,17 +1709,23 @@ def list_segments(engine: Engine, actor: Actor | None, *, now: datetime | None =
         return [_segment_view(r, ctx, counts.get(r.id, 0)) for r in rows]
 
 
-def save_segment(engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def save_segment(
+    engine: Engine, admin: Actor | None, form: dict, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     """Create or update a segment (audited; not published to members: see the module doc)."""
     return _save(engine, admin, SEGMENT, form, publish_note, now)
 
 
-def retire_segment(engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None) -> RowView:
+def retire_segment(
+    engine: Engine, admin: Actor | None, row_id: int | str, *, publish_note: str = "", now: datetime | None = None
+) -> RowView:
     """Retire a segment nobody targets any more (else ``segment_in_use``); it then matches nobody."""
     return _set_active(engine, admin, SEGMENT, row_id, False, publish_note, now)
 
 
-def preview_segment(engine: Engine, actor: Actor | None, form: dict, *, now: datetime | None = None) -> segment_service.SegmentPreview:
+def preview_segment(
+    engine: Engine, actor: Actor | None, form: dict, *, now: datetime | None = None
+) -> segment_service.SegmentPreview:
     """How many members the editor's (unsaved) conditions hold now, and a few names; refused
     fields come back as ``FormInvalid`` like a save."""
     admin = _admin(engine, actor)
@@ -1477,16 +1742,40 @@ def preview_segment(engine: Engine, actor: Actor | None, form: dict, *, now: dat
 # ============================================================================ dispatch for the page
 
 SPECS: dict[str, _Spec] = {s.kind: s for s in (REWARD, EARNING, TIER, BADGE, CHALLENGE, QUEST, CHARITY, SURVEY, SEGMENT)}
-LISTS = {"reward": list_rewards, "earning": list_earning_rules, "tier": list_tiers, "badge": list_badges,
-         "challenge": list_challenges, "quest": list_quests, "charity": list_charities, "survey": list_surveys,
-         "segment": list_segments}
-SAVES = {"reward": save_reward, "earning": save_earning_rule, "tier": save_tier, "badge": save_badge,
-         "challenge": save_challenge, "quest": save_quest, "charity": save_charity, "survey": save_survey,
-         "segment": save_segment}
+LISTS = {
+    "reward": list_rewards,
+    "earning": list_earning_rules,
+    "tier": list_tiers,
+    "badge": list_badges,
+    "challenge": list_challenges,
+    "quest": list_quests,
+    "charity": list_charities,
+    "survey": list_surveys,
+    "segment": list_segments,
+}
+SAVES = {
+    "reward": save_reward,
+    "earning": save_earning_rule,
+    "tier": save_tier,
+    "badge": save_badge,
+    "challenge": save_challenge,
+    "quest": save_quest,
+    "charity": save_charity,
+    "survey": save_survey,
+    "segment": save_segment,
+}
 
 
-def set_active(engine: Engine, admin: Actor | None, kind: str, row_id: int | str, active: bool, *, publish_note: str = "",
-               now: datetime | None = None) -> RowView:
+def set_active(
+    engine: Engine,
+    admin: Actor | None,
+    kind: str,
+    row_id: int | str,
+    active: bool,
+    *,
+    publish_note: str = "",
+    now: datetime | None = None,
+) -> RowView:
     """Retire (``active=False``) or bring back a row of a retirable kind."""
     if kind not in RETIRABLE or kind not in SPECS:
         raise LoyaltyError(UNKNOWN_OPTION, code="not_retirable")
@@ -1503,8 +1792,11 @@ def new_form(kind: str, *, now: datetime | None = None, tz: str = "UTC") -> dict
         "tier": {"colour": "#888888", "purchase_multiplier": "1"},
         "badge": {"kind": BadgeKind.CHECK_INS.value, "target": "1", "icon": "star"},
         "challenge": {"action": VISIT, "target": "1", "recurrence": Recurrence.ONE_OFF.value, "reward_points": "0"},
-        "quest": {"multiplier": "2", "starts_at": start.strftime(FORM_DATETIME),
-                  "ends_at": (start + timedelta(hours=2)).strftime(FORM_DATETIME)},
+        "quest": {
+            "multiplier": "2",
+            "starts_at": start.strftime(FORM_DATETIME),
+            "ends_at": (start + timedelta(hours=2)).strftime(FORM_DATETIME),
+        },
         "charity": {},
         "survey": {"questions": "stars: How do you rate us?"},
         "segment": {"spend_measure": "amount"},
@@ -1517,17 +1809,31 @@ def program_options(engine: Engine, actor: Actor | None) -> ProgramOptions:
     with read_session(engine) as session:
         merchant = _merchant(session, admin.merchant_id)
         tiers = _tiers(session, merchant.id)
-        badge_rows = session.exec(select(Badge.key, Badge.name, Badge.is_active).where(Badge.merchant_id == merchant.id)
-                                  .order_by(Badge.sort_order, Badge.id)).all()
+        badge_rows = session.exec(
+            select(Badge.key, Badge.name, Badge.is_active)
+            .where(Badge.merchant_id == merchant.id)
+            .order_by(Badge.sort_order, Badge.id)
+        ).all()
         return ProgramOptions(
-            timezone=merchant.timezone or "UTC", currency=merchant.currency,
+            timezone=merchant.timezone or "UTC",
+            currency=merchant.currency,
             tiers=[(t.key, t.name) for t in tiers],
             stores=[(s.id, s.name) for s in _stores(session, merchant.id)],
             badges=[(k, n) for k, n, _a in badge_rows],
-            challenges=[(k, n) for k, n in session.exec(select(Challenge.key, Challenge.name)
-                                                        .where(Challenge.merchant_id == merchant.id).order_by(Challenge.id)).all()],
-            segments=[(segment_rules.segment_ref(i), n) for i, n in session.exec(
-                select(Segment.id, Segment.name).where(Segment.merchant_id == merchant.id, Segment.is_active).order_by(Segment.id)).all()],
+            challenges=[
+                (k, n)
+                for k, n in session.exec(
+                    select(Challenge.key, Challenge.name).where(Challenge.merchant_id == merchant.id).order_by(Challenge.id)
+                ).all()
+            ],
+            segments=[
+                (segment_rules.segment_ref(i), n)
+                for i, n in session.exec(
+                    select(Segment.id, Segment.name)
+                    .where(Segment.merchant_id == merchant.id, Segment.is_active)
+                    .order_by(Segment.id)
+                ).all()
+            ],
             retired_tiers=frozenset(t.key for t in tiers if not t.is_active),
             retired_badges=frozenset(k for k, _n, active in badge_rows if not active),
         )
@@ -1564,8 +1870,19 @@ def list_reviews(engine: Engine, actor: Actor | None, *, limit: int = 100) -> li
             .order_by(RewardRating.updated_at.desc(), RewardRating.id.desc())  # type: ignore[attr-defined]
             .limit(max(1, min(limit, 500)))
         ).all()
-    return [ReviewRow(r.id, reward, first or "", r.stars, r.review_text, _aware(r.updated_at), r.hidden_at is not None,
-                      getattr(r, "hidden_reason", "") or "") for r, reward, first in rows]
+    return [
+        ReviewRow(
+            r.id,
+            reward,
+            first or "",
+            r.stars,
+            r.review_text,
+            _aware(r.updated_at),
+            r.hidden_at is not None,
+            getattr(r, "hidden_reason", "") or "",
+        )
+        for r, reward, first in rows
+    ]
 
 
 def hide_review(engine: Engine, actor: Actor | None, rating_id: int | str, reason: str, *, now: datetime | None = None) -> None:
@@ -1576,15 +1893,23 @@ def hide_review(engine: Engine, actor: Actor | None, rating_id: int | str, reaso
     if "reason" in f.errors and f.errors["reason"].code == "field_required":
         f.errors["reason"] = LoyaltyError(REASON_REQUIRED, code="reason_required", field="reason")
     f.check()
-    reward_service.hide_review(engine, merchant_id=admin.merchant_id, rating_id=_review_id(rating_id), moderator_id=admin.account_id,
-                               hidden=True, reason=text, now=now)
+    reward_service.hide_review(
+        engine,
+        merchant_id=admin.merchant_id,
+        rating_id=_review_id(rating_id),
+        moderator_id=admin.account_id,
+        hidden=True,
+        reason=text,
+        now=now,
+    )
     _audit(engine, admin, "moderation.hide_review", f"review:{rating_id}", {"reason": text})
 
 
 def show_review(engine: Engine, actor: Actor | None, rating_id: int | str) -> None:
     admin = _admin(engine, actor, Action.ADMIN_MODERATE)
-    reward_service.hide_review(engine, merchant_id=admin.merchant_id, rating_id=_review_id(rating_id), moderator_id=admin.account_id,
-                               hidden=False)
+    reward_service.hide_review(
+        engine, merchant_id=admin.merchant_id, rating_id=_review_id(rating_id), moderator_id=admin.account_id, hidden=False
+    )
     _audit(engine, admin, "moderation.show_review", f"review:{rating_id}", {})
 
 
@@ -1607,13 +1932,31 @@ def list_submissions(engine: Engine, actor: Actor | None, *, limit: int = 50) ->
     ids = {p.account_id for p in pending}
     with read_session(engine) as s:
         names = dict(s.exec(select(Account.id, Account.first_name).where(Account.id.in_(ids))).all()) if ids else {}  # type: ignore[attr-defined]
-        media = dict(s.exec(select(Submission.id, Submission.media_id).where(Submission.id.in_([p.submission_id for p in pending]))).all()) if pending else {}  # type: ignore[attr-defined]
-    return [SubmissionRow(p.submission_id, p.kind, p.url, bool(media.get(p.submission_id)), names.get(p.account_id, "") or "",
-                          _aware(p.created_at)) for p in pending]
+        media = (
+            dict(
+                s.exec(
+                    select(Submission.id, Submission.media_id).where(Submission.id.in_([p.submission_id for p in pending]))
+                ).all()
+            )
+            if pending
+            else {}
+        )  # type: ignore[attr-defined]
+    return [
+        SubmissionRow(
+            p.submission_id,
+            p.kind,
+            p.url,
+            bool(media.get(p.submission_id)),
+            names.get(p.account_id, "") or "",
+            _aware(p.created_at),
+        )
+        for p in pending
+    ]
 
 
-def review_submission(engine: Engine, actor: Actor | None, submission_id: int | str, approve: bool, reason: str = "",
-                      *, now: datetime | None = None) -> engagement.SubmissionView:
+def review_submission(
+    engine: Engine, actor: Actor | None, submission_id: int | str, approve: bool, reason: str = "", *, now: datetime | None = None
+) -> engagement.SubmissionView:
     """Approve (the member earns the action's points) or reject with a reason."""
     text = str(submission_id or "").strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
@@ -1636,12 +1979,54 @@ def submission_photo(engine: Engine, actor: Actor | None, submission_id: int) ->
 
 
 __all__ = [
-    "BADGE_ICONS", "EDITOR_KINDS", "FormInvalid", "ProgramOptions", "RETIRABLE", "ReviewRow", "RowView", "SubmissionRow",
-    "list_segments", "preview_segment", "retire_badge", "retire_segment", "retire_tier", "save_segment",
-    "annotate_change", "hide_review", "list_badges", "list_challenges", "list_changes", "list_charities", "list_earning_rules",
-    "list_quests", "list_reviews", "list_rewards", "list_submissions", "list_surveys", "list_tiers", "new_form",
-    "prepare_reward_image", "program_options", "questions_text", "retire_challenge", "retire_charity", "retire_earning_rule",
-    "retire_quest", "retire_reward", "retire_survey", "review_submission", "save_badge", "save_challenge", "save_charity",
-    "save_earning_rule", "save_quest", "save_reward", "save_survey", "save_tier", "set_active", "show_review", "slug_key",
+    "BADGE_ICONS",
+    "EDITOR_KINDS",
+    "FormInvalid",
+    "ProgramOptions",
+    "RETIRABLE",
+    "ReviewRow",
+    "RowView",
+    "SubmissionRow",
+    "list_segments",
+    "preview_segment",
+    "retire_badge",
+    "retire_segment",
+    "retire_tier",
+    "save_segment",
+    "annotate_change",
+    "hide_review",
+    "list_badges",
+    "list_challenges",
+    "list_changes",
+    "list_charities",
+    "list_earning_rules",
+    "list_quests",
+    "list_reviews",
+    "list_rewards",
+    "list_submissions",
+    "list_surveys",
+    "list_tiers",
+    "new_form",
+    "prepare_reward_image",
+    "program_options",
+    "questions_text",
+    "retire_challenge",
+    "retire_charity",
+    "retire_earning_rule",
+    "retire_quest",
+    "retire_reward",
+    "retire_survey",
+    "review_submission",
+    "save_badge",
+    "save_challenge",
+    "save_charity",
+    "save_earning_rule",
+    "save_quest",
+    "save_reward",
+    "save_survey",
+    "save_tier",
+    "set_active",
+    "show_review",
+    "slug_key",
     "submission_photo",
 ]

@@ -80,9 +80,13 @@ def register_referral(
     def run(session: Session) -> ReferralOutcome:
         ctx = load_context(session, merchant_id)
         lock_member(session, merchant_id, referee_account_id)
-        owner = session.exec(
-            select(ReferralCode).where(ReferralCode.merchant_id == merchant_id, ReferralCode.code == canonical)
-        ).first() if canonical else None
+        owner = (
+            session.exec(
+                select(ReferralCode).where(ReferralCode.merchant_id == merchant_id, ReferralCode.code == canonical)
+            ).first()
+            if canonical
+            else None
+        )
         if owner is None:
             raise NotFound(N_("This referral code is not valid."), code="referral_code_not_found")
         already = session.exec(
@@ -90,23 +94,38 @@ def register_referral(
         ).first()
         month_start = local_midnight_utc(local_date(now, ctx.tz).replace(day=1), ctx.tz)
         this_month = session.exec(
-            select(func.count()).select_from(Referral).where(
-                Referral.merchant_id == merchant_id, Referral.referrer_id == owner.account_id, Referral.registered_at >= month_start
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.merchant_id == merchant_id,
+                Referral.referrer_id == owner.account_id,
+                Referral.registered_at >= month_start,
             )
         ).one()
         rules.check_referral(
-            referrer_id=owner.account_id, referee_id=referee_account_id, referee_already_referred=already is not None,
-            referrer_count_this_month=this_month, monthly_cap=ctx.settings.referral_monthly_cap,
+            referrer_id=owner.account_id,
+            referee_id=referee_account_id,
+            referee_already_referred=already is not None,
+            referrer_count_this_month=this_month,
+            monthly_cap=ctx.settings.referral_monthly_cap,
         )
-        referral = Referral(merchant_id=merchant_id, referrer_id=owner.account_id, referee_id=referee_account_id, registered_at=now)
+        referral = Referral(
+            merchant_id=merchant_id, referrer_id=owner.account_id, referee_id=referee_account_id, registered_at=now
+        )
         session.add(referral)
         session.flush()
         points = ctx.settings.referral_referee_points
         if points > 0:
             result = ledger.credit(
-                session, merchant_id=merchant_id, account_id=referee_account_id, points=points,
-                idempotency_key=f"referral:referee:{referral.id}", reason=REFEREE_REASON, kind=EntryKind.EARN,
-                source={"referral_id": referral.id, "referrer_id": owner.account_id}, now=now,
+                session,
+                merchant_id=merchant_id,
+                account_id=referee_account_id,
+                points=points,
+                idempotency_key=f"referral:referee:{referral.id}",
+                reason=REFEREE_REASON,
+                kind=EntryKind.EARN,
+                source={"referral_id": referral.id, "referrer_id": owner.account_id},
+                now=now,
             )
             referral.referee_entry_id = result.entry_id
             session.add(referral)
@@ -132,8 +151,13 @@ def reward_first_purchase(session: Session, *, merchant_id: int, referee_account
     outcome: EarnOutcome | None = None
     try:
         outcome = record_action_in_session(
-            session, merchant_id=merchant_id, account_id=referral.referrer_id, action=Action.REFER_FRIEND,
-            idempotency_key=f"referral:referrer:{referral.id}", now=now, allow_service_only=True,
+            session,
+            merchant_id=merchant_id,
+            account_id=referral.referrer_id,
+            action=Action.REFER_FRIEND,
+            idempotency_key=f"referral:referrer:{referral.id}",
+            now=now,
+            allow_service_only=True,
             detail={"referral_id": referral.id, "referee_id": referee_account_id},
             fallback_points=settings.referral_referrer_points,
         )
@@ -145,7 +169,6 @@ def reward_first_purchase(session: Session, *, merchant_id: int, referee_account
     session.add(referral)
     session.flush()
     return referral
-
 
 
 # --------------------------------------------------------------------------- the member's invite screen
@@ -183,7 +206,7 @@ def referral_link(slug: str, code: str, origin: str | None = None) -> str:
 
 
 def _short_name(first: str | None, last: str | None) -> str:
-    """"Sofía G." — enough for the member to recognise a friend, no more."""
+    """ "Sofía G." — enough for the member to recognise a friend, no more."""
     first, last = (first or "").strip(), (last or "").strip()
     return f"{first} {last[0]}.".strip() if last else first
 

@@ -30,8 +30,8 @@ from loyalty_app.services.earning import (
     after_activity,
     load_context,
     lock_member,
-    require_spending_allowed,
     record_action_in_session,
+    require_spending_allowed,
     require_staff,
     require_store,
 )
@@ -76,10 +76,17 @@ class CancelOutcome:
 
 def reward_spec(row: Reward, tier_rank_by_id: dict[int, int]) -> RewardSpec:
     return RewardSpec(
-        id=row.id, key=row.key, name=row.name, kind=RewardKind(row.kind), cost_points=row.cost_points, stock=row.stock,
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        kind=RewardKind(row.kind),
+        cost_points=row.cost_points,
+        stock=row.stock,
         per_member_limit=row.per_member_limit,
         min_tier_rank=tier_rank_by_id.get(row.min_tier_id) if row.min_tier_id is not None else None,
-        valid_from=row.valid_from, valid_until=row.valid_until, is_active=row.is_active,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        is_active=row.is_active,
     )
 
 
@@ -106,9 +113,13 @@ def _new_code(session: Session) -> str:
 
 def redeemed_count(session: Session, *, merchant_id: int, account_id: int, reward_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(Voucher).where(
-            Voucher.merchant_id == merchant_id, Voucher.account_id == account_id,
-            Voucher.reward_id == reward_id, Voucher.status != vouchers.VoucherStatus.CANCELLED.value,
+        select(func.count())
+        .select_from(Voucher)
+        .where(
+            Voucher.merchant_id == merchant_id,
+            Voucher.account_id == account_id,
+            Voucher.reward_id == reward_id,
+            Voucher.status != vouchers.VoucherStatus.CANCELLED.value,
         )
     ).one()
 
@@ -143,8 +154,14 @@ def redeem_reward(
                 raise Conflict(N_("This request was already processed with different details."), code="idempotency_conflict")
             reward = session.get(Reward, previous.reward_id)
             return RedeemOutcome(
-                previous.id, previous.code, reward.id, reward.name, reward.cost_points, previous.expires_at,
-                ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id), replayed=True,
+                previous.id,
+                previous.code,
+                reward.id,
+                reward.name,
+                reward.cost_points,
+                previous.expires_at,
+                ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id),
+                replayed=True,
             )
         reward = session.exec(select(Reward).where(Reward.id == reward_id).with_for_update()).first()
         if reward is None or reward.merchant_id != merchant_id:
@@ -180,16 +197,28 @@ def redeem_reward(
         if reward.valid_until is not None:
             expires_at = max(min(expires_at, reward.valid_until), now + timedelta(days=1))
         voucher = Voucher(
-            merchant_id=merchant_id, account_id=account_id, reward_id=reward.id, code=_new_code(session),
-            status=vouchers.VoucherStatus.ISSUED.value, issued_at=now, expires_at=expires_at,
-            redeem_entry_id=result.entry_id, idempotency_key=idempotency_key,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            reward_id=reward.id,
+            code=_new_code(session),
+            status=vouchers.VoucherStatus.ISSUED.value,
+            issued_at=now,
+            expires_at=expires_at,
+            redeem_entry_id=result.entry_id,
+            idempotency_key=idempotency_key,
         )
         session.add(voucher)
         session.flush()
         badges = after_activity(session, ctx, account_id=account_id, action=None, now=now).badges
         return RedeemOutcome(
-            voucher.id, voucher.code, reward.id, reward.name, reward.cost_points, expires_at,
-            ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id), badges_awarded=tuple(badges),
+            voucher.id,
+            voucher.code,
+            reward.id,
+            reward.name,
+            reward.cost_points,
+            expires_at,
+            ledger.get_balance(session, merchant_id=merchant_id, account_id=account_id),
+            badges_awarded=tuple(badges),
         )
 
     return run_in_transaction(engine, run)
@@ -318,16 +347,30 @@ def rate_reward(
                 rating.stars, rating.review_text, rating.updated_at = stars, text, now
                 session.add(rating)
                 session.flush()
-            return RatingOutcome(rating.id, False, stars, None, _review_points(session, merchant_id, account_id, reward_id, text, now))
-        rating = RewardRating(merchant_id=merchant_id, account_id=account_id, reward_id=reward_id, stars=stars,
-                              review_text=text, created_at=now, updated_at=now)
+            return RatingOutcome(
+                rating.id, False, stars, None, _review_points(session, merchant_id, account_id, reward_id, text, now)
+            )
+        rating = RewardRating(
+            merchant_id=merchant_id,
+            account_id=account_id,
+            reward_id=reward_id,
+            stars=stars,
+            review_text=text,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(rating)
         session.flush()
         earn = None
         try:  # refusals below are raised before anything is written
             earn = record_action_in_session(
-                session, merchant_id=merchant_id, account_id=account_id, action=Action.RATE_REWARD,
-                idempotency_key=f"rate:{reward_id}:{account_id}", now=now, allow_service_only=True,
+                session,
+                merchant_id=merchant_id,
+                account_id=account_id,
+                action=Action.RATE_REWARD,
+                idempotency_key=f"rate:{reward_id}:{account_id}",
+                now=now,
+                allow_service_only=True,
                 detail={"reward_id": reward_id},
             )
         except LoyaltyError as refused:
@@ -348,13 +391,20 @@ def _optional_earn(session: Session, **kwargs) -> EarnOutcome | None:
         return None
 
 
-def _review_points(session: Session, merchant_id: int, account_id: int, reward_id: int, text: str, now: datetime) -> EarnOutcome | None:
+def _review_points(
+    session: Session, merchant_id: int, account_id: int, reward_id: int, text: str, now: datetime
+) -> EarnOutcome | None:
     """A written review (not just stars) is the "write a review" action, once per reward."""
     if not text:
         return None
     earn = _optional_earn(
-        session, merchant_id=merchant_id, account_id=account_id, action=Action.WRITE_REVIEW,
-        idempotency_key=f"review:{reward_id}:{account_id}", now=now, detail={"reward_id": reward_id},
+        session,
+        merchant_id=merchant_id,
+        account_id=account_id,
+        action=Action.WRITE_REVIEW,
+        idempotency_key=f"review:{reward_id}:{account_id}",
+        now=now,
+        detail={"reward_id": reward_id},
     )
     return None if earn is None or earn.replayed else earn
 
@@ -427,7 +477,13 @@ def member_vouchers(session: Session, *, merchant_id: int, account_id: int, now:
         .order_by(Voucher.issued_at.desc())
     ).all()
     return [
-        {"id": v.id, "code": v.code, "reward": name, "status": vouchers.effective_status(v.status, v.expires_at, now).value,
-         "expires_at": v.expires_at, "issued_at": v.issued_at}
+        {
+            "id": v.id,
+            "code": v.code,
+            "reward": name,
+            "status": vouchers.effective_status(v.status, v.expires_at, now).value,
+            "expires_at": v.expires_at,
+            "issued_at": v.issued_at,
+        }
         for v, name in rows
     ]

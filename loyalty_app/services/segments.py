@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import aliased
@@ -49,7 +49,9 @@ def _today(now: datetime, tz: str):
 def _last_visits(merchant_id: int, now: datetime, tz: str, account_id: int | None = None):
     """(account_id, last_day): each member's last visit, as the merchant's local day."""
     query = select(MemberActivity.account_id.label("account_id"), func.max(MemberActivity.local_day).label("last_day")).where(
-        MemberActivity.merchant_id == merchant_id, MemberActivity.action.in_(_VISITS), MemberActivity.local_day <= _today(now, tz),
+        MemberActivity.merchant_id == merchant_id,
+        MemberActivity.action.in_(_VISITS),
+        MemberActivity.local_day <= _today(now, tz),
     )
     if account_id is not None:
         query = query.where(MemberActivity.account_id == account_id)
@@ -67,19 +69,28 @@ def _spend(measure: str, days: int, merchant_id: int, now: datetime, tz: str, ac
             MemberActivity.account_id.label("account_id"),
             func.sum(func.coalesce(MemberActivity.detail["amount_cents"].as_integer(), 0)).label("total"),
         ).where(
-            MemberActivity.merchant_id == merchant_id, MemberActivity.action == earning_rules.Action.PURCHASE.value,
-            MemberActivity.local_day >= first, MemberActivity.local_day <= _today(now, tz), ~reversed_,
+            MemberActivity.merchant_id == merchant_id,
+            MemberActivity.action == earning_rules.Action.PURCHASE.value,
+            MemberActivity.local_day >= first,
+            MemberActivity.local_day <= _today(now, tz),
+            ~reversed_,
         )
         if account_id is not None:
             query = query.where(MemberActivity.account_id == account_id)
         return query.group_by(MemberActivity.account_id).subquery("spend")
     query = (
-        select(LedgerEntry.account_id.label("account_id"),
-               func.sum(LedgerEntry.earned_delta + func.coalesce(reversal.earned_delta, 0)).label("total"))
+        select(
+            LedgerEntry.account_id.label("account_id"),
+            func.sum(LedgerEntry.earned_delta + func.coalesce(reversal.earned_delta, 0)).label("total"),
+        )
         .select_from(LedgerEntry)
         .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
-        .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.kind == "earn",
-               LedgerEntry.created_at >= local_midnight_utc(first, tz), LedgerEntry.created_at <= now)
+        .where(
+            LedgerEntry.merchant_id == merchant_id,
+            LedgerEntry.kind == "earn",
+            LedgerEntry.created_at >= local_midnight_utc(first, tz),
+            LedgerEntry.created_at <= now,
+        )
     )
     if account_id is not None:
         query = query.where(LedgerEntry.account_id == account_id)
@@ -89,10 +100,13 @@ def _spend(measure: str, days: int, merchant_id: int, now: datetime, tz: str, ac
 def _consent_granted(channel: str, dialect: str):
     """SQL for ``profile.consent_statuses(consents)[channel].granted`` (both stored forms)."""
     if dialect == "postgresql":
-        return or_(Account.consents[(channel, "granted")].as_string() == "true",
-                   func.json_typeof(Account.consents[channel]) == "string")
-    return or_(func.json_extract(Account.consents, f"$.{channel}.granted") == 1,
-               func.json_type(Account.consents, f"$.{channel}") == "text")
+        return or_(
+            Account.consents[(channel, "granted")].as_string() == "true", func.json_typeof(Account.consents[channel]) == "string"
+        )
+    return or_(
+        func.json_extract(Account.consents, f"$.{channel}.granted") == 1,
+        func.json_type(Account.consents, f"$.{channel}") == "text",
+    )
 
 
 def _members(merchant_id: int):
@@ -120,7 +134,11 @@ def cached_rfm_classes(session: Session, merchant_id: int, now: datetime, tz: st
     key = (str(session.get_bind().url), merchant_id)
     with _rfm_lock:
         hit = _rfm_cache.get(key)
-    if hit is not None and abs((hit[0] - now).total_seconds()) < RFM_CACHE_SECONDS and time.monotonic() - hit[1] < RFM_CACHE_SECONDS:
+    if (
+        hit is not None
+        and abs((hit[0] - now).total_seconds()) < RFM_CACHE_SECONDS
+        and time.monotonic() - hit[1] < RFM_CACHE_SECONDS
+    ):
         return hit[2]
     value = rfm_classes(session, merchant_id, now, tz)
     with _rfm_lock:
@@ -148,8 +166,15 @@ def builtin_facts(session: Session, account: Account) -> MemberFacts:
     return MemberFacts(joined_at=account.created_at, birthday=account.birthday, last_visit_at=last_visit, visits=visits or 0)
 
 
-def member_facts(session: Session, account: Account, criteria: list[SegmentCriteria], *, now: datetime, tz: str,
-                 tier_key: str | None | object = _UNSET) -> SegmentFacts:
+def member_facts(
+    session: Session,
+    account: Account,
+    criteria: list[SegmentCriteria],
+    *,
+    now: datetime,
+    tz: str,
+    tier_key: str | None | object = _UNSET,
+) -> SegmentFacts:
     """What ``criteria`` need to know about ``account`` (only what they use is queried)."""
     mid = account.merchant_id
     if tier_key is _UNSET:
@@ -170,20 +195,36 @@ def member_facts(session: Session, account: Account, criteria: list[SegmentCrite
     if any(c.rfm_classes for c in criteria):
         rfm_class = cached_rfm_classes(session, mid, now, tz).get(account.id)
     consents = frozenset(ch for ch, status in consent_statuses(account.consents).items() if status.granted)
-    return SegmentFacts(tier_key=tier_key, last_visit_day=analytics._day(last_day) if last_day is not None else None,  # type: ignore[arg-type]
-                        spend=spend, rfm_class=rfm_class, consents=consents)
+    return SegmentFacts(
+        tier_key=tier_key,
+        last_visit_day=analytics._day(last_day) if last_day is not None else None,  # type: ignore[arg-type]
+        spend=spend,
+        rfm_class=rfm_class,
+        consents=consents,
+    )
 
 
 def active_segments(session: Session, merchant_id: int) -> list[Segment]:
-    return list(session.execute(select(Segment).where(Segment.merchant_id == merchant_id, Segment.is_active).order_by(Segment.id)).scalars())
+    return list(
+        session.execute(
+            select(Segment).where(Segment.merchant_id == merchant_id, Segment.is_active).order_by(Segment.id)
+        ).scalars()
+    )
 
 
 class MemberSegments:
     """The segments one member is in at ``now``: built-in keys plus ``"seg:<id>"`` of every
     active merchant segment that matches. Computed once, on first use."""
 
-    def __init__(self, session: Session, account: Account | int, now: datetime, *, tz: str | None = None,
-                 tier_key: str | None | object = _UNSET):
+    def __init__(
+        self,
+        session: Session,
+        account: Account | int,
+        now: datetime,
+        *,
+        tz: str | None = None,
+        tier_key: str | None | object = _UNSET,
+    ):
         self._session, self._account, self._now, self._tz, self._tier_key = session, account, now, tz, tier_key
         self._value: frozenset[str] | None = None
 
@@ -293,8 +334,9 @@ def matching_ids(session: Session, merchant_id: int, criteria: SegmentCriteria, 
     return {int(r[0]) for r in session.execute(matching_query(session, merchant_id, criteria, now=now, tz=tz)).all()}
 
 
-def preview(session: Session, merchant_id: int, criteria: SegmentCriteria, *, now: datetime, tz: str,
-            limit: int = PREVIEW_NAMES) -> SegmentPreview:
+def preview(
+    session: Session, merchant_id: int, criteria: SegmentCriteria, *, now: datetime, tz: str, limit: int = PREVIEW_NAMES
+) -> SegmentPreview:
     """How many members match now and a few of their names (for the editor)."""
     query = matching_query(session, merchant_id, criteria, now=now, tz=tz)
     names = [
@@ -306,11 +348,24 @@ def preview(session: Session, merchant_id: int, criteria: SegmentCriteria, *, no
 
 def member_count_by_segment(session: Session, merchant_id: int, rows: list[Segment], *, now: datetime, tz: str) -> dict[int, int]:
     """Members per active segment (retired ones match nobody: 0)."""
-    return {r.id: count_matching(session, merchant_id, SegmentCriteria.from_dict(r.criteria), now=now, tz=tz) if r.is_active else 0
-            for r in rows}
+    return {
+        r.id: count_matching(session, merchant_id, SegmentCriteria.from_dict(r.criteria), now=now, tz=tz) if r.is_active else 0
+        for r in rows
+    }
 
 
 __all__ = [
-    "MemberSegments", "SegmentPreview", "active_segments", "builtin_facts", "cached_rfm_classes", "clear_rfm_cache",
-    "count_matching", "matching_ids", "matching_query", "member_count_by_segment", "member_facts", "preview", "rfm_classes",
+    "MemberSegments",
+    "SegmentPreview",
+    "active_segments",
+    "builtin_facts",
+    "cached_rfm_classes",
+    "clear_rfm_cache",
+    "count_matching",
+    "matching_ids",
+    "matching_query",
+    "member_count_by_segment",
+    "member_facts",
+    "preview",
+    "rfm_classes",
 ]

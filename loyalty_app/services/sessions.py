@@ -98,9 +98,7 @@ def activate(engine: Engine, *, ticket: str, now: datetime | None = None) -> Act
     if not ticket or not _TOKEN_PATTERN.match(ticket):
         return None
     with write_session(engine) as s:
-        row = s.exec(
-            select(AuthSession).where(AuthSession.activation_hash == hash_token(ticket)).with_for_update()
-        ).first()
+        row = s.exec(select(AuthSession).where(AuthSession.activation_hash == hash_token(ticket)).with_for_update()).first()
         if row is None:
             return None
         row.activation_hash = None
@@ -216,9 +214,7 @@ def resolve(
     )
 
 
-def revoke(
-    engine: Engine, *, merchant_id: int, cookie_header: str, slug: str, now: datetime | None = None
-) -> bool:
+def revoke(engine: Engine, *, merchant_id: int, cookie_header: str, slug: str, now: datetime | None = None) -> bool:
     """Revoke the session named by this merchant's cookie; True when one was revoked."""
     secret = parse_cookie(cookie_header, cookie_name(slug))
     if secret is None:
@@ -256,19 +252,12 @@ def revoke_all_in(session: Session, account_id: int, *, now: datetime) -> int:
 def _revoke_ids(engine: Engine, session_ids: list[int], now: datetime) -> None:
     with write_session(engine) as s:
         s.exec(
-            update(AuthSession)
-            .where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None))
-            .values(revoked_at=now)
+            update(AuthSession).where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None)).values(revoked_at=now)
         )
 
 
 def _account_usable(account: Account | None, merchant_id: int) -> bool:
-    return (
-        account is not None
-        and account.merchant_id == merchant_id
-        and account.is_active
-        and account.deleted_at is None
-    )
+    return account is not None and account.merchant_id == merchant_id and account.is_active and account.deleted_at is None
 
 
 def _store_ids(session: Session, account: Account) -> frozenset[int]:

@@ -23,8 +23,8 @@ from sqlmodel import Session, select
 from loyalty_app.db import read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
-from loyalty_app.domain.theme import EDITABLE_FIELDS, Theme, validate_theme
 from loyalty_app.domain.text import one_line
+from loyalty_app.domain.theme import EDITABLE_FIELDS, Theme, validate_theme
 from loyalty_app.models import Account, MediaBlob, Merchant, ThemeVersion
 from loyalty_app.services import admin_audit
 from loyalty_app.services.media import store_image
@@ -131,8 +131,12 @@ def list_versions(engine: Engine, actor: Actor | None, *, limit: int = HISTORY_L
             for v, first, email in rows
         ]
         if not any(v.status == "published" for v in out):
-            out.insert(0, VersionInfo(int(merchant.theme_version or 1), "published", Theme.from_dict(merchant.theme),
-                                      merchant.logo_id, None, "", ""))
+            out.insert(
+                0,
+                VersionInfo(
+                    int(merchant.theme_version or 1), "published", Theme.from_dict(merchant.theme), merchant.logo_id, None, "", ""
+                ),
+            )
         return out
 
 
@@ -159,9 +163,17 @@ def _snapshot_published(session: Session, merchant: Merchant) -> None:
         select(ThemeVersion.id).where(ThemeVersion.merchant_id == merchant.id, ThemeVersion.version == current)
     ).first()
     if exists is None:
-        session.add(ThemeVersion(merchant_id=merchant.id, version=current, theme=Theme.from_dict(merchant.theme).to_dict(),
-                                 logo_id=merchant.logo_id, status="published", created_at=merchant.created_at,
-                                 published_at=None))
+        session.add(
+            ThemeVersion(
+                merchant_id=merchant.id,
+                version=current,
+                theme=Theme.from_dict(merchant.theme).to_dict(),
+                logo_id=merchant.logo_id,
+                status="published",
+                created_at=merchant.created_at,
+                published_at=None,
+            )
+        )
         session.flush()
 
 
@@ -177,8 +189,7 @@ def _write_draft(session: Session, merchant: Merchant, actor: Actor, theme: Them
     draft = _draft(session, merchant.id)
     now = utcnow()
     if draft is None:
-        draft = ThemeVersion(merchant_id=merchant.id, version=_next_version(session, merchant), status="draft",
-                             created_at=now)
+        draft = ThemeVersion(merchant_id=merchant.id, version=_next_version(session, merchant), status="draft", created_at=now)
     draft.theme = theme.to_dict()
     draft.logo_id = logo_id
     draft.updated_at = now

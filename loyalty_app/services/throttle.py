@@ -109,9 +109,7 @@ def check_lockout(
     per_account = account_failures(
         session, merchant_id=merchant_id, email=email, since=since, limit=settings.login_max_failures_per_account
     )
-    remaining = lockout_remaining(
-        per_account, max_failures=settings.login_max_failures_per_account, window=window, now=now
-    )
+    remaining = lockout_remaining(per_account, max_failures=settings.login_max_failures_per_account, window=window, now=now)
     if remaining is not None:
         lockouts.append(Lockout("account", remaining))
     if ip:

@@ -26,7 +26,6 @@ from loyalty_app.models import Account, MemberTier, MemberTierChange, Merchant, 
 from loyalty_app.services import ledger
 from loyalty_app.services.tx import run_in_transaction
 
-
 TIER_RETIRED = "tier_retired"  # MemberTierChange.reason when a retired tier's members move down
 
 
@@ -34,7 +33,15 @@ def load_tiers(session: Session, merchant_id: int) -> list[TierSpec]:
     """The program's active tiers, by rank (retired tiers are out of the ladder)."""
     rows = session.exec(select(Tier).where(Tier.merchant_id == merchant_id, Tier.is_active).order_by(Tier.rank)).all()
     return [
-        TierSpec(key=t.key, name=t.name, colour=t.colour, rank=t.rank, threshold=t.threshold, multipliers=dict(t.multipliers or {}), id=t.id)
+        TierSpec(
+            key=t.key,
+            name=t.name,
+            colour=t.colour,
+            rank=t.rank,
+            threshold=t.threshold,
+            multipliers=dict(t.multipliers or {}),
+            id=t.id,
+        )
         for t in rows
     ]
 
@@ -57,7 +64,9 @@ class TierChange:
 def qualifying_points(session: Session, *, merchant_id: int, account_id: int, window: str, now: datetime, tz: str) -> int:
     """Best of the program's qualification windows (one ledger query per window)."""
     return max(
-        ledger.lifetime_earned_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=_through(end, now))
+        ledger.lifetime_earned_between(
+            session, merchant_id=merchant_id, account_id=account_id, start=start, end=_through(end, now)
+        )
         for start, end in tier_rules.qualification_windows(window, now, tz)
     )
 
@@ -69,7 +78,9 @@ def _through(end: datetime, now: datetime) -> datetime:
 
 def keep_points(session: Session, *, merchant_id: int, account_id: int, window: str, now: datetime, tz: str) -> int:
     start, end = tier_rules.keep_window(window, now, tz)
-    return ledger.lifetime_earned_between(session, merchant_id=merchant_id, account_id=account_id, start=start, end=_through(end, now))
+    return ledger.lifetime_earned_between(
+        session, merchant_id=merchant_id, account_id=account_id, start=start, end=_through(end, now)
+    )
 
 
 def _held(session: Session, tiers: list[TierSpec], row: MemberTier | None) -> tuple[TierSpec | None, bool]:
@@ -101,15 +112,23 @@ def move_members_off_tier(session: Session, *, merchant_id: int, tier_id: int, n
     moved = len(session.exec(holders).all())
     if not moved:
         return 0
-    session.execute(insert(MemberTierChange).from_select(
-        ["merchant_id", "account_id", "from_tier_id", "to_tier_id", "reason", "qualifying_points", "at"],
-        select(MemberTier.merchant_id, MemberTier.account_id, MemberTier.tier_id,
-               literal(target.id if target else None, type_=_column_type("to_tier_id")),
-               literal(TIER_RETIRED, type_=_column_type("reason")), MemberTier.qualifying_points, literal(now, type_=_column_type("at")))
-        .where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id),
-    ))
     session.execute(
-        update(MemberTier).where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id)
+        insert(MemberTierChange).from_select(
+            ["merchant_id", "account_id", "from_tier_id", "to_tier_id", "reason", "qualifying_points", "at"],
+            select(
+                MemberTier.merchant_id,
+                MemberTier.account_id,
+                MemberTier.tier_id,
+                literal(target.id if target else None, type_=_column_type("to_tier_id")),
+                literal(TIER_RETIRED, type_=_column_type("reason")),
+                MemberTier.qualifying_points,
+                literal(now, type_=_column_type("at")),
+            ).where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id),
+        )
+    )
+    session.execute(
+        update(MemberTier)
+        .where(MemberTier.merchant_id == merchant_id, MemberTier.tier_id == tier_id)
         .values(tier_id=target.id if target else None, since=now, grace_until=None)
         .execution_options(synchronize_session=False)
     )
@@ -118,8 +137,17 @@ def move_members_off_tier(session: Session, *, merchant_id: int, tier_id: int, n
 
 
 def _rewrite_retired(session: Session, row: MemberTier, new: TierSpec | None, points: int, now: datetime) -> MemberTier:
-    session.add(MemberTierChange(merchant_id=row.merchant_id, account_id=row.account_id, from_tier_id=row.tier_id,
-                                 to_tier_id=new.id if new else None, reason=TIER_RETIRED, qualifying_points=points, at=now))
+    session.add(
+        MemberTierChange(
+            merchant_id=row.merchant_id,
+            account_id=row.account_id,
+            from_tier_id=row.tier_id,
+            to_tier_id=new.id if new else None,
+            reason=TIER_RETIRED,
+            qualifying_points=points,
+            at=now,
+        )
+    )
     row.tier_id, row.since, row.grace_until = (new.id if new else None), now, None
     session.add(row)
     session.flush()
@@ -200,7 +228,15 @@ def upgrade_after_earn(
             session.add(row)
         return None
     _row, change = _set_tier(
-        session, merchant_id=merchant_id, account_id=account_id, row=row, old=current, new=new, points=points, reason="earn", now=now
+        session,
+        merchant_id=merchant_id,
+        account_id=account_id,
+        row=row,
+        old=current,
+        new=new,
+        points=points,
+        reason="earn",
+        now=now,
     )
     return change
 
@@ -237,7 +273,7 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
     last_id = 0
     while True:
 
-        def run_batch(session: Session) -> tuple[int, dict, list]:
+        def run_batch(session: Session, last_id: int = last_id) -> tuple[int, dict, list]:
             merchant = session.get(Merchant, merchant_id)
             settings = ledger.get_program_settings(session, merchant_id)
             tiers = load_tiers(session, merchant_id)
@@ -260,7 +296,12 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
                 ).first()
                 current, stale = _held(session, tiers, row)
                 points = qualifying_points(
-                    session, merchant_id=merchant_id, account_id=account_id, window=settings.tier_window, now=now, tz=merchant.timezone
+                    session,
+                    merchant_id=merchant_id,
+                    account_id=account_id,
+                    window=settings.tier_window,
+                    now=now,
+                    tz=merchant.timezone,
                 )
                 if stale:  # still pointing at a retired tier: write the move it already reads as
                     row = _rewrite_retired(session, row, current, points, now)
@@ -271,8 +312,15 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
                 outcome = decision.outcome
                 if outcome in (tier_rules.EvaluationOutcome.UPGRADE, tier_rules.EvaluationOutcome.DOWNGRADE):
                     _row, change = _set_tier(
-                        session, merchant_id=merchant_id, account_id=account_id, row=row, old=current, new=decision.tier,
-                        points=points, reason="evaluation" if outcome is tier_rules.EvaluationOutcome.UPGRADE else "grace_expired", now=now,
+                        session,
+                        merchant_id=merchant_id,
+                        account_id=account_id,
+                        row=row,
+                        old=current,
+                        new=decision.tier,
+                        points=points,
+                        reason="evaluation" if outcome is tier_rules.EvaluationOutcome.UPGRADE else "grace_expired",
+                        now=now,
                     )
                     local["upgraded" if change.upgraded else "downgraded"] += 1
                     local_changes.append((account_id, change))

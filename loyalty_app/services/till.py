@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -24,7 +24,18 @@ from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.member_codes import looks_like_member_code
 from loyalty_app.domain.money import parse_amount_cents
-from loyalty_app.models import Account, FraudFlag, LedgerEntry, MediaBlob, MemberActivity, ProgramRules, Reward, Role, Store, Voucher
+from loyalty_app.models import (
+    Account,
+    FraudFlag,
+    LedgerEntry,
+    MediaBlob,
+    MemberActivity,
+    ProgramRules,
+    Reward,
+    Role,
+    Store,
+    Voucher,
+)
 from loyalty_app.services import challenges, earning, ledger, permissions, rewards
 from loyalty_app.services.earning import EarnOutcome
 from loyalty_app.services.member_codes import consume_member_code
@@ -105,19 +116,42 @@ def _authorize_staff(engine: Engine, actor: Actor | None, action: Action, *, sto
         return permissions.authorize(engine, actor, action, merchant_id=merchant_id, target_account_id=target, store_id=store_id)
     except NotAllowed as refusal:
         if refusal.code == "own_member_account" and actor is not None:
-            raise_flag(engine, merchant_id=merchant_id, kind="own_account", member_account_id=target,
-                       staff_account_id=actor.account_id, store_id=store_id, detail={"action": action.value})
+            raise_flag(
+                engine,
+                merchant_id=merchant_id,
+                kind="own_account",
+                member_account_id=target,
+                staff_account_id=actor.account_id,
+                store_id=store_id,
+                detail={"action": action.value},
+            )
         raise
 
 
 def raise_flag(
-    engine: Engine, *, merchant_id: int, kind: str, member_account_id: int | None, staff_account_id: int | None,
-    store_id: int | None, detail: dict, now: datetime | None = None,
+    engine: Engine,
+    *,
+    merchant_id: int,
+    kind: str,
+    member_account_id: int | None,
+    staff_account_id: int | None,
+    store_id: int | None,
+    detail: dict,
+    now: datetime | None = None,
 ) -> None:
     """Write a fraud flag in its own transaction (it must survive the refused operation)."""
     with write_session(engine) as s:
-        s.add(FraudFlag(merchant_id=merchant_id, kind=kind, member_account_id=member_account_id,
-                        staff_account_id=staff_account_id, store_id=store_id, detail=detail, at=now or utcnow()))
+        s.add(
+            FraudFlag(
+                merchant_id=merchant_id,
+                kind=kind,
+                member_account_id=member_account_id,
+                staff_account_id=staff_account_id,
+                store_id=store_id,
+                detail=detail,
+                at=now or utcnow(),
+            )
+        )
 
 
 def scan(engine: Engine, actor: Actor | None, *, store_id: int, text: str) -> MemberAtTill | VoucherAtTill:
@@ -143,18 +177,26 @@ def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_nu
     else:
         number = _normalise_number(member_number)
         with read_session(engine) as s:
-            account = s.exec(
-                select(Account).where(
-                    Account.merchant_id == staff.merchant_id,
-                    Account.member_number == number,
-                    Account.role == Role.MEMBER,
-                    Account.deleted_at.is_(None),  # type: ignore[union-attr]
-                )
-            ).first() if number else None
+            account = (
+                s.exec(
+                    select(Account).where(
+                        Account.merchant_id == staff.merchant_id,
+                        Account.member_number == number,
+                        Account.role == Role.MEMBER,
+                        Account.deleted_at.is_(None),  # type: ignore[union-attr]
+                    )
+                ).first()
+                if number
+                else None
+            )
     if account is None:
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_find_member",
-            reason="member_not_found", detail={"store_id": store_id, "typed": _normalise_number(member_number)[:16]},
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_find_member",
+            reason="member_not_found",
+            detail={"store_id": store_id, "typed": _normalise_number(member_number)[:16]},
         )
         raise NotFound(N_("No member has this number. Check the card and try again."), code="member_not_found")
     # Checked again with the member: staff never serve their own member account.
@@ -192,8 +234,12 @@ def find_voucher(engine: Engine, actor: Actor | None, *, store_id: int, code: st
         voucher_rules.check_usable(voucher.status, voucher.expires_at, now)
     except LoyaltyError as refusal:
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_scan_voucher",
-            reason=refusal.code, detail={"store_id": store_id, "code_prefix": (canonical or code or "")[:6]},
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_scan_voucher",
+            reason=refusal.code,
+            detail={"store_id": store_id, "code_prefix": (canonical or code or "")[:6]},
         )
         raise
     _authorize_staff(engine, staff, Action.STAFF_REDEEM_VOUCHER, store_id=store_id, target=member.id)
@@ -214,12 +260,21 @@ def redeem_voucher_at_till(
     staff = actor  # authorized by find_voucher, with the member as target
     try:
         return rewards.use_voucher(
-            engine, merchant_id=staff.merchant_id, code=preview.code, store_id=store_id, staff_account_id=staff.account_id, now=now
+            engine,
+            merchant_id=staff.merchant_id,
+            code=preview.code,
+            store_id=store_id,
+            staff_account_id=staff.account_id,
+            now=now,
         )
     except LoyaltyError as refusal:  # lost a race with another till
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_redeem_voucher",
-            reason=refusal.code, detail={"store_id": store_id, "code_prefix": preview.code[:6]},
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_redeem_voucher",
+            reason=refusal.code,
+            detail={"store_id": store_id, "code_prefix": preview.code[:6]},
         )
         raise
 
@@ -253,7 +308,9 @@ def _receipt_key(engine: Engine, merchant_id: int, store_id: int, receipt: str) 
 def _velocity_guard(limit: int, store_id: int, staff_id: int):
     def guard(session: Session, account: Account, now: datetime) -> None:
         recent = session.exec(
-            select(func.count()).select_from(MemberActivity).where(
+            select(func.count())
+            .select_from(MemberActivity)
+            .where(
                 MemberActivity.merchant_id == account.merchant_id,
                 MemberActivity.account_id == account.id,
                 MemberActivity.action == EarnAction.PURCHASE.value,
@@ -263,7 +320,8 @@ def _velocity_guard(limit: int, store_id: int, staff_id: int):
         if recent >= limit:
             raise VelocityLimit(
                 N_("This member already had {count} purchases credited in the last hour. A manager must check this one."),
-                code="velocity_limit", count=recent,
+                code="velocity_limit",
+                count=recent,
             )
 
     return guard
@@ -290,24 +348,52 @@ def credit_purchase_at_till(
     key = _receipt_key(engine, staff.merchant_id, store_id, receipt) if receipt else None
     try:
         outcome = earning.credit_purchase(
-            engine, merchant_id=staff.merchant_id, account_id=member_account_id, store_id=store_id,
-            amount_cents=amount_cents, receipt=receipt, staff_account_id=staff.account_id, now=now,
-            idempotency_key=key, guard=_velocity_guard(rules.till_credits_per_member_hour, store_id, staff.account_id),
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=member_account_id,
+            store_id=store_id,
+            amount_cents=amount_cents,
+            receipt=receipt,
+            staff_account_id=staff.account_id,
+            now=now,
+            idempotency_key=key,
+            guard=_velocity_guard(rules.till_credits_per_member_hour, store_id, staff.account_id),
         )
     except VelocityLimit as refusal:
-        detail = {"count": refusal.params.get("count"), "limit": rules.till_credits_per_member_hour,
-                  "amount_cents": amount_cents, "receipt": receipt[:64]}
-        raise_flag(engine, merchant_id=staff.merchant_id, kind="velocity", member_account_id=member_account_id,
-                   staff_account_id=staff.account_id, store_id=store_id, detail=detail, now=now)
+        detail = {
+            "count": refusal.params.get("count"),
+            "limit": rules.till_credits_per_member_hour,
+            "amount_cents": amount_cents,
+            "receipt": receipt[:64],
+        }
+        raise_flag(
+            engine,
+            merchant_id=staff.merchant_id,
+            kind="velocity",
+            member_account_id=member_account_id,
+            staff_account_id=staff.account_id,
+            store_id=store_id,
+            detail=detail,
+            now=now,
+        )
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_credit_purchase",
-            reason="velocity_limit", detail={"member_account_id": member_account_id, **detail}, now=now,
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_credit_purchase",
+            reason="velocity_limit",
+            detail={"member_account_id": member_account_id, **detail},
+            now=now,
         )
         raise
     except LoyaltyError as refusal:
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_credit_purchase",
-            reason=refusal.code, detail={"member_account_id": member_account_id, "store_id": store_id, "receipt": receipt[:64]},
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_credit_purchase",
+            reason=refusal.code,
+            detail={"member_account_id": member_account_id, "store_id": store_id, "receipt": receipt[:64]},
             now=now,
         )
         raise
@@ -321,12 +407,10 @@ def credit_purchase_at_till(
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def undo_credit(
-    engine: Engine, actor: Actor | None, *, store_id: int, entry_id: int, now: datetime | None = None
-) -> TillUndo:
+def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id: int, now: datetime | None = None) -> TillUndo:
     """Take back a purchase credited at this store a few minutes ago (a typo in the amount, the
     wrong member). Writes a reversal entry and takes back what the purchase caused: its step in
     each challenge, and the bonus of a challenge that is no longer complete. The receipt can
@@ -344,17 +428,32 @@ def undo_credit(
             or "receipt" not in (entry.source or {})
         ):
             raise NotFound(N_("This credit cannot be found at this store."), code="credit_not_found")
-        permissions.authorize(session, staff, Action.STAFF_CREDIT_PURCHASE, merchant_id=staff.merchant_id,
-                              target_account_id=entry.account_id, store_id=store_id)
+        permissions.authorize(
+            session,
+            staff,
+            Action.STAFF_CREDIT_PURCHASE,
+            merchant_id=staff.merchant_id,
+            target_account_id=entry.account_id,
+            store_id=store_id,
+        )
         rules = _program_rules(session, staff.merchant_id)
         if now - _aware(entry.created_at) > timedelta(minutes=rules.till_undo_minutes):
-            raise LoyaltyError(N_("A credit can only be undone within {minutes} minutes. Ask a manager."),
-                               code="undo_too_late", minutes=rules.till_undo_minutes)
+            raise LoyaltyError(
+                N_("A credit can only be undone within {minutes} minutes. Ask a manager."),
+                code="undo_too_late",
+                minutes=rules.till_undo_minutes,
+            )
         earning.lock_member(session, staff.merchant_id, entry.account_id)  # challenge progress changes too
         source = {"store_id": store_id, "staff_id": staff.account_id, "undoes": entry.id}
         result = ledger.reverse(
-            session, merchant_id=staff.merchant_id, entry_id=entry.id, idempotency_key=f"till-undo:{entry.id}",
-            reason=UNDO_REASON, author_id=staff.account_id, now=now, source=source,
+            session,
+            merchant_id=staff.merchant_id,
+            entry_id=entry.id,
+            idempotency_key=f"till-undo:{entry.id}",
+            reason=UNDO_REASON,
+            author_id=staff.account_id,
+            now=now,
+            source=source,
         )
         taken: list[challenges.TakenBackBonus] = []
         activity = session.exec(
@@ -362,19 +461,35 @@ def undo_credit(
         ).first()
         if activity is not None and not result.replayed:
             taken = challenges.take_back_steps(
-                session, merchant_id=staff.merchant_id, account_id=entry.account_id, steps=earning.challenge_steps(activity),
-                idempotency_prefix=f"till-undo:{entry.id}", author_id=staff.account_id, now=now, source=source,
+                session,
+                merchant_id=staff.merchant_id,
+                account_id=entry.account_id,
+                steps=earning.challenge_steps(activity),
+                idempotency_prefix=f"till-undo:{entry.id}",
+                author_id=staff.account_id,
+                now=now,
+                source=source,
             )
         balance = ledger.get_balance(session, merchant_id=staff.merchant_id, account_id=entry.account_id)
         purchase = abs(result.points)
-        return TillUndo(points=purchase + sum(t.points for t in taken), balance=balance, member_account_id=entry.account_id,
-                        purchase_points=purchase, bonus_parts=tuple((t.name, t.points) for t in taken))
+        return TillUndo(
+            points=purchase + sum(t.points for t in taken),
+            balance=balance,
+            member_account_id=entry.account_id,
+            purchase_points=purchase,
+            bonus_parts=tuple((t.name, t.points) for t in taken),
+        )
 
     try:
         return run_in_transaction(engine, run)
     except LoyaltyError as refusal:
         permissions.record_security_event(
-            engine, merchant_id=staff.merchant_id, account_id=staff.account_id, action="till_undo_credit",
-            reason=refusal.code, detail={"entry_id": entry_id, "store_id": store_id}, now=now,
+            engine,
+            merchant_id=staff.merchant_id,
+            account_id=staff.account_id,
+            action="till_undo_credit",
+            reason=refusal.code,
+            detail={"entry_id": entry_id, "store_id": store_id},
+            now=now,
         )
         raise

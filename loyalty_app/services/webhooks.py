@@ -49,19 +49,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import bindparam, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy import true as sa_true
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from loyalty_app.db import get_engine, read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
-from loyalty_app.domain.text import one_line
 from loyalty_app.domain.ledger import EntryKind
+from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LedgerEntry, PointLot, Reward, Voucher
 from loyalty_app.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 from loyalty_app.services import admin_audit, permissions
@@ -198,8 +197,9 @@ def validate_url(url: str, *, settings: Settings | None = None, resolve: Resolve
     if parts.scheme.lower() not in ("http", "https") or not host or port == -1 or any(c.isspace() for c in raw):
         raise _field_error(N_("Enter a full web address, like https://crm.example.com/hooks/loyalty."), "url_invalid")
     if parts.username or parts.password:
-        raise _field_error(N_("Leave the user name and password out of the address: the signature proves who is sending."),
-                           "url_credentials")
+        raise _field_error(
+            N_("Leave the user name and password out of the address: the signature proves who is sending."), "url_credentials"
+        )
     if parts.fragment:
         raise _field_error(N_("Enter a full web address, like https://crm.example.com/hooks/loyalty."), "url_invalid")
     if host in _LOOPBACK_NAMES:
@@ -237,8 +237,12 @@ FAILURES = {
     "http": N_("HTTP {code}"),
 }
 _FAILURE_PATTERNS = [
-    (msgid, re.compile("".join(f"(?P<{part}>.+?)" if i % 2 else re.escape(part)
-                               for i, part in enumerate(re.split(r"\{(\w+)\}", msgid)))))
+    (
+        msgid,
+        re.compile(
+            "".join(f"(?P<{part}>.+?)" if i % 2 else re.escape(part) for i, part in enumerate(re.split(r"\{(\w+)\}", msgid)))
+        ),
+    )
     for msgid in FAILURES.values()
 ]
 
@@ -312,8 +316,9 @@ _ACTIVE_ENDPOINTS = sa_select(_ENDPOINTS.c.id, _ENDPOINTS.c.events).where(
 )
 
 
-def enqueue(session: Session, *, merchant_id: int, event_type: str, data: Callable[[], dict] | dict,
-            now: datetime | None = None) -> int:
+def enqueue(
+    session: Session, *, merchant_id: int, event_type: str, data: Callable[[], dict] | dict, now: datetime | None = None
+) -> int:
     """Add this event to the outbox of every active endpoint subscribed to it, in the caller's
     transaction; returns how many deliveries were written. ``data`` may be a function: it is
     only called (and its queries run) when someone is subscribed."""
@@ -329,12 +334,23 @@ def enqueue(session: Session, *, merchant_id: int, event_type: str, data: Callab
     return len(targets)
 
 
-def _add_delivery(session: Session, merchant_id: int, endpoint_id: int, event_type: str, data: dict,
-                  now: datetime) -> WebhookDelivery:
+def _add_delivery(
+    session: Session, merchant_id: int, endpoint_id: int, event_type: str, data: dict, now: datetime
+) -> WebhookDelivery:
     event_id = new_event_id()
     payload = {"id": event_id, "type": event_type, "created_at": now.isoformat(), "merchant_id": merchant_id, "data": data}
-    row = WebhookDelivery(merchant_id=merchant_id, endpoint_id=endpoint_id, event_type=event_type, event_id=event_id,
-                          payload=payload, status="pending", attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+    row = WebhookDelivery(
+        merchant_id=merchant_id,
+        endpoint_id=endpoint_id,
+        event_type=event_type,
+        event_id=event_id,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     return row
 
@@ -345,8 +361,12 @@ def member_fields(account: Account) -> dict:
     the member agrees to marketing emails. Never birthday, pictures, password or sessions."""
     consent = (account.consents or {}).get("email")
     granted = bool(consent.get("granted")) if isinstance(consent, dict) else bool(consent)
-    fields = {"id": account.id, "member_number": account.member_number, "first_name": account.first_name,
-              "email_consent": granted}
+    fields = {
+        "id": account.id,
+        "member_number": account.member_number,
+        "first_name": account.first_name,
+        "email_consent": granted,
+    }
     if granted:
         fields.update(last_name=account.last_name, email=account.email)
     return fields
@@ -359,8 +379,13 @@ def _member(session: Session, account_id: int) -> dict:
 
 def member_enrolled(session: Session, account: Account, now: datetime | None = None) -> int:
     """Hook of accounts: a member joined (in the sign-up transaction)."""
-    return enqueue(session, merchant_id=account.merchant_id, event_type="member.enrolled", now=now,
-                   data=lambda: {"member": member_fields(account), "joined_at": account.created_at.isoformat()})
+    return enqueue(
+        session,
+        merchant_id=account.merchant_id,
+        event_type="member.enrolled",
+        now=now,
+        data=lambda: {"member": member_fields(account), "joined_at": account.created_at.isoformat()},
+    )
 
 
 def ledger_posted(session: Session, entry: LedgerEntry) -> int:
@@ -377,8 +402,13 @@ def ledger_posted(session: Session, entry: LedgerEntry) -> int:
         return 0
     settled = {EntryKind.RELEASE.value: "points.released", EntryKind.EXPIRE.value: "points.expired"}
     event_type = settled.get(entry.kind) or ("points.credited" if entry.points > 0 else "points.debited")
-    return enqueue(session, merchant_id=entry.merchant_id, event_type=event_type, now=entry.created_at,
-                   data=lambda: _entry_payload(session, entry, event_type))
+    return enqueue(
+        session,
+        merchant_id=entry.merchant_id,
+        event_type=event_type,
+        now=entry.created_at,
+        data=lambda: _entry_payload(session, entry, event_type),
+    )
 
 
 def _entry_payload(session: Session, entry: LedgerEntry, event_type: str) -> dict:
@@ -403,28 +433,54 @@ def _entry_payload(session: Session, entry: LedgerEntry, event_type: str) -> dic
 
 def voucher_redeemed(session: Session, voucher: Voucher, reward: Reward) -> int:
     """Hook of rewards.use_voucher: a voucher was used at a store."""
-    return enqueue(session, merchant_id=voucher.merchant_id, event_type="voucher.redeemed", now=voucher.used_at, data=lambda: {
-        "member": _member(session, voucher.account_id),
-        "voucher": {"id": voucher.id, "reward_id": reward.id, "reward_key": reward.key, "reward_name": reward.name,
-                    "store_id": voucher.used_store_id, "issued_at": voucher.issued_at.isoformat(),
-                    "used_at": voucher.used_at.isoformat() if voucher.used_at else None},
-    })
+    return enqueue(
+        session,
+        merchant_id=voucher.merchant_id,
+        event_type="voucher.redeemed",
+        now=voucher.used_at,
+        data=lambda: {
+            "member": _member(session, voucher.account_id),
+            "voucher": {
+                "id": voucher.id,
+                "reward_id": reward.id,
+                "reward_key": reward.key,
+                "reward_name": reward.name,
+                "store_id": voucher.used_store_id,
+                "issued_at": voucher.issued_at.isoformat(),
+                "used_at": voucher.used_at.isoformat() if voucher.used_at else None,
+            },
+        },
+    )
 
 
 def consent_changed(session: Session, account: Account, channel: str, granted: bool, now: datetime) -> int:
     """Hook of profile.set_consent: the member gave or withdrew marketing consent."""
-    return enqueue(session, merchant_id=account.merchant_id, event_type="consent.changed", now=now, data=lambda: {
-        "member": member_fields(account), "consent": {"channel": channel, "granted": bool(granted), "at": now.isoformat()},
-    })
+    return enqueue(
+        session,
+        merchant_id=account.merchant_id,
+        event_type="consent.changed",
+        now=now,
+        data=lambda: {
+            "member": member_fields(account),
+            "consent": {"channel": channel, "granted": bool(granted), "at": now.isoformat()},
+        },
+    )
 
 
 def member_deleted(session: Session, account: Account, now: datetime) -> int:
     """Hook of profile.delete_account, in the transaction that anonymises the account. Only the
     member's id and number and the time: none of the erased personal data (names, email,
     consents, pictures) is sent, not even as it was before the deletion."""
-    return enqueue(session, merchant_id=account.merchant_id, event_type="member.deleted", now=now, data={
-        "member": {"id": account.id, "member_number": account.member_number}, "deleted_at": now.isoformat(),
-    })
+    return enqueue(
+        session,
+        merchant_id=account.merchant_id,
+        event_type="member.deleted",
+        now=now,
+        data={
+            "member": {"id": account.id, "member_number": account.member_number},
+            "deleted_at": now.isoformat(),
+        },
+    )
 
 
 # =============================================================================== delivery
@@ -461,10 +517,8 @@ def retry_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
 
 
 def _due(stmt, now: datetime, merchant_id: int | None, delivery_id: int | None):
-    stmt = (
-        stmt.join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-               WebhookEndpoint.is_active == True)  # noqa: E712
+    stmt = stmt.join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.is_active.is_(True)
     )
     if merchant_id is not None:
         stmt = stmt.where(WebhookDelivery.merchant_id == merchant_id)
@@ -478,8 +532,9 @@ def _any_due(engine: Engine, now: datetime, *, merchant_id: int | None, delivery
         return s.exec(_due(select(WebhookDelivery.id), now, merchant_id, delivery_id).limit(1)).first() is not None
 
 
-def _claim_next(engine: Engine, now: datetime, *, merchant_id: int | None, delivery_id: int | None,
-                skip_endpoints: set[int]) -> _Claim | None:
+def _claim_next(
+    engine: Engine, now: datetime, *, merchant_id: int | None, delivery_id: int | None, skip_endpoints: set[int]
+) -> _Claim | None:
     """Take the next due delivery for this worker, counting the attempt; None when none is due."""
     with write_session(engine) as s:
         stmt = _due(select(WebhookDelivery.id, WebhookDelivery.attempts), now, merchant_id, delivery_id)
@@ -494,20 +549,31 @@ def _claim_next(engine: Engine, now: datetime, *, merchant_id: int | None, deliv
         found_id, seen = row
         claimed = s.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == found_id, WebhookDelivery.status == "pending", WebhookDelivery.attempts == seen,
-                   WebhookDelivery.next_attempt_at <= now)
+            .where(
+                WebhookDelivery.id == found_id,
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.attempts == seen,
+                WebhookDelivery.next_attempt_at <= now,
+            )
             .values(attempts=seen + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now)
         )
         if claimed.rowcount != 1:
             return None  # another worker took it between our read and write (not reachable under our locks)
         delivery = s.get(WebhookDelivery, found_id)
         endpoint = s.get(WebhookEndpoint, delivery.endpoint_id)
-        return _Claim(found_id, endpoint.id, seen + 1, delivery.event_type, delivery.event_id, dict(delivery.payload),
-                      endpoint.url, endpoint.secret)
+        return _Claim(
+            found_id,
+            endpoint.id,
+            seen + 1,
+            delivery.event_type,
+            delivery.event_id,
+            dict(delivery.payload),
+            endpoint.url,
+            endpoint.secret,
+        )
 
 
-def _record(engine: Engine, claim: _Claim, now: datetime, *, code: int | None, error: str,
-            rng: random.Random | None) -> str:
+def _record(engine: Engine, claim: _Claim, now: datetime, *, code: int | None, error: str, rng: random.Random | None) -> str:
     """Write the outcome of this attempt, unless the row moved on meanwhile; returns the status."""
     ok = code is not None and 200 <= code < 300
     values: dict = {"last_status_code": code, "last_error": error[:ERROR_MAX], "updated_at": now}
@@ -523,8 +589,11 @@ def _record(engine: Engine, claim: _Claim, now: datetime, *, code: int | None, e
     with write_session(engine) as s:
         s.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.attempts == claim.attempt,
-                   WebhookDelivery.status == "pending")
+            .where(
+                WebhookDelivery.id == claim.delivery_id,
+                WebhookDelivery.attempts == claim.attempt,
+                WebhookDelivery.status == "pending",
+            )
             .values(**values)
         )
     return status
@@ -532,13 +601,15 @@ def _record(engine: Engine, claim: _Claim, now: datetime, *, code: int | None, e
 
 def http_send(client, dest: _Destination, body: bytes, headers: dict[str, str]) -> int:
     """POST and return the status code; the response body is never read (it could be huge)."""
-    with client.stream("POST", dest.url, content=body, headers={**headers, **dest.headers},
-                       extensions=dest.extensions or None) as response:
+    with client.stream(
+        "POST", dest.url, content=body, headers={**headers, **dest.headers}, extensions=dest.extensions or None
+    ) as response:
         return response.status_code
 
 
-def _attempt(client, claim: _Claim, now: datetime, *, settings: Settings, resolve: Resolver | None,
-             send: Sender) -> tuple[int | None, str, bool]:
+def _attempt(
+    client, claim: _Claim, now: datetime, *, settings: Settings, resolve: Resolver | None, send: Sender
+) -> tuple[int | None, str, bool]:
     """Send one claimed attempt: (status code or None, error text, endpoint unreachable)."""
     import httpx
 
@@ -661,7 +732,7 @@ def _kick_loop(engine: Engine, merchant_id: int) -> None:
                     _kicking.pop(merchant_id, None)
                     return
                 _kicking[merchant_id] = False
-    except Exception:  # noqa: BLE001 - the poll loop and the jobs retry what is left
+    except Exception:
         log.exception("webhook delivery after commit failed")
         with _kick_lock:
             _kicking.pop(merchant_id, None)
@@ -677,7 +748,7 @@ async def webhook_delivery_task() -> None:
         while True:
             try:
                 await loop.run_in_executor(executor, functools.partial(deliver_due, get_engine()))
-            except Exception:  # noqa: BLE001 - logged; next round retries
+            except Exception:
                 log.exception("webhook delivery round failed")
             await asyncio.sleep(POLL_SECONDS)
     finally:
@@ -717,8 +788,15 @@ def _admin(engine: Engine, actor: Actor | None) -> Actor:
 
 
 def _view(row: WebhookEndpoint) -> EndpointView:
-    return EndpointView(row.id, row.url, row.description, tuple(e for e in WEBHOOK_EVENTS if e in (row.events or ())),
-                        row.is_active, row.created_at, row.updated_at)
+    return EndpointView(
+        row.id,
+        row.url,
+        row.description,
+        tuple(e for e in WEBHOOK_EVENTS if e in (row.events or ())),
+        row.is_active,
+        row.created_at,
+        row.updated_at,
+    )
 
 
 def _own_endpoint(s: Session, admin: Actor, endpoint_id: int, *, lock: bool = False) -> WebhookEndpoint:
@@ -734,8 +812,9 @@ def _own_endpoint(s: Session, admin: Actor, endpoint_id: int, *, lock: bool = Fa
 def list_endpoints(engine: Engine, actor: Actor | None) -> list[EndpointView]:
     admin = _admin(engine, actor)
     with read_session(engine) as s:
-        rows = s.exec(select(WebhookEndpoint).where(WebhookEndpoint.merchant_id == admin.merchant_id)
-                      .order_by(WebhookEndpoint.id)).all()
+        rows = s.exec(
+            select(WebhookEndpoint).where(WebhookEndpoint.merchant_id == admin.merchant_id).order_by(WebhookEndpoint.id)
+        ).all()
         return [_view(r) for r in rows]
 
 
@@ -749,9 +828,21 @@ def recent_deliveries(engine: Engine, actor: Actor | None, *, limit: int = 50) -
             .order_by(WebhookDelivery.id.desc())  # type: ignore[union-attr]
             .limit(max(1, min(limit, 200)))
         ).all()
-    return [DeliveryView(d.id, d.created_at, d.event_type, d.event_id, url, d.status, d.attempts,
-                         d.next_attempt_at if d.status == "pending" else None, d.last_status_code, d.last_error)
-            for d, url in rows]
+    return [
+        DeliveryView(
+            d.id,
+            d.created_at,
+            d.event_type,
+            d.event_id,
+            url,
+            d.status,
+            d.attempts,
+            d.next_attempt_at if d.status == "pending" else None,
+            d.last_status_code,
+            d.last_error,
+        )
+        for d, url in rows
+    ]
 
 
 def _clean_form(data: dict, *, settings: Settings, resolve: Resolver | None) -> tuple[str, str, list[str], bool]:
@@ -764,15 +855,21 @@ def _clean_form(data: dict, *, settings: Settings, resolve: Resolver | None) -> 
         errors.update(err.errors)
     description = one_line(data.get("description", "") or "")
     if len(description) > DESCRIPTION_MAX:
-        errors["description"] = LoyaltyError(N_("The description can have at most {maximum} characters."),
-                                             code="description_too_long", field="description", maximum=DESCRIPTION_MAX)
+        errors["description"] = LoyaltyError(
+            N_("The description can have at most {maximum} characters."),
+            code="description_too_long",
+            field="description",
+            maximum=DESCRIPTION_MAX,
+        )
     raw_events = data.get("events")
     if isinstance(raw_events, str):
         wanted = [e for e in raw_events.split(",") if e]
     elif isinstance(raw_events, (list, tuple, set)):
         wanted = [str(e) for e in raw_events]
     else:  # checkboxes named "event:<type>"
-        wanted = [k.split(":", 1)[1] for k, v in data.items() if str(k).startswith("event:") and v not in (False, "", None, "off")]
+        wanted = [
+            k.split(":", 1)[1] for k, v in data.items() if str(k).startswith("event:") and v not in (False, "", None, "off")
+        ]
     if any(e not in WEBHOOK_EVENTS for e in wanted):
         errors["events"] = LoyaltyError(N_("Choose events from the list."), code="unknown_event", field="events")
     elif not wanted:
@@ -783,9 +880,16 @@ def _clean_form(data: dict, *, settings: Settings, resolve: Resolver | None) -> 
     return url, description, [e for e in WEBHOOK_EVENTS if e in wanted], active
 
 
-def save_endpoint(engine: Engine, actor: Actor | None, data: dict, *, endpoint_id: int | None = None,
-                  settings: Settings | None = None, resolve: Resolver | None = None,
-                  now: datetime | None = None) -> tuple[EndpointView, str | None]:
+def save_endpoint(
+    engine: Engine,
+    actor: Actor | None,
+    data: dict,
+    *,
+    endpoint_id: int | None = None,
+    settings: Settings | None = None,
+    resolve: Resolver | None = None,
+    now: datetime | None = None,
+) -> tuple[EndpointView, str | None]:
     """Create (``endpoint_id`` None) or edit an endpoint. Returns its view and, on creation only,
     the new secret (shown once; "reveal" shows it again). Refused fields raise
     WebhookFormInvalid; nothing is half-saved."""
@@ -796,28 +900,48 @@ def save_endpoint(engine: Engine, actor: Actor | None, data: dict, *, endpoint_i
         secret = None
         if endpoint_id:
             row = _own_endpoint(s, admin, endpoint_id, lock=True)
-            changed = {k for k, v in (("url", url), ("description", description), ("events", events), ("is_active", active))
-                       if getattr(row, k) != v}
+            changed = {
+                k
+                for k, v in (("url", url), ("description", description), ("events", events), ("is_active", active))
+                if getattr(row, k) != v
+            }
             row.url, row.description, row.events, row.is_active, row.updated_at = url, description, events, active, now
             action = "webhook.update"
         else:
             count = len(s.exec(select(WebhookEndpoint.id).where(WebhookEndpoint.merchant_id == admin.merchant_id)).all())
             if count >= MAX_ENDPOINTS:
-                raise LoyaltyError(N_("A program can have at most {maximum} webhooks."), code="too_many_webhooks",
-                                   maximum=MAX_ENDPOINTS)
+                raise LoyaltyError(
+                    N_("A program can have at most {maximum} webhooks."), code="too_many_webhooks", maximum=MAX_ENDPOINTS
+                )
             secret = new_secret()
-            row = WebhookEndpoint(merchant_id=admin.merchant_id, url=url, description=description, secret=secret,
-                                  events=events, is_active=active, created_at=now, updated_at=now)
+            row = WebhookEndpoint(
+                merchant_id=admin.merchant_id,
+                url=url,
+                description=description,
+                secret=secret,
+                events=events,
+                is_active=active,
+                created_at=now,
+                updated_at=now,
+            )
             changed = {"url", "events"}
             action = "webhook.create"
         s.add(row)
         s.flush()
-        admin_audit.record(s, admin, action, target=url[:120], detail={"endpoint_id": row.id, "events": events,
-                                                                        "active": active, "changed": sorted(changed)}, now=now)
+        admin_audit.record(
+            s,
+            admin,
+            action,
+            target=url[:120],
+            detail={"endpoint_id": row.id, "events": events, "active": active, "changed": sorted(changed)},
+            now=now,
+        )
         return _view(row), secret
 
 
-def set_active(engine: Engine, actor: Actor | None, endpoint_id: int, active: bool, *, now: datetime | None = None) -> EndpointView:
+def set_active(
+    engine: Engine, actor: Actor | None, endpoint_id: int, active: bool, *, now: datetime | None = None
+) -> EndpointView:
     admin = _admin(engine, actor)
     now = now or utcnow()
     with write_session(engine) as s:
@@ -825,8 +949,14 @@ def set_active(engine: Engine, actor: Actor | None, endpoint_id: int, active: bo
         if row.is_active != active:
             row.is_active, row.updated_at = active, now
             s.add(row)
-            admin_audit.record(s, admin, "webhook.enable" if active else "webhook.disable", target=row.url[:120],
-                               detail={"endpoint_id": row.id}, now=now)
+            admin_audit.record(
+                s,
+                admin,
+                "webhook.enable" if active else "webhook.disable",
+                target=row.url[:120],
+                detail={"endpoint_id": row.id},
+                now=now,
+            )
         return _view(row)
 
 
@@ -860,8 +990,14 @@ def send_test_event(engine: Engine, actor: Actor | None, endpoint_id: int, *, no
         row = _own_endpoint(s, admin, endpoint_id)
         if not row.is_active:
             raise LoyaltyError(N_("Turn this webhook on before sending a test event."), code="webhook_inactive")
-        delivery = _add_delivery(s, admin.merchant_id, row.id, TEST_EVENT,
-                                 {"message": "Test event from the loyalty console", "endpoint_id": row.id}, now)
+        delivery = _add_delivery(
+            s,
+            admin.merchant_id,
+            row.id,
+            TEST_EVENT,
+            {"message": "Test event from the loyalty console", "endpoint_id": row.id},
+            now,
+        )
         s.flush()
         admin_audit.record(s, admin, "webhook.test", target=row.url[:120], detail={"endpoint_id": row.id}, now=now)
         return delivery.id

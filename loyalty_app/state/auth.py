@@ -25,7 +25,11 @@ def register_referral_quietly(engine: Engine, merchant_id: int, account_id: int,
         referrals.register_referral(engine, merchant_id=merchant_id, referee_account_id=account_id, code=code)
     except LoyaltyError as err:
         permissions.record_security_event(
-            engine, merchant_id=merchant_id, account_id=account_id, action="register_referral", reason=err.code,
+            engine,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            action="register_referral",
+            reason=err.code,
             detail={"code": code[:40]},
         )
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from loyalty_app.domain.errors import LoyaltyError, N_
+from loyalty_app.domain.errors import N_, LoyaltyError
 
 T = TypeVar("T")
 log = logging.getLogger("loyalty_app")
@@ -22,7 +22,9 @@ GENERIC_ERROR = N_("Something went wrong. Please try again.")
 UNAVAILABLE_ERROR = N_("We could not reach our records just now. Nothing was changed: please try again in a moment.")
 # The database refused a value (PostgreSQL: a NUL character in text, a number out of range):
 # the typed input is at fault, nothing was written.
-UNSTORABLE_ERROR = N_("Some of what you typed cannot be saved (an invisible control character or a number too large). Nothing was changed: please check it and try again.")
+UNSTORABLE_ERROR = N_(
+    "Some of what you typed cannot be saved (an invisible control character or a number too large). Nothing was changed: please check it and try again."
+)
 
 
 def is_unstorable(err: BaseException) -> bool:
@@ -49,8 +51,16 @@ def is_unavailable(err: BaseException) -> bool:
         seen.add(id(err))
         if isinstance(err, sa_errors.DBAPIError) and err.connection_invalidated:
             return True
-        if isinstance(err, (sa_errors.OperationalError, sa_errors.InterfaceError, sa_errors.TimeoutError,
-                            redis_errors.ConnectionError, redis_errors.TimeoutError)):
+        if isinstance(
+            err,
+            (
+                sa_errors.OperationalError,
+                sa_errors.InterfaceError,
+                sa_errors.TimeoutError,
+                redis_errors.ConnectionError,
+                redis_errors.TimeoutError,
+            ),
+        ):
             return True
         err = err.__cause__ or err.__context__
     return False
@@ -129,7 +139,7 @@ async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: 
         return None
 
 
-def page_language_text(msgid: str) -> "rx.Var":
+def page_language_text(msgid: str) -> rx.Var:
     """``msgid`` in the language of the open page (``<html lang>``, kept in step with the
     member's choice), looked up in the browser: for messages sent when no state can be read."""
     from loyalty_app.i18n.browser import t_in

@@ -21,8 +21,7 @@ STORAGE_KEY = "loyalty_lang"
 
 # Evaluated in the browser by ``detect``; the result comes back to ``receive_browser_languages``.
 _BROWSER_LANGUAGES_JS = (
-    "(navigator.languages && navigator.languages.length)"
-    " ? Array.from(navigator.languages) : [navigator.language || '']"
+    "(navigator.languages && navigator.languages.length) ? Array.from(navigator.languages) : [navigator.language || '']"
 )
 
 

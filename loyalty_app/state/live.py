@@ -127,6 +127,6 @@ async def _push(merchant_id: int, account_id: int, messages: list[tuple[str, dic
                     delivered += 1
                 else:
                     await asyncio.to_thread(live.forget_client, engine, token)
-        except Exception:  # noqa: BLE001 - a closed tab or a lost worker must not break the till
+        except Exception:
             log.warning("live push to a member tab failed", exc_info=True)
     return delivered

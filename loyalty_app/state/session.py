@@ -16,7 +16,7 @@ import reflex as rx
 from sqlmodel import select
 
 from loyalty_app.db import get_engine, read_session
-from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
+from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import Account, Merchant, Role
 from loyalty_app.pwa import offline_card

@@ -93,9 +93,7 @@ def persistent_context_factory(playwright_instance, live_app, tmp_path) -> Itera
     contexts = []
 
     def open_context(name: str = "profile", **options):
-        context = harness.launch_persistent(
-            playwright_instance, tmp_path / name, base_url=live_app.base_url, **options
-        )
+        context = harness.launch_persistent(playwright_instance, tmp_path / name, base_url=live_app.base_url, **options)
         context.set_default_timeout(20_000)
         contexts.append(context)
         return context

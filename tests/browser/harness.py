@@ -157,7 +157,11 @@ def prepare_database(env: dict[str, str], log_path: Path) -> None:
         log.flush()
         result = subprocess.run(
             [str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "setup", "--demo"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=600,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=600,
         )
     if result.returncode != 0:
         raise RuntimeError(f"`loyalty_app.cli setup --demo` failed ({result.returncode}):\n{tail(log_path)}")
@@ -186,7 +190,7 @@ def _fallback_demo_schema(database_url: str) -> None:
 
 def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own server
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, response.read(200_000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, ""
@@ -301,8 +305,11 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
     port = free_port()
     instance_dir = Path(tempfile.mkdtemp(prefix="loyalty-browser-"))
     scaled = scaled_setup()
-    database_url = (scaled[0] if scaled else None) or os.environ.get("BROWSER_TEST_DATABASE_URL") \
+    database_url = (
+        (scaled[0] if scaled else None)
+        or os.environ.get("BROWSER_TEST_DATABASE_URL")
         or f"sqlite:///{instance_dir / 'loyalty.db'}"
+    )
     env = server_env(port, database_url, instance_dir, workdir)
     if scaled:
         env.update({"REFLEX_REDIS_URL": scaled[1], "GRANIAN_WORKERS": str(SCALED_WORKERS)})
@@ -310,8 +317,18 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
     log_path.write_text("")
     # What `make run` starts: reflex run through loyalty_app.cli serve (failed workers restart).
     command = [
-        str(VENV_BIN / "python"), "-m", "loyalty_app.cli", "serve", "run", "--env", "prod", "--single-port",
-        "--frontend-port", str(port), "--backend-port", str(port),
+        str(VENV_BIN / "python"),
+        "-m",
+        "loyalty_app.cli",
+        "serve",
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        str(port),
+        "--backend-port",
+        str(port),
     ]
     previous_handler = _interrupt_on_sigterm()
     process = None
@@ -321,15 +338,27 @@ def _start_server(workdir: str) -> Iterator[LiveApp]:
             log.write(("$ " + " ".join(command) + "\n").encode())
             log.flush()
             process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,  # own process group
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # own process group
             )
-        app = LiveApp(base_url=f"http://localhost:{port}", log_path=log_path, process=process, instance_dir=instance_dir,
-                      database_url=database_url)
+        app = LiveApp(
+            base_url=f"http://localhost:{port}",
+            log_path=log_path,
+            process=process,
+            instance_dir=instance_dir,
+            database_url=database_url,
+        )
         started = time.monotonic()
         wait_until_ready(app, float(os.environ.get("BROWSER_APP_START_TIMEOUT", DEFAULT_START_TIMEOUT)))
-        print(f"\n[browser harness] app ready at {app.base_url} after {time.monotonic() - started:.0f} s "
-              f"(log: {log_path})", file=sys.stderr)
+        print(
+            f"\n[browser harness] app ready at {app.base_url} after {time.monotonic() - started:.0f} s (log: {log_path})",
+            file=sys.stderr,
+        )
         yield app
     finally:
         if process is not None:

@@ -9,8 +9,13 @@ from playwright.sync_api import Browser, expect
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 
 
 def test_admin_sees_analytics_charts_and_switches_period(browser: Browser, live_app, screenshot):

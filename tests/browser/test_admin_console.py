@@ -12,8 +12,13 @@ from loyalty_app.services.exports import COLUMNS
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 
 
 def test_members_csv_export_opens_with_the_right_columns_and_is_audited(browser: Browser, live_app, screenshot):

@@ -17,8 +17,13 @@ from playwright.sync_api import Browser, expect
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 CAFE_TZ = ZoneInfo("Europe/Bucharest")  # the demo café's time zone (services/demo.py)
 QUEST = "Happy hour double"
 
@@ -63,8 +68,10 @@ def test_admin_quest_reaches_the_member_with_countdown_and_changelog(browser: Br
         old_src = espresso.locator("img").get_attribute("src")
         espresso.get_by_role("button", name="Edit").click()
         expect(admin.locator("#pf-name")).to_have_value("Branded mug")
-        admin.set_input_files("[data-testid=reward-image-upload] input[type=file]",
-                              files=[{"name": "espresso.png", "mimeType": "image/png", "buffer": _png()}])
+        admin.set_input_files(
+            "[data-testid=reward-image-upload] input[type=file]",
+            files=[{"name": "espresso.png", "mimeType": "image/png", "buffer": _png()}],
+        )
         expect(admin.get_by_test_id("program-notice")).to_contain_text("New picture ready")
         admin.fill("#pf-cost_points", "705")
         admin.get_by_test_id("program-save").click()
@@ -74,7 +81,9 @@ def test_admin_quest_reaches_the_member_with_countdown_and_changelog(browser: Br
 
         admin.get_by_test_id("program-tab-quests").click()
         expect(admin.get_by_test_id("form-quest")).to_be_visible()
-        expect(admin).to_have_url(re.compile(r"/m/cafe/admin-program\?tab=quests$"))  # the address follows the tab (a bookmark reopens it)
+        expect(admin).to_have_url(
+            re.compile(r"/m/cafe/admin-program\?tab=quests$")
+        )  # the address follows the tab (a bookmark reopens it)
         start = datetime.now(CAFE_TZ).replace(second=0, microsecond=0)
         admin.fill("#pf-name", QUEST)
         admin.fill("#pf-multiplier", "twice")  # a bad value first: the translated field error
@@ -122,7 +131,8 @@ def test_admin_quest_reaches_the_member_with_countdown_and_changelog(browser: Br
 
         member.reload()
         expect(member.get_by_test_id("news-item").filter(has_text=QUEST).get_by_test_id("news-note")).to_have_text(
-            "Also next Friday, same time.")
+            "Also next Friday, same time."
+        )
         view_shot(member, "member-news-note-390")
 
         # The console still works on a phone.

@@ -28,8 +28,13 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 FIX_FIELDS = "Some fields need a fix"
 
 
@@ -321,8 +326,9 @@ def test_webhook_endpoint_list_secret_test_event_and_deliveries(browser: Browser
             admin_row = s.exec(select(Account).where(Account.merchant_id == cafe.id, Account.email == "admin@demo.test")).one()
         actor = Actor(admin_row.id, cafe.id, Role.ADMIN)
         dev = dataclasses.replace(get_settings(), webhook_allow_http_localhost=True)
-        view, secret = webhooks.save_endpoint(engine, actor, {"url": url, "description": description,
-                                                              "events": ["consent.changed"]}, settings=dev)
+        view, secret = webhooks.save_endpoint(
+            engine, actor, {"url": url, "description": description, "events": ["consent.changed"]}, settings=dev
+        )
         endpoint_id = view.endpoint_id
         assert secret
 

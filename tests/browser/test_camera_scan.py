@@ -68,15 +68,15 @@ def test_till_camera_reads_the_member_card_and_credits(browser, playwright_insta
         executable_path=harness.CHROMIUM, args=[*harness.CHROMIUM_ARGS, *camera_args(video)], headless=True
     )
     try:
-        context = camera_browser.new_context(
-            base_url=live_app.base_url, permissions=["camera"], **harness.MOBILE_CONTEXT
-        )
+        context = camera_browser.new_context(base_url=live_app.base_url, permissions=["camera"], **harness.MOBILE_CONTEXT)
         context.set_default_timeout(20_000)
         requests: list[str] = []
         wasm_responses = []
         context.on("request", lambda request: requests.append(request.url))
-        context.on("response", lambda response: wasm_responses.append(response)
-                   if urlsplit(response.url).path.endswith(".wasm") else None)
+        context.on(
+            "response",
+            lambda response: wasm_responses.append(response) if urlsplit(response.url).path.endswith(".wasm") else None,
+        )
         # Anything addressed to another host is refused (and recorded above) instead of hanging.
         context.route(lambda url: not _is_local(url), lambda route: route.abort())
         page = context.new_page()
@@ -154,7 +154,8 @@ def test_till_camera_switches_between_cameras(playwright_instance, live_app, scr
     """On a laptop-sized till with two cameras: a square viewfinder, and a switch button that
     moves the stream to the other camera and back."""
     two_cameras = playwright_instance.chromium.launch(
-        executable_path=harness.CHROMIUM, headless=True,
+        executable_path=harness.CHROMIUM,
+        headless=True,
         args=[*harness.CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream=device-count=2"],
     )
     active_camera = """() => {
@@ -178,7 +179,9 @@ def test_till_camera_switches_between_cameras(playwright_instance, live_app, scr
         screenshot(page, "till-camera-laptop")
         first = page.evaluate(active_camera)
         switch.click()
-        page.wait_for_function(f"(first) => {{ const now = ({active_camera})(); return now !== '' && now !== first; }}", arg=first)
+        page.wait_for_function(
+            f"(first) => {{ const now = ({active_camera})(); return now !== '' && now !== first; }}", arg=first
+        )
         switch.click()
         page.wait_for_function(f"(first) => ({active_camera})() === first", arg=first)
     finally:

@@ -38,7 +38,9 @@ def test_challenges_progress_time_left_and_badges(page: Page, screenshot):
     expect(bar).to_have_attribute("aria-valuemax", "100")
     # Either still open with the time left this month, or done with its date.
     expect(monthly.get_by_test_id("challenge-time-left").or_(monthly.get_by_test_id("challenge-done"))).to_be_visible()
-    expect(page.get_by_test_id("challenge-time-left").first).to_have_text(re.compile(r"\d+ (days?|hours?|minutes?|weeks?) left this (week|month)"))
+    expect(page.get_by_test_id("challenge-time-left").first).to_have_text(
+        re.compile(r"\d+ (days?|hours?|minutes?|weeks?) left this (week|month)")
+    )
     surprise = cards.filter(has_text="Surprise: three check-ins")
     expect(surprise).to_contain_text("Surprise unlocked")
     expect(surprise.get_by_test_id("challenge-done")).to_contain_text(re.compile(r"Completed on \w+ \d+, \d{4}"))
@@ -122,7 +124,9 @@ def test_new_member_earns_without_buying(page: Page, screenshot):
     social = page.get_by_test_id("way-tag_social")
     page.get_by_test_id("social-url").fill("https://example.com/post/1")
     page.get_by_test_id("social-submit").click()
-    expect(page.get_by_test_id("earn-error-tag_social")).to_have_text("Links from Instagram, Facebook, TikTok, X or Threads only.")
+    expect(page.get_by_test_id("earn-error-tag_social")).to_have_text(
+        "Links from Instagram, Facebook, TikTok, X or Threads only."
+    )
     page.get_by_test_id("social-url").fill(f"https://www.instagram.com/p/{uuid.uuid4().hex[:10]}/")
     page.get_by_test_id("social-submit").click()
     expect(page.get_by_test_id("earn-notice-title-tag_social")).to_have_text("Sent for review")

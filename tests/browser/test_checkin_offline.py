@@ -45,7 +45,7 @@ def _poster_url(browser, live_app, screenshot) -> str:
         assert link.get_attribute("download", timeout=1000).endswith(".png")
         with page.expect_download() as download_info:
             link.click()
-        png = open(download_info.value.path(), "rb").read()  # noqa: SIM115 - a temp file Playwright owns
+        png = open(download_info.value.path(), "rb").read()
         pdf = context.request.get(live_app.url(href.replace(".png", ".pdf")))
         assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     finally:

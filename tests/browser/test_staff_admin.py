@@ -9,7 +9,7 @@ import uuid
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import harness
-from tests.browser.test_member_flows import DEMO_PASSWORD, sign_in
+from tests.browser.test_member_flows import sign_in
 
 
 def _member_number_and_points(browser: Browser, base_url: str, email: str) -> tuple[str, int]:
@@ -208,9 +208,12 @@ def test_voucher_scanned_at_the_till_is_redeemed_once(page: Page, live_app, scre
         with read_session(engine) as s:
             cafe = s.exec(select(Merchant).where(Merchant.slug == "cafe")).one()
             ana = s.exec(select(Account).where(Account.merchant_id == cafe.id, Account.email == "member@demo.test")).one()
-            reward = s.exec(select(Reward).where(Reward.merchant_id == cafe.id, Reward.is_active).order_by(Reward.cost_points)).first()
-        voucher = rewards.redeem_reward(engine, merchant_id=cafe.id, account_id=ana.id, reward_id=reward.id,
-                                        idempotency_key=f"browser-{uuid.uuid4().hex}")
+            reward = s.exec(
+                select(Reward).where(Reward.merchant_id == cafe.id, Reward.is_active).order_by(Reward.cost_points)
+            ).first()
+        voucher = rewards.redeem_reward(
+            engine, merchant_id=cafe.id, account_id=ana.id, reward_id=reward.id, idempotency_key=f"browser-{uuid.uuid4().hex}"
+        )
     finally:
         engine.dispose()
 

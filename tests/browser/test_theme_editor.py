@@ -15,8 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 
-DESKTOP = {**harness.MOBILE_CONTEXT, "viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False,
-           "device_scale_factor": 1}
+DESKTOP = {
+    **harness.MOBILE_CONTEXT,
+    "viewport": {"width": 1280, "height": 800},
+    "is_mobile": False,
+    "has_touch": False,
+    "device_scale_factor": 1,
+}
 CAFE_GREEN = "rgb(31, 95, 70)"  # #1f5f46, the demo cafe's published primary
 BERRY = "#8e1f5a"
 BERRY_RGB = "rgb(142, 31, 90)"

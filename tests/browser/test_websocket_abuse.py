@@ -17,7 +17,6 @@ import json
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -78,7 +77,9 @@ class RawSocket:
         self._http = aiohttp.ClientSession()
         self.ws = await self._http.ws_connect(
             f"ws://{parts.netloc}{NAMESPACE}/?EIO=4&transport=websocket&token={self.token}",
-            headers=headers, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=5),
+            headers=headers,
+            max_msg_size=0,
+            timeout=aiohttp.ClientWSTimeout(ws_close=5),
         )
         opening = await self.ws.receive_str(timeout=10)
         assert opening.startswith("0"), opening
@@ -108,8 +109,11 @@ class RawSocket:
             return message.data
 
     async def send_event(self, name: str, payload=None, path: str = "/m/cafe/home") -> None:
-        event = {"name": name, "payload": {} if payload is None else payload,
-                 "router_data": {"pathname": path, "asPath": path, "query": {"slug": "cafe"}}}
+        event = {
+            "name": name,
+            "payload": {} if payload is None else payload,
+            "router_data": {"pathname": path, "asPath": path, "query": {"slug": "cafe"}},
+        }
         await self.ws.send_str(f"42{NAMESPACE}," + json.dumps(["event", event]))
 
     async def frames_for(self, seconds: float) -> list[str]:
@@ -120,7 +124,7 @@ class RawSocket:
         while (left := deadline - loop.time()) > 0:
             try:
                 frame = await self.next_text(left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if not frame:
                 break
@@ -134,7 +138,7 @@ class RawSocket:
             frame = await self.next_text(15)
             assert frame, "the server closed a socket that should still be served"
             if '"pings_rx_state_"' in frame:
-                body = json.loads(frame[len(f"42{NAMESPACE},"):])[1]
+                body = json.loads(frame[len(f"42{NAMESPACE},") :])[1]
                 return next(v["pings_rx_state_"] for v in body["delta"].values() if "pings_rx_state_" in v)
 
 
@@ -169,12 +173,20 @@ def people(live_app, server_db):
     with read_session(server_db) as s:
         cafe = s.exec(select(Merchant).where(Merchant.slug == "cafe")).one()
         store = s.exec(select(Store).where(Store.merchant_id == cafe.id).order_by(Store.id)).first()
-    member = accounts.sign_up_member(server_db, merchant_id=cafe.id, email=f"ws-member-{tag}@abuse.test",
-                                     password=PASSWORD, first_name="Wes")
-    staff = accounts.create_staff(server_db, merchant_id=cafe.id, email=f"ws-staff-{tag}@abuse.test",
-                                  password=PASSWORD, first_name="Stan", store_ids=[store.id])
+    member = accounts.sign_up_member(
+        server_db, merchant_id=cafe.id, email=f"ws-member-{tag}@abuse.test", password=PASSWORD, first_name="Wes"
+    )
+    staff = accounts.create_staff(
+        server_db,
+        merchant_id=cafe.id,
+        email=f"ws-staff-{tag}@abuse.test",
+        password=PASSWORD,
+        first_name="Stan",
+        store_ids=[store.id],
+    )
     return {
-        "member": member, "store_id": store.id,
+        "member": member,
+        "store_id": store.id,
         "member_cookie": open_session_cookie(server_db, member.id, "cafe"),
         "staff_cookie": open_session_cookie(server_db, staff.id, "cafe"),
     }
@@ -185,13 +197,17 @@ def _server_alive(live_app) -> None:
         assert live_app.process.poll() is None, live_app.log_tail()
 
 
-@pytest.mark.parametrize("origin_of", [
-    lambda base: "null",                                     # sandboxed iframes, file:// pages
-    lambda base: base.replace("http://", "https://"),        # same host, other scheme
-    lambda base: base + ".evil.example",                     # our host as a prefix of theirs
-    lambda base: "http://evil.example/" + urlsplit(base).netloc,
-    lambda base: base.upper(),                               # origins are compared exactly
-], ids=["null", "other-scheme", "prefix-host", "host-in-path", "upper-case"])
+@pytest.mark.parametrize(
+    "origin_of",
+    [
+        lambda base: "null",  # sandboxed iframes, file:// pages
+        lambda base: base.replace("http://", "https://"),  # same host, other scheme
+        lambda base: base + ".evil.example",  # our host as a prefix of theirs
+        lambda base: "http://evil.example/" + urlsplit(base).netloc,
+        lambda base: base.upper(),  # origins are compared exactly
+    ],
+    ids=["null", "other-scheme", "prefix-host", "host-in-path", "upper-case"],
+)
 def test_lookalike_origins_are_refused_at_the_handshake(live_app, origin_of):
     """test_transport_security proves a plainly foreign origin is refused; lookalikes are too."""
     assert _handshake_status(live_app.base_url, origin_of(live_app.base_url.rstrip("/"))) == 403
@@ -221,21 +237,21 @@ def test_oversized_message_closes_that_socket_only(live_app, server_db):
 # Socket.IO packets whose event data is nonsense: Reflex drops them, the socket stays open.
 BAD_EVENT_FRAMES = [
     f"42{NAMESPACE},not json",
-    f"42{NAMESPACE},{{\"unterminated\": ",
-    f"42{NAMESPACE},[\"event\", \"a string\"]",
-    f"42{NAMESPACE},[\"event\", [1, 2, 3]]",
-    f"42{NAMESPACE},[\"event\", null]",
-    f"42{NAMESPACE},[\"event\"]",
+    f'42{NAMESPACE},{{"unterminated": ',
+    f'42{NAMESPACE},["event", "a string"]',
+    f'42{NAMESPACE},["event", [1, 2, 3]]',
+    f'42{NAMESPACE},["event", null]',
+    f'42{NAMESPACE},["event"]',
     f"42{NAMESPACE},{{}}",
-    f"42{NAMESPACE},[\"event\", {{\"name\": 5, \"payload\": {{}}}}]",
-    f"42{NAMESPACE},[\"event\", {{\"payload\": {{}}}}]",
-    f"42{NAMESPACE},[\"event\", {{\"name\": \"x\", \"payload\": [], \"router_data\": \"nope\"}}]",
-    f"42{NAMESPACE},[\"event\", {{\"name\": \"x\", \"unexpected\": 1}}]",
-    f"42{NAMESPACE},[\"no_such_socket_event\", {{}}]",
-    f"42{NAMESPACE},[\"client_error\", \"{'x' * 5000}\"]",
-    f"42{NAMESPACE}," + "[" * 100_000 + "]" * 100_000,           # deep nesting, under the size limit
-    f"42{NAMESPACE},[\"event\", " + "{\"a\": " * 50_000 + "1" + "}" * 50_000 + "]",
-    "42/not-our-namespace,[\"event\", {}]",
+    f'42{NAMESPACE},["event", {{"name": 5, "payload": {{}}}}]',
+    f'42{NAMESPACE},["event", {{"payload": {{}}}}]',
+    f'42{NAMESPACE},["event", {{"name": "x", "payload": [], "router_data": "nope"}}]',
+    f'42{NAMESPACE},["event", {{"name": "x", "unexpected": 1}}]',
+    f'42{NAMESPACE},["no_such_socket_event", {{}}]',
+    f'42{NAMESPACE},["client_error", "{"x" * 5000}"]',
+    f"42{NAMESPACE}," + "[" * 100_000 + "]" * 100_000,  # deep nesting, under the size limit
+    f'42{NAMESPACE},["event", ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "]",
+    '42/not-our-namespace,["event", {}]',
     "4",
     "9",
     "42",
@@ -279,7 +295,7 @@ def test_unknown_misrouted_and_mistyped_events_change_nothing(live_app, server_d
     abuse = [
         ("reflex___state____state.no_such_state.load", {}),
         (f"{ping}.no_such_handler", {}),
-        (f"{till}.{ping.rsplit('.', 1)[1]}.ping", {}),               # a real state under another path
+        (f"{till}.{ping.rsplit('.', 1)[1]}.ping", {}),  # a real state under another path
         (f"{till}._scan_text", {"text": people["member"].member_number}),  # a private method
         (f"{till}._clear", {}),
         (f"{till}.__init__", {}),
@@ -307,8 +323,10 @@ def test_unknown_misrouted_and_mistyped_events_change_nothing(live_app, server_d
     abuse.append((f"{till}.credit", {"form": _deep_dict(200)}))
 
     async def scenario():
-        async with RawSocket(live_app.base_url, cookie=people["staff_cookie"]) as staff, \
-                RawSocket(live_app.base_url) as anonymous:
+        async with (
+            RawSocket(live_app.base_url, cookie=people["staff_cookie"]) as staff,
+            RawSocket(live_app.base_url) as anonymous,
+        ):
             assert await staff.pings() == 1 and await anonymous.pings() == 1
             await staff.send_event(f"{till}.load", {}, path="/m/cafe/staff")  # a real till, then abuse it
             await staff.frames_for(2.0)
@@ -324,8 +342,9 @@ def test_unknown_misrouted_and_mistyped_events_change_nothing(live_app, server_d
             # The control: the same socket does credit when asked properly, and the snapshot sees it.
             await staff.send_event(f"{till}.scan", {"form": {"code": people["member"].member_number}}, path="/m/cafe/staff")
             await staff.frames_for(1.5)
-            await staff.send_event(f"{till}.credit", {"form": {"amount": "10", "receipt": f"ws-{uuid.uuid4().hex}"}},
-                                   path="/m/cafe/staff")
+            await staff.send_event(
+                f"{till}.credit", {"form": {"amount": "10", "receipt": f"ws-{uuid.uuid4().hex}"}}, path="/m/cafe/staff"
+            )
             control = "\n".join(await staff.frames_for(3.0))
             return "\n".join(seen), control, _snapshot(server_db)["ledger points"] - before["ledger points"]
 

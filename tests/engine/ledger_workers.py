@@ -37,7 +37,9 @@ def create_people(session: Session, slug: str | None = None) -> People:
     session.add(merchant)
     session.flush()
     accounts = [
-        Account(merchant_id=merchant.id, email=f"{name}@{slug}.test", password_hash="x", member_number=f"{i}{slug[:8]}", role=role)
+        Account(
+            merchant_id=merchant.id, email=f"{name}@{slug}.test", password_hash="x", member_number=f"{i}{slug[:8]}", role=role
+        )
         for i, (name, role) in enumerate([("ann", Role.MEMBER), ("bob", Role.MEMBER), ("sam", Role.STAFF)])
     ]
     session.add_all(accounts)
@@ -100,7 +102,9 @@ def debit_worker(url: str, barrier, results, merchant_id: int, account_id: int, 
     outcome = _outcome(
         lambda: run_in_transaction(
             engine,
-            lambda s: ledger.debit(s, merchant_id=merchant_id, account_id=account_id, points=points, idempotency_key=key, reason="Reward"),
+            lambda s: ledger.debit(
+                s, merchant_id=merchant_id, account_id=account_id, points=points, idempotency_key=key, reason="Reward"
+            ),
             attempts=8,
         )
     )
@@ -121,8 +125,13 @@ def credit_worker(url: str, barrier, results, merchant_id: int, account_id: int,
         lambda: run_in_transaction(
             engine,
             lambda s: ledger.credit(
-                s, merchant_id=merchant_id, account_id=account_id, points=points, idempotency_key=key,
-                reason="Purchase", source={"receipt": key},
+                s,
+                merchant_id=merchant_id,
+                account_id=account_id,
+                points=points,
+                idempotency_key=key,
+                reason="Purchase",
+                source={"receipt": key},
             ),
             attempts=8,
         )

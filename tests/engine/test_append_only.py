@@ -6,12 +6,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from loyalty_app.db import write_session
+from loyalty_app.db import make_engine, write_session
 from loyalty_app.models import Merchant
 from loyalty_app.services import accounts, ledger
 from loyalty_app.services.tx import run_in_transaction
 from tests.unit.test_migrations import _upgrade
-from loyalty_app.db import make_engine
 
 
 def _one_entry(engine) -> None:
@@ -21,8 +20,13 @@ def _one_entry(engine) -> None:
         s.flush()
         mid = m.id
     member = accounts.sign_up_member(engine, merchant_id=mid, email="m@x.test", password="correct horse 1", first_name="A")
-    run_in_transaction(engine, lambda s: ledger.credit(s, merchant_id=mid, account_id=member.id, points=10, idempotency_key="k", reason="Welcome"))
-    run_in_transaction(engine, lambda s: ledger.debit(s, merchant_id=mid, account_id=member.id, points=4, idempotency_key="d", reason="Spend"))
+    run_in_transaction(
+        engine,
+        lambda s: ledger.credit(s, merchant_id=mid, account_id=member.id, points=10, idempotency_key="k", reason="Welcome"),
+    )
+    run_in_transaction(
+        engine, lambda s: ledger.debit(s, merchant_id=mid, account_id=member.id, points=4, idempotency_key="d", reason="Spend")
+    )
 
 
 def _assert_refused(engine) -> None:

@@ -11,9 +11,25 @@ from loyalty_app.settings import PROJECT_ROOT
 
 def test_ledger_benchmark_prints_its_figures():
     run = subprocess.run(
-        [sys.executable, "-m", "benchmarks.ledger", "--members", "200", "--entries", "2000", "--timed", "50",
-         "--cockpit-entries", "300", "--cockpit-repeats", "5"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.ledger",
+            "--members",
+            "200",
+            "--entries",
+            "2000",
+            "--timed",
+            "50",
+            "--cockpit-entries",
+            "300",
+            "--cockpit-repeats",
+            "5",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr
     out = run.stdout
@@ -29,7 +45,10 @@ def test_ledger_benchmark_prints_its_figures():
 def test_scan_benchmark_prints_its_figures():
     run = subprocess.run(
         [sys.executable, "-m", "benchmarks.scan", "--members", "100", "--entries", "1000", "--scans", "20"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr
     out = run.stdout

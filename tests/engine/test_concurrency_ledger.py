@@ -45,7 +45,14 @@ def _audit_ok(engine) -> None:
 def test_parallel_debits_exceeding_the_balance_exactly_enough_succeed(db_url, db_engine):
     with write_session(db_engine) as s:
         people = create_people(s)
-        ledger.credit(s, merchant_id=people.merchant_id, account_id=people.member_id, points=100, idempotency_key="receipt:1", reason="Purchase")
+        ledger.credit(
+            s,
+            merchant_id=people.merchant_id,
+            account_id=people.member_id,
+            points=100,
+            idempotency_key="receipt:1",
+            reason="Purchase",
+        )
     jobs = [(db_url, people.merchant_id, people.member_id, 30, f"voucher:{n}") for n in range(WORKERS)]
     outcomes = Counter(outcome for _, outcome in _run_workers(debit_worker, jobs))
     assert outcomes == {"ok": 3, "refused:insufficient_points": WORKERS - 3}

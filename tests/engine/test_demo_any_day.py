@@ -11,7 +11,7 @@ must be identical.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import SQLModel, select
@@ -27,10 +27,10 @@ from loyalty_app.services.tiers import current_tier, load_tiers
 
 # UTC moments; the café is in Europe/Bucharest (UTC+2/+3), the bookshop in Europe/Madrid (UTC+1/+2).
 AWKWARD_MOMENTS = {
-    "first minutes of December in Bucharest, last hour of November in Madrid": datetime(2026, 11, 30, 22, 30, tzinfo=timezone.utc),
-    "Sunday night, end of an ISO week and of a year": datetime(2027, 1, 3, 21, 50, tzinfo=timezone.utc),
-    "the spring daylight-saving change": datetime(2027, 3, 28, 1, 30, tzinfo=timezone.utc),
-    "a leap day, late evening": datetime(2028, 2, 29, 21, 0, tzinfo=timezone.utc),
+    "first minutes of December in Bucharest, last hour of November in Madrid": datetime(2026, 11, 30, 22, 30, tzinfo=UTC),
+    "Sunday night, end of an ISO week and of a year": datetime(2027, 1, 3, 21, 50, tzinfo=UTC),
+    "the spring daylight-saving change": datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+    "a leap day, late evening": datetime(2028, 2, 29, 21, 0, tzinfo=UTC),
 }
 
 
@@ -44,8 +44,9 @@ def _what_members_see(engine, now: datetime) -> dict:
             segments = list(s.exec(select(Segment).where(Segment.merchant_id == merchant.id).order_by(Segment.key)).all())
             counts = segment_service.member_count_by_segment(s, merchant.id, segments, now=now, tz=tz)
             seen[(merchant.slug, "segments")] = {seg.key: counts[seg.id] for seg in segments}
-            members = s.exec(select(Account).where(Account.merchant_id == merchant.id, Account.role == "member")
-                             .order_by(Account.email)).all()
+            members = s.exec(
+                select(Account).where(Account.merchant_id == merchant.id, Account.role == "member").order_by(Account.email)
+            ).all()
             for member in members:
                 balance = ledger.get_balance(s, merchant_id=merchant.id, account_id=member.id)
                 tier = current_tier(s, merchant.id, member.id, tiers)

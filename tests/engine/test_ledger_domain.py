@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from loyalty_app.domain.ledger import (
     validate_request,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(*args) -> datetime:

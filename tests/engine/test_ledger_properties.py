@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -29,7 +29,7 @@ from loyalty_app.services.tx import run_in_transaction
 from tests.conftest import PG_URL, _backends
 from tests.engine.ledger_workers import create_people, shared_database
 
-T0 = datetime(2024, 1, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module", params=_backends())
@@ -102,11 +102,12 @@ class Model:
         lots = [
             lot
             for lot in self.lots
-            if lot.remaining > 0 and not lot.pending and lot.seq != exclude
-            and (lot.expires_at is None or lot.expires_at > now)
+            if lot.remaining > 0 and not lot.pending and lot.seq != exclude and (lot.expires_at is None or lot.expires_at > now)
         ]
         # Soonest expiry first, never-expiring last, then oldest, then creation order.
-        return sorted(lots, key=lambda lot: (lot.expires_at is None, lot.expires_at or lot.available_at, lot.available_at, lot.seq))
+        return sorted(
+            lots, key=lambda lot: (lot.expires_at is None, lot.expires_at or lot.available_at, lot.available_at, lot.seq)
+        )
 
     def drain(self, now: datetime, amount: int, exclude: int | None = None) -> list[tuple[int, int]]:
         drains = []
@@ -273,8 +274,12 @@ def make_machine(engine: Engine):
             self.attempt(
                 "credit",
                 lambda m: m.credit(self.now, points, pending_days=pending_days, earned=True),
-                account_id=self.people.member_id, points=points, idempotency_key=self.key("receipt"),
-                reason="Purchase", source={"receipt": self.key_seq}, pending_days=pending_days,
+                account_id=self.people.member_id,
+                points=points,
+                idempotency_key=self.key("receipt"),
+                reason="Purchase",
+                source={"receipt": self.key_seq},
+                pending_days=pending_days,
             )
 
         @rule(data=st.data(), kind=st.sampled_from(["redeem", "donate"]), beyond=st.integers(0, 4).map(lambda n: n == 0))
@@ -290,8 +295,11 @@ def make_machine(engine: Engine):
             self.attempt(
                 "debit",
                 lambda m: m.debit(self.now, points, kind),
-                account_id=self.people.member_id, points=points, idempotency_key=self.key("voucher"),
-                reason="Reward", kind=EntryKind(kind),
+                account_id=self.people.member_id,
+                points=points,
+                idempotency_key=self.key("voucher"),
+                reason="Reward",
+                kind=EntryKind(kind),
             )
 
         @rule(expiry_days=st.sampled_from([None, 1, 3, 7]))
@@ -312,8 +320,13 @@ def make_machine(engine: Engine):
                 return entry
 
             self.attempt(
-                "adjust", model_step, account_id=self.people.member_id, points=points,
-                idempotency_key=self.key("adj"), reason="Correction", author_id=self.people.staff_id,
+                "adjust",
+                model_step,
+                account_id=self.people.member_id,
+                points=points,
+                idempotency_key=self.key("adj"),
+                reason="Correction",
+                author_id=self.people.staff_id,
             )
 
         @precondition(lambda self: self.done)
@@ -324,14 +337,16 @@ def make_machine(engine: Engine):
             self.attempt(
                 "reverse",
                 lambda m: m.reverse(self.now, m.entries[position]),
-                entry_id=target.entry_id, idempotency_key=self.key("return"), reason="Returned",
+                entry_id=target.entry_id,
+                idempotency_key=self.key("return"),
+                reason="Returned",
             )
 
         def _expired_earns(self) -> list[int]:
             return [
-                i for i, d in enumerate(self.done)
-                if d.call == "credit" and not d.model_entry.reversed
-                and self.model.lots[d.model_entry.lot_seq].expired_amount > 0
+                i
+                for i, d in enumerate(self.done)
+                if d.call == "credit" and not d.model_entry.reversed and self.model.lots[d.model_entry.lot_seq].expired_amount > 0
             ]
 
         @precondition(lambda self: self._expired_earns())
@@ -342,7 +357,9 @@ def make_machine(engine: Engine):
             self.attempt(
                 "reverse",
                 lambda m: m.reverse(self.now, m.entries[position]),
-                entry_id=self.done[position].entry_id, idempotency_key=self.key("return"), reason="Returned",
+                entry_id=self.done[position].entry_id,
+                idempotency_key=self.key("return"),
+                reason="Returned",
             )
 
         @precondition(lambda self: self.done)
@@ -378,7 +395,9 @@ def make_machine(engine: Engine):
             expired = run_in_transaction(
                 engine, lambda s: ledger.expire_due(s, merchant_id=self.people.merchant_id, now=self.now)
             )
-            has_due = any(lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= self.now for lot in self.model.lots)
+            has_due = any(
+                lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= self.now for lot in self.model.lots
+            )
             expected = self.model.settle(self.now)[1] if has_due else 0
             assert expired == expected
 
@@ -389,7 +408,9 @@ def make_machine(engine: Engine):
             with read_session(engine) as s:
                 balance = ledger.get_balance(s, merchant_id=self.people.merchant_id, account_id=self.people.member_id)
                 remainders = list(
-                    s.exec(select(PointLot.remaining).where(PointLot.merchant_id == self.people.merchant_id).order_by(PointLot.id))
+                    s.exec(
+                        select(PointLot.remaining).where(PointLot.merchant_id == self.people.merchant_id).order_by(PointLot.id)
+                    )
                 )
             assert balance.as_dict() == self.model.counters
             assert balance.available >= 0 and balance.pending >= 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -21,7 +21,7 @@ from loyalty_app.services.tx import run_in_transaction
 from tests.conftest import PG_URL, _backends
 from tests.engine.ledger_workers import create_people, shared_database
 
-T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -53,7 +53,9 @@ class Program:
     def reverse(self, entry_id, key, **kwargs):
         kwargs.setdefault("reason", "Receipt returned")
         kwargs.setdefault("now", T0)
-        return self.run(lambda s: ledger.reverse(s, merchant_id=self.merchant_id, entry_id=entry_id, idempotency_key=key, **kwargs))
+        return self.run(
+            lambda s: ledger.reverse(s, merchant_id=self.merchant_id, entry_id=entry_id, idempotency_key=key, **kwargs)
+        )
 
     def adjust(self, points, key, **kwargs):
         kwargs.setdefault("account_id", self.member_id)
@@ -105,8 +107,14 @@ def _program(engine: Engine) -> Program:
         mine = create_people(s)
         foreign = create_people(s)
     return Program(
-        engine, mine.merchant_id, mine.member_id, mine.other_member_id, mine.staff_id,
-        foreign.merchant_id, foreign.member_id, foreign.staff_id,
+        engine,
+        mine.merchant_id,
+        mine.member_id,
+        mine.other_member_id,
+        mine.staff_id,
+        foreign.merchant_id,
+        foreign.member_id,
+        foreign.staff_id,
     )
 
 
@@ -142,7 +150,9 @@ def test_credit_records_why_and_updates_the_balance_in_the_same_transaction(prog
 
 def test_a_refused_write_in_the_callers_transaction_leaves_nothing(program):
     def credit_then_fail(s):
-        ledger.credit(s, merchant_id=program.merchant_id, account_id=program.member_id, points=10, idempotency_key="k", reason="r", now=T0)
+        ledger.credit(
+            s, merchant_id=program.merchant_id, account_id=program.member_id, points=10, idempotency_key="k", reason="r", now=T0
+        )
         raise RuntimeError("till crashed")
 
     with pytest.raises(RuntimeError):
@@ -182,8 +192,13 @@ def test_keys_are_unique_per_merchant_not_globally(program):
     program.credit(5, "event:1")
     other = program.run(
         lambda s: ledger.credit(
-            s, merchant_id=program.foreign_merchant_id, account_id=program.foreign_member_id, points=5,
-            idempotency_key="event:1", reason="Purchase", now=T0,
+            s,
+            merchant_id=program.foreign_merchant_id,
+            account_id=program.foreign_member_id,
+            points=5,
+            idempotency_key="event:1",
+            reason="Purchase",
+            now=T0,
         )
     )
     assert not other.replayed
@@ -199,8 +214,12 @@ def test_replayed_debit_does_not_take_points_twice(program):
 
 def test_a_refused_replay_does_not_hide_a_conflict_inside_one_transaction(program):
     def twice(s):
-        ledger.credit(s, merchant_id=program.merchant_id, account_id=program.member_id, points=5, idempotency_key="k", reason="r", now=T0)
-        return ledger.credit(s, merchant_id=program.merchant_id, account_id=program.member_id, points=5, idempotency_key="k", reason="r", now=T0)
+        ledger.credit(
+            s, merchant_id=program.merchant_id, account_id=program.member_id, points=5, idempotency_key="k", reason="r", now=T0
+        )
+        return ledger.credit(
+            s, merchant_id=program.merchant_id, account_id=program.member_id, points=5, idempotency_key="k", reason="r", now=T0
+        )
 
     assert program.run(twice).replayed
 
@@ -337,7 +356,9 @@ def test_expiring_points_groups_by_date_within_the_window(program):
     program.credit(100, "r4")
     with read_session(program.engine) as s:
         soon = ledger.expiring_points(s, merchant_id=program.merchant_id, account_id=program.member_id, now=T0, within_days=30)
-        later = ledger.expiring_points(s, merchant_id=program.merchant_id, account_id=program.member_id, now=T0 + timedelta(days=21), within_days=30)
+        later = ledger.expiring_points(
+            s, merchant_id=program.merchant_id, account_id=program.member_id, now=T0 + timedelta(days=21), within_days=30
+        )
     assert soon == [(T0 + timedelta(days=20), 25), (T0 + timedelta(days=25), 7)]
     assert later == [(T0 + timedelta(days=25), 7)]
 
@@ -478,7 +499,11 @@ def test_nothing_crosses_merchants(program):
     with pytest.raises(NotFound):
         program.adjust(1, "adj:1", account_id=foreign)
     with pytest.raises(NotFound):
-        program.run(lambda s: ledger.reverse(s, merchant_id=program.foreign_merchant_id, entry_id=mine.entry_id, idempotency_key="x", reason="r", now=T0))
+        program.run(
+            lambda s: ledger.reverse(
+                s, merchant_id=program.foreign_merchant_id, entry_id=mine.entry_id, idempotency_key="x", reason="r", now=T0
+            )
+        )
     with read_session(program.engine) as s:
         for read in (ledger.get_balance, ledger.history):
             with pytest.raises(NotFound):
@@ -538,7 +563,9 @@ def test_audit_reports_tampering(db_engine, capsys):
     program.assert_audit_ok()
     with program.engine.begin() as conn:
         conn.execute(text("UPDATE memberbalance SET available = available + 5 WHERE account_id = :a"), {"a": program.member_id})
-        conn.execute(text("UPDATE pointlot SET remaining = remaining + 500 WHERE account_id = :a"), {"a": program.other_member_id})
+        conn.execute(
+            text("UPDATE pointlot SET remaining = remaining + 500 WHERE account_id = :a"), {"a": program.other_member_id}
+        )
     report = ledger.audit(program.engine)
     assert not report.ok
     described = [d.describe() for d in report.drifts]

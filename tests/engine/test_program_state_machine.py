@@ -39,7 +39,11 @@ DONATION_LIMIT = 300
 GRACE = timedelta(days=30)
 # (key, threshold, purchase multiplier %) as set up below
 TIERS = [("bronze", 0, 100), ("silver", 200, 150), ("gold", 600, 200)]
-REWARDS = {"coffee": (100, None, None, None), "mug": (60, 2, 1, None), "vip": (40, None, None, "gold")}  # cost, stock, limit, tier
+REWARDS = {
+    "coffee": (100, None, None, None),
+    "mug": (60, 2, 1, None),
+    "vip": (40, None, None, "gold"),
+}  # cost, stock, limit, tier
 
 
 @dataclass
@@ -88,14 +92,30 @@ class ProgramMachine(RuleBasedStateMachine):
         self.tmp = tempfile.mkdtemp()
         self.engine = make_engine(f"sqlite:///{self.tmp}/sm.db")
         SQLModel.metadata.create_all(self.engine)
-        p = make_program(self.engine, "sm", members=2, expiry_policy="after_days", expiry_days=30,
-                         donation_daily_limit=DONATION_LIMIT, tier_grace_days=30)
+        p = make_program(
+            self.engine,
+            "sm",
+            members=2,
+            expiry_policy="after_days",
+            expiry_days=30,
+            donation_daily_limit=DONATION_LIMIT,
+            tier_grace_days=30,
+        )
         with write_session(self.engine) as s:
             for rank, (key, threshold, pct) in enumerate(TIERS):
-                admin.upsert_tier(s, p.merchant_id, key, name=key.title(), rank=rank, threshold=threshold,
-                                  multipliers={"purchase": pct} if pct != 100 else {})
+                admin.upsert_tier(
+                    s,
+                    p.merchant_id,
+                    key,
+                    name=key.title(),
+                    rank=rank,
+                    threshold=threshold,
+                    multipliers={"purchase": pct} if pct != 100 else {},
+                )
             admin.upsert_reward(s, p.merchant_id, "coffee", name="Coffee", kind="free_product", cost_points=100)
-            admin.upsert_reward(s, p.merchant_id, "mug", name="Mug", kind="free_product", cost_points=60, stock=2, per_member_limit=1)
+            admin.upsert_reward(
+                s, p.merchant_id, "mug", name="Mug", kind="free_product", cost_points=60, stock=2, per_member_limit=1
+            )
             admin.upsert_reward(s, p.merchant_id, "vip", name="VIP", kind="event_ticket", cost_points=40, min_tier_key="gold")
         self.p = p
         self.now = T0
@@ -134,8 +154,9 @@ class ProgramMachine(RuleBasedStateMachine):
 
     def drain(self, m: Member, points: int) -> list[tuple[int, int]]:
         taken = []
-        for lot in sorted((lot for lot in m.lots if lot.remaining > 0 and lot.expires_at > self.now),
-                          key=lambda lot: (lot.expires_at, lot.id)):
+        for lot in sorted(
+            (lot for lot in m.lots if lot.remaining > 0 and lot.expires_at > self.now), key=lambda lot: (lot.expires_at, lot.id)
+        ):
             if points == 0:
                 break
             take = min(lot.remaining, points)
@@ -152,9 +173,15 @@ class ProgramMachine(RuleBasedStateMachine):
         self.settle()
         m = self.members[self.p.member_ids[member]]
         pct = {key: pct for key, _, pct in TIERS}[m.tier]
-        out = earning.credit_purchase(self.engine, merchant_id=self.p.merchant_id, account_id=m.id,
-                                      store_id=self.p.store_ids[store], amount_cents=cents,
-                                      receipt=f"r{next(self.keys)}", now=self.now)
+        out = earning.credit_purchase(
+            self.engine,
+            merchant_id=self.p.merchant_id,
+            account_id=m.id,
+            store_id=self.p.store_ids[store],
+            amount_cents=cents,
+            receipt=f"r{next(self.keys)}",
+            now=self.now,
+        )
         expected = (cents // 100) * pct // 100
         assert out.points == expected
         self.credit(m, expected)
@@ -165,8 +192,15 @@ class ProgramMachine(RuleBasedStateMachine):
         m = self.members[self.p.member_ids[member]]
         today = self.now.astimezone(TZ).date()
         try:
-            out = earning.record_action(self.engine, merchant_id=self.p.merchant_id, account_id=m.id, action="check_in",
-                                        idempotency_key=f"c{next(self.keys)}", store_id=self.p.store_ids[0], now=self.now)
+            out = earning.record_action(
+                self.engine,
+                merchant_id=self.p.merchant_id,
+                account_id=m.id,
+                action="check_in",
+                idempotency_key=f"c{next(self.keys)}",
+                store_id=self.p.store_ids[0],
+                now=self.now,
+            )
         except LoyaltyError as refused:
             assert refused.code == "limit_reached" and m.last_check_in == today
             return
@@ -191,9 +225,14 @@ class ProgramMachine(RuleBasedStateMachine):
         else:
             expected = None
         try:
-            out = rewards.redeem_reward(self.engine, merchant_id=self.p.merchant_id, account_id=m.id,
-                                        reward_id=self.p.reward_ids.get(reward) or self._reward_id(reward),
-                                        idempotency_key=f"k{next(self.keys)}", now=self.now)
+            out = rewards.redeem_reward(
+                self.engine,
+                merchant_id=self.p.merchant_id,
+                account_id=m.id,
+                reward_id=self.p.reward_ids.get(reward) or self._reward_id(reward),
+                idempotency_key=f"k{next(self.keys)}",
+                now=self.now,
+            )
         except LoyaltyError as refused:
             assert refused.code == expected
             return
@@ -223,7 +262,9 @@ class ProgramMachine(RuleBasedStateMachine):
         v = data.draw(st.sampled_from(self.vouchers))
         expected = self._voucher_error(v)
         try:
-            rewards.cancel_voucher(self.engine, merchant_id=self.p.merchant_id, account_id=v.member, voucher_id=v.id, now=self.now)
+            rewards.cancel_voucher(
+                self.engine, merchant_id=self.p.merchant_id, account_id=v.member, voucher_id=v.id, now=self.now
+            )
         except LoyaltyError as refused:
             assert refused.code == expected
             return
@@ -249,8 +290,14 @@ class ProgramMachine(RuleBasedStateMachine):
         v = data.draw(st.sampled_from(self.vouchers))
         expected = self._voucher_error(v)
         try:
-            rewards.use_voucher(self.engine, merchant_id=self.p.merchant_id, code=v.code, store_id=self.p.store_ids[0],
-                                staff_account_id=self.p.staff_id, now=self.now)
+            rewards.use_voucher(
+                self.engine,
+                merchant_id=self.p.merchant_id,
+                code=v.code,
+                store_id=self.p.store_ids[0],
+                staff_account_id=self.p.staff_id,
+                now=self.now,
+            )
         except LoyaltyError as refused:
             assert refused.code == expected
             return
@@ -269,8 +316,15 @@ class ProgramMachine(RuleBasedStateMachine):
         else:
             expected = None
         try:
-            donations.donate(self.engine, merchant_id=self.p.merchant_id, account_id=m.id, charity_id=self.p.charity_ids["trees"],
-                             points=points, idempotency_key=f"d{next(self.keys)}", now=self.now)
+            donations.donate(
+                self.engine,
+                merchant_id=self.p.merchant_id,
+                account_id=m.id,
+                charity_id=self.p.charity_ids["trees"],
+                points=points,
+                idempotency_key=f"d{next(self.keys)}",
+                now=self.now,
+            )
         except LoyaltyError as refused:
             assert refused.code == expected
             return
@@ -307,8 +361,10 @@ class ProgramMachine(RuleBasedStateMachine):
                 row = s.get(MemberBalance, m.id)
                 available = row.available if row else 0
                 sums = s.exec(
-                    select(func.coalesce(func.sum(LedgerEntry.available_delta), 0), func.coalesce(func.sum(LedgerEntry.pending_delta), 0))
-                    .where(LedgerEntry.account_id == m.id)
+                    select(
+                        func.coalesce(func.sum(LedgerEntry.available_delta), 0),
+                        func.coalesce(func.sum(LedgerEntry.pending_delta), 0),
+                    ).where(LedgerEntry.account_id == m.id)
                 ).one()
                 assert (available, row.pending if row else 0) == (sums[0], sums[1])
                 assert available >= 0

@@ -18,12 +18,18 @@ def _redeem_worker(url: str, merchant_id: int, account_id: int, reward_id: int, 
     engine = make_engine(url)
     try:
         barrier.wait(timeout=60)
-        rewards.redeem_reward(engine, merchant_id=merchant_id, account_id=account_id, reward_id=reward_id,
-                              idempotency_key=f"race-{account_id}", now=T0)
+        rewards.redeem_reward(
+            engine,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            reward_id=reward_id,
+            idempotency_key=f"race-{account_id}",
+            now=T0,
+        )
         results.put(("won", account_id))
     except LoyaltyError as refused:
         results.put((refused.code, account_id))
-    except Exception as exc:  # reported to the parent, which fails the test
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the test
         results.put((f"error: {exc!r}", account_id))
     finally:
         engine.dispose()
@@ -35,8 +41,15 @@ def test_last_item_goes_to_exactly_one_process(db_url):
     SQLModel.metadata.create_all(engine)
     p = make_program(engine)
     for i, member in enumerate(p.member_ids[:2]):
-        earning.credit_purchase(engine, merchant_id=p.merchant_id, account_id=member, store_id=p.store_ids[0],
-                                amount_cents=10000, receipt=f"r{i}", now=T0)
+        earning.credit_purchase(
+            engine,
+            merchant_id=p.merchant_id,
+            account_id=member,
+            store_id=p.store_ids[0],
+            amount_cents=10000,
+            receipt=f"r{i}",
+            now=T0,
+        )
     engine.dispose()
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(2), ctx.Queue()

@@ -3,7 +3,7 @@ donations, vouchers and catalogue. No database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from loyalty_app.domain import badges, catalog, challenges, donations, earning, 
 from loyalty_app.domain.earning import Action, AppliedMultiplier, LimitPeriod, RuleSpec
 from loyalty_app.domain.errors import LoyaltyError
 
-UTC = timezone.utc
+UTC = UTC
 BUC = "Europe/Bucharest"  # UTC+2 in winter, UTC+3 in summer
 
 
@@ -201,10 +201,14 @@ def test_quest_stacking_multiply_and_best():
 
 def test_quest_total_capped_at_program_max():
     tier = AppliedMultiplier("Gold", 200, "tier", "gold")
-    b = earning.compute_earn(10, tier_multiplier=tier, quest_multipliers=[_m("a", 200), _m("b", 200)], stacking="multiply", cap_pct=300)
+    b = earning.compute_earn(
+        10, tier_multiplier=tier, quest_multipliers=[_m("a", 200), _m("b", 200)], stacking="multiply", cap_pct=300
+    )
     assert (b.total_pct, b.points, b.capped) == (300, 30, True)
     assert "max ×3" in earning.multipliers_text(b)
-    best = earning.compute_earn(10, tier_multiplier=tier, quest_multipliers=[_m("a", 200), _m("b", 150)], stacking="best", cap_pct=1000)
+    best = earning.compute_earn(
+        10, tier_multiplier=tier, quest_multipliers=[_m("a", 200), _m("b", 150)], stacking="best", cap_pct=1000
+    )
     assert (best.total_pct, best.points) == (400, 40)
 
 
@@ -442,8 +446,13 @@ def test_recommendations_are_personal_favourites_first_disliked_last():
         _reward(id=4, key="same-kind", cost_points=70, kind=catalog.RewardKind.DISCOUNT),
     ]
     recs = catalog.recommend(
-        rewards, now=now, tier_rank=1, available_points=100, ratings={1: (5.0, 9), 3: (4.9, 9), 2: (3.0, 2)},
-        own_ratings={2: 5, 3: 1}, redeemed_kinds=frozenset({catalog.RewardKind.DISCOUNT}),
+        rewards,
+        now=now,
+        tier_rank=1,
+        available_points=100,
+        ratings={1: (5.0, 9), 3: (4.9, 9), 2: (3.0, 2)},
+        own_ratings={2: 5, 3: 1},
+        redeemed_kinds=frozenset({catalog.RewardKind.DISCOUNT}),
     )
     assert [r.reward.key for r in recs] == ["my-favourite", "same-kind", "crowd-pleaser", "disliked"]
     assert recs[0].reason == "One of your favourites, you can get it now"

@@ -3,7 +3,7 @@ badges, challenges, rewards and vouchers, ratings, donations, referrals, cockpit
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -16,7 +16,7 @@ from loyalty_app.services import cockpit, donations, earning, ledger, referrals,
 from loyalty_app.services import program_admin as admin
 from tests.engine.test_rules_support import T0, make_program
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -26,8 +26,14 @@ def program(db_engine):
 
 def _buy(engine, p, member=0, cents=2400, receipt="R1", now=T0, store=0, **kw):
     return earning.credit_purchase(
-        engine, merchant_id=p.merchant_id, account_id=p.member_ids[member], store_id=p.store_ids[store],
-        amount_cents=cents, receipt=receipt, now=now, **kw,
+        engine,
+        merchant_id=p.merchant_id,
+        account_id=p.member_ids[member],
+        store_id=p.store_ids[store],
+        amount_cents=cents,
+        receipt=receipt,
+        now=now,
+        **kw,
     )
 
 
@@ -71,7 +77,9 @@ def test_purchase_rounding_per_program(db_engine):
 def test_purchase_rule_rate_and_staff_store_check(db_engine, program):
     p = program
     with write_session(db_engine) as s:
-        admin.upsert_earning_rule(s, p.merchant_id, "store1-rate", action="purchase", points_per_unit="1.5", store_id=p.store_ids[1])
+        admin.upsert_earning_rule(
+            s, p.merchant_id, "store1-rate", action="purchase", points_per_unit="1.5", store_id=p.store_ids[1]
+        )
     out = _buy(db_engine, p, cents=1000, store=1)
     assert out.points == 15 and out.reason_params["rate"] == "1.5"
     assert _buy(db_engine, p, cents=1000, receipt="R2").points == 10  # other store: program rate
@@ -102,7 +110,10 @@ def test_action_conditions_and_service_only(db_engine, program):
     with pytest.raises(LoyaltyError) as err:
         earning.record_action(db_engine, action="attend_event", idempotency_key="e1", detail={"event_code": "ROCK"}, **kw)
     assert err.value.code == "invalid_event_code"
-    assert earning.record_action(db_engine, action="attend_event", idempotency_key="e2", detail={"event_code": "jazz"}, **kw).points == 40
+    assert (
+        earning.record_action(db_engine, action="attend_event", idempotency_key="e2", detail={"event_code": "jazz"}, **kw).points
+        == 40
+    )
     for action, code in [("purchase", "action_not_direct"), ("fill_survey", "no_rule"), ("dance", "unknown_action")]:
         with pytest.raises(LoyaltyError) as err:
             earning.record_action(db_engine, action=action, idempotency_key=f"x-{action}", **kw)
@@ -112,12 +123,24 @@ def test_action_conditions_and_service_only(db_engine, program):
         admin.upsert_earning_rule(s, p.merchant_id, "bday-survey", action="fill_survey", points=30, segment_key="birthday_month")
     assert earning.record_action(db_engine, action="fill_survey", idempotency_key="s1", **kw).points == 30  # born in November
     with pytest.raises(LoyaltyError) as err:
-        earning.record_action(db_engine, action="fill_survey", idempotency_key="s2", merchant_id=p.merchant_id,
-                              account_id=p.member_ids[0], now=datetime(2026, 12, 5, tzinfo=UTC))
+        earning.record_action(
+            db_engine,
+            action="fill_survey",
+            idempotency_key="s2",
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[0],
+            now=datetime(2026, 12, 5, tzinfo=UTC),
+        )
     assert err.value.code == "no_rule"
     with pytest.raises(LoyaltyError) as err:
-        earning.record_action(db_engine, action="complete_profile", idempotency_key="p2", now=T0 + timedelta(days=400),
-                              merchant_id=p.merchant_id, account_id=p.member_ids[0])
+        earning.record_action(
+            db_engine,
+            action="complete_profile",
+            idempotency_key="p2",
+            now=T0 + timedelta(days=400),
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[0],
+        )
     assert err.value.code == "limit_reached"
 
 
@@ -125,8 +148,16 @@ def test_quest_and_tier_multipliers_explain_the_points(db_engine, program):
     p = program
     _buy(db_engine, p, cents=50000, receipt="big")  # 500 points: Silver (purchase ×1.5) at once
     with write_session(db_engine) as s:
-        admin.upsert_quest(s, p.merchant_id, "weekend", name="Double weekend", multiplier_pct=200,
-                           starts_local=datetime(2026, 11, 7), ends_local=datetime(2026, 11, 9), actions=["purchase"])
+        admin.upsert_quest(
+            s,
+            p.merchant_id,
+            "weekend",
+            name="Double weekend",
+            multiplier_pct=200,
+            starts_local=datetime(2026, 11, 7),
+            ends_local=datetime(2026, 11, 9),
+            actions=["purchase"],
+        )
         admin.set_program_rules(s, p.merchant_id, quest_stacking="multiply", max_multiplier_pct=250)
     saturday = datetime(2026, 11, 6, 22, 30, tzinfo=UTC)  # 00:30 Saturday in Bucharest
     out = _buy(db_engine, p, cents=1000, receipt="sat", now=saturday)
@@ -155,8 +186,9 @@ def test_tier_upgrade_at_once_downgrade_only_after_grace(db_engine, program):
 def test_calendar_year_tier_holds_through_next_year(db_engine):
     p = make_program(db_engine, "cal", tier_window="calendar_year")
     _buy(db_engine, p, cents=60000, receipt="y1", now=datetime(2025, 6, 1, tzinfo=UTC))
-    summary = cockpit.member_summary(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0],
-                                     now=datetime(2026, 3, 1, tzinfo=UTC))
+    summary = cockpit.member_summary(
+        db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], now=datetime(2026, 3, 1, tzinfo=UTC)
+    )
     assert summary.tier_key == "silver" and summary.points_to_keep_tier == 500  # nothing earned this year yet
     assert tiers.evaluate_tiers(db_engine, p.merchant_id, datetime(2026, 12, 1, tzinfo=UTC)).grace_started == 0
     report = tiers.evaluate_tiers(db_engine, p.merchant_id, datetime(2027, 1, 5, tzinfo=UTC))
@@ -169,10 +201,19 @@ def test_badges_once_and_challenges_with_hidden_surprise(db_engine, program):
         admin.upsert_badge(s, p.merchant_id, "first", name="First purchase", kind="first_purchase")
         admin.upsert_badge(s, p.merchant_id, "explorer", name="Explorer", kind="distinct_stores", target=2)
         admin.upsert_badge(s, p.merchant_id, "night", name="Night owl", kind="challenge", param="surprise")
-        admin.upsert_challenge(s, p.merchant_id, "visits", name="Visit 2 times this month", action="visit", target=2,
-                               recurrence="monthly", reward_points=30)
-        admin.upsert_challenge(s, p.merchant_id, "surprise", name="Surprise", action="check_in", target=1,
-                               reward_badge_key="night", hidden=True)
+        admin.upsert_challenge(
+            s,
+            p.merchant_id,
+            "visits",
+            name="Visit 2 times this month",
+            action="visit",
+            target=2,
+            recurrence="monthly",
+            reward_points=30,
+        )
+        admin.upsert_challenge(
+            s, p.merchant_id, "surprise", name="Surprise", action="check_in", target=1, reward_badge_key="night", hidden=True
+        )
     summary = cockpit.member_summary(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], now=T0)
     assert [c.key for c in summary.challenges] == ["visits"]  # the hidden one is not listed
     first = _buy(db_engine, p, cents=1000, receipt="a")
@@ -181,13 +222,21 @@ def test_badges_once_and_challenges_with_hidden_surprise(db_engine, program):
     assert [b.key for b in second.badges_awarded] == ["explorer"]  # "first" is not awarded twice
     assert [c.key for c in second.challenges_completed] == ["visits"] and second.bonus_points == 30
     assert second.balance.available == 10 + 10 + 30
-    check = earning.record_action(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], action="check_in",
-                                  idempotency_key="ci", store_id=p.store_ids[0], now=T0 + timedelta(days=2))
+    check = earning.record_action(
+        db_engine,
+        merchant_id=p.merchant_id,
+        account_id=p.member_ids[0],
+        action="check_in",
+        idempotency_key="ci",
+        store_id=p.store_ids[0],
+        now=T0 + timedelta(days=2),
+    )
     assert [c.key for c in check.challenges_completed] == ["surprise"] and [b.key for b in check.badges_awarded] == ["night"]
     next_month = _buy(db_engine, p, cents=1000, receipt="c", now=datetime(2026, 12, 3, tzinfo=UTC))
     assert next_month.challenges_completed == ()  # monthly progress restarted at 1/2
-    summary = cockpit.member_summary(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0],
-                                     now=datetime(2026, 12, 3, 1, tzinfo=UTC))
+    summary = cockpit.member_summary(
+        db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], now=datetime(2026, 12, 3, 1, tzinfo=UTC)
+    )
     by_key = {c.key: c for c in summary.challenges}
     assert by_key["visits"].count == 1 and by_key["surprise"].completed
 
@@ -202,12 +251,14 @@ def test_redeem_use_once_and_cancel(db_engine, program):
     red = rewards.redeem_reward(db_engine, reward_id=p.reward_ids["coffee"], idempotency_key="k1", now=T0, **kw)
     assert red.balance.available == 200 and len(red.code.replace("-", "")) == 20
     assert rewards.redeem_reward(db_engine, reward_id=p.reward_ids["coffee"], idempotency_key="k1", now=T0, **kw).replayed
-    used = rewards.use_voucher(db_engine, merchant_id=p.merchant_id, code=red.code.lower(), store_id=p.store_ids[0],
-                               staff_account_id=p.staff_id, now=T0)
+    used = rewards.use_voucher(
+        db_engine, merchant_id=p.merchant_id, code=red.code.lower(), store_id=p.store_ids[0], staff_account_id=p.staff_id, now=T0
+    )
     assert used.reward_name == "Free coffee"
     with pytest.raises(LoyaltyError) as err:
-        rewards.use_voucher(db_engine, merchant_id=p.merchant_id, code=red.code, store_id=p.store_ids[0],
-                            staff_account_id=p.staff_id, now=T0)
+        rewards.use_voucher(
+            db_engine, merchant_id=p.merchant_id, code=red.code, store_id=p.store_ids[0], staff_account_id=p.staff_id, now=T0
+        )
     assert err.value.code == "voucher_used"
     with pytest.raises(LoyaltyError):
         rewards.cancel_voucher(db_engine, voucher_id=red.voucher_id, now=T0, **kw)
@@ -215,13 +266,20 @@ def test_redeem_use_once_and_cancel(db_engine, program):
     cancelled = rewards.cancel_voucher(db_engine, voucher_id=second.voucher_id, now=T0, **kw)
     assert cancelled.points_returned == 100 and cancelled.balance.available == 200
     with pytest.raises(LoyaltyError) as err:
-        rewards.use_voucher(db_engine, merchant_id=p.merchant_id, code=second.code, store_id=p.store_ids[0],
-                            staff_account_id=p.staff_id, now=T0)
+        rewards.use_voucher(
+            db_engine, merchant_id=p.merchant_id, code=second.code, store_id=p.store_ids[0], staff_account_id=p.staff_id, now=T0
+        )
     assert err.value.code == "voucher_cancelled"
     third = rewards.redeem_reward(db_engine, reward_id=p.reward_ids["coffee"], idempotency_key="k3", now=T0, **kw)
     with pytest.raises(LoyaltyError) as err:
-        rewards.use_voucher(db_engine, merchant_id=p.merchant_id, code=third.code, store_id=p.store_ids[0],
-                            staff_account_id=p.staff_id, now=third.expires_at)
+        rewards.use_voucher(
+            db_engine,
+            merchant_id=p.merchant_id,
+            code=third.code,
+            store_id=p.store_ids[0],
+            staff_account_id=p.staff_id,
+            now=third.expires_at,
+        )
     assert err.value.code == "voucher_expired"
 
 
@@ -230,29 +288,47 @@ def test_stock_member_limit_and_tier_gate(db_engine, program):
     for member in (0, 1):
         _buy(db_engine, p, member=member, cents=20000, receipt=f"m{member}")
     mug = p.reward_ids["mug"]
-    first = rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug,
-                                  idempotency_key="a", now=T0)
+    first = rewards.redeem_reward(
+        db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug, idempotency_key="a", now=T0
+    )
     for member, key, code in [(0, "b", "out_of_stock"), (1, "c", "out_of_stock")]:
         with pytest.raises(LoyaltyError) as err:
-            rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[member], reward_id=mug,
-                                  idempotency_key=key, now=T0)
+            rewards.redeem_reward(
+                db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[member], reward_id=mug, idempotency_key=key, now=T0
+            )
         assert err.value.code == code
     rewards.cancel_voucher(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], voucher_id=first.voucher_id, now=T0)
     with read_session(db_engine) as s:
         assert s.get(Reward, mug).stock == 1
-    rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug, idempotency_key="d", now=T0)
+    rewards.redeem_reward(
+        db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug, idempotency_key="d", now=T0
+    )
     with write_session(db_engine) as s:
         admin.upsert_reward(s, p.merchant_id, "mug", name="Mug", kind="free_product", cost_points=50, stock=5, per_member_limit=1)
     with pytest.raises(LoyaltyError) as err:
-        rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug, idempotency_key="e", now=T0)
+        rewards.redeem_reward(
+            db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=mug, idempotency_key="e", now=T0
+        )
     assert err.value.code == "member_limit_reached"
     with pytest.raises(LoyaltyError) as err:
-        rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], reward_id=p.reward_ids["vip"],
-                              idempotency_key="f", now=T0)
+        rewards.redeem_reward(
+            db_engine,
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[0],
+            reward_id=p.reward_ids["vip"],
+            idempotency_key="f",
+            now=T0,
+        )
     assert err.value.code == "tier_required"
     with pytest.raises(LoyaltyError) as err:
-        rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[2], reward_id=p.reward_ids["coffee"],
-                              idempotency_key="g", now=T0)
+        rewards.redeem_reward(
+            db_engine,
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[2],
+            reward_id=p.reward_ids["coffee"],
+            idempotency_key="g",
+            now=T0,
+        )
     assert err.value.code == "insufficient_points"
 
 
@@ -264,8 +340,14 @@ def test_ratings_only_redeemers_once_editable_hidden_leave_average(db_engine, pr
         rewards.rate_reward(db_engine, account_id=p.member_ids[0], stars=5, **kw)
     for member in (0, 1):
         _buy(db_engine, p, member=member, cents=20000, receipt=f"m{member}")
-        rewards.redeem_reward(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[member], reward_id=coffee,
-                              idempotency_key=f"r{member}", now=T0)
+        rewards.redeem_reward(
+            db_engine,
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[member],
+            reward_id=coffee,
+            idempotency_key=f"r{member}",
+            now=T0,
+        )
     first = rewards.rate_reward(db_engine, account_id=p.member_ids[0], stars=5, review_text="Great", **kw)
     assert first.created and first.earn.points == 5
     edit = rewards.rate_reward(db_engine, account_id=p.member_ids[0], stars=3, review_text="OK", **kw)
@@ -307,7 +389,9 @@ def test_donation_daily_limit_resets_at_merchant_midnight(db_engine, program):
 
 
 def test_referral_rewards_both_sides_and_refusals(db_engine):
-    p = make_program(db_engine, "ref", members=5, referral_monthly_cap=2, referral_referee_points=50, referral_referrer_points=100)
+    p = make_program(
+        db_engine, "ref", members=5, referral_monthly_cap=2, referral_referee_points=50, referral_referrer_points=100
+    )
     a, b, c, d, e = p.member_ids
     code = referrals.referral_code_for(db_engine, merchant_id=p.merchant_id, account_id=a)
     assert referrals.referral_code_for(db_engine, merchant_id=p.merchant_id, account_id=a) == code
@@ -327,13 +411,16 @@ def test_referral_rewards_both_sides_and_refusals(db_engine):
     with pytest.raises(LoyaltyError) as err:
         referrals.register_referral(db_engine, referee_account_id=d, **kw)
     assert err.value.code == "referral_cap"
-    referrals.register_referral(db_engine, referee_account_id=d, merchant_id=p.merchant_id, code=code, now=T0 + timedelta(days=30))
+    referrals.register_referral(
+        db_engine, referee_account_id=d, merchant_id=p.merchant_id, code=code, now=T0 + timedelta(days=30)
+    )
     with pytest.raises(NotFound):
         referrals.register_referral(db_engine, referee_account_id=e, merchant_id=p.merchant_id, code="ZZZZZZZZ", now=T0)
     # Gold doubles referral bonuses (tier benefit per action).
     _buy(db_engine, p, member=0, cents=100000, receipt="a2")
-    code_e = referrals.register_referral(db_engine, referee_account_id=e, merchant_id=p.merchant_id, code=code,
-                                         now=T0 + timedelta(days=60))
+    code_e = referrals.register_referral(
+        db_engine, referee_account_id=e, merchant_id=p.merchant_id, code=code, now=T0 + timedelta(days=60)
+    )
     assert code_e.referee_points == 50
     before = _balance(db_engine, p, 0).available
     _buy(db_engine, p, member=4, cents=500, receipt="e1", now=T0 + timedelta(days=60))
@@ -347,28 +434,65 @@ def test_nothing_crosses_programs(db_engine, program):
     a = program
     b = make_program(db_engine, "books")
     _buy(db_engine, a, cents=20000, receipt="a")
-    red = rewards.redeem_reward(db_engine, merchant_id=a.merchant_id, account_id=a.member_ids[0], reward_id=a.reward_ids["coffee"],
-                                idempotency_key="a", now=T0)
+    red = rewards.redeem_reward(
+        db_engine,
+        merchant_id=a.merchant_id,
+        account_id=a.member_ids[0],
+        reward_id=a.reward_ids["coffee"],
+        idempotency_key="a",
+        now=T0,
+    )
     attempts = [
-        lambda: earning.credit_purchase(db_engine, merchant_id=b.merchant_id, account_id=a.member_ids[0], store_id=b.store_ids[0],
-                                        amount_cents=100, receipt="x", now=T0),
-        lambda: earning.credit_purchase(db_engine, merchant_id=b.merchant_id, account_id=b.member_ids[0], store_id=a.store_ids[0],
-                                        amount_cents=100, receipt="x", now=T0),
-        lambda: rewards.redeem_reward(db_engine, merchant_id=b.merchant_id, account_id=b.member_ids[0], reward_id=a.reward_ids["coffee"],
-                                      idempotency_key="x", now=T0),
-        lambda: rewards.use_voucher(db_engine, merchant_id=b.merchant_id, code=red.code, store_id=b.store_ids[0],
-                                    staff_account_id=b.staff_id, now=T0),
-        lambda: rewards.cancel_voucher(db_engine, merchant_id=b.merchant_id, account_id=b.member_ids[0], voucher_id=red.voucher_id, now=T0),
-        lambda: donations.donate(db_engine, merchant_id=b.merchant_id, account_id=b.member_ids[0], charity_id=a.charity_ids["trees"],
-                                 points=1, idempotency_key="x", now=T0),
+        lambda: earning.credit_purchase(
+            db_engine,
+            merchant_id=b.merchant_id,
+            account_id=a.member_ids[0],
+            store_id=b.store_ids[0],
+            amount_cents=100,
+            receipt="x",
+            now=T0,
+        ),
+        lambda: earning.credit_purchase(
+            db_engine,
+            merchant_id=b.merchant_id,
+            account_id=b.member_ids[0],
+            store_id=a.store_ids[0],
+            amount_cents=100,
+            receipt="x",
+            now=T0,
+        ),
+        lambda: rewards.redeem_reward(
+            db_engine,
+            merchant_id=b.merchant_id,
+            account_id=b.member_ids[0],
+            reward_id=a.reward_ids["coffee"],
+            idempotency_key="x",
+            now=T0,
+        ),
+        lambda: rewards.use_voucher(
+            db_engine, merchant_id=b.merchant_id, code=red.code, store_id=b.store_ids[0], staff_account_id=b.staff_id, now=T0
+        ),
+        lambda: rewards.cancel_voucher(
+            db_engine, merchant_id=b.merchant_id, account_id=b.member_ids[0], voucher_id=red.voucher_id, now=T0
+        ),
+        lambda: donations.donate(
+            db_engine,
+            merchant_id=b.merchant_id,
+            account_id=b.member_ids[0],
+            charity_id=a.charity_ids["trees"],
+            points=1,
+            idempotency_key="x",
+            now=T0,
+        ),
         lambda: cockpit.member_summary(db_engine, merchant_id=b.merchant_id, account_id=a.member_ids[0], now=T0),
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):
             attempt()
     with pytest.raises(NotAllowed):  # A's staff cannot accept a voucher at B's store
-        rewards.use_voucher(db_engine, merchant_id=b.merchant_id, code=red.code, store_id=b.store_ids[0],
-                            staff_account_id=a.staff_id, now=T0)
+        rewards.use_voucher(
+            db_engine, merchant_id=b.merchant_id, code=red.code, store_id=b.store_ids[0], staff_account_id=a.staff_id, now=T0
+        )
     code = referrals.referral_code_for(db_engine, merchant_id=a.merchant_id, account_id=a.member_ids[0])
     with pytest.raises(NotFound):
         referrals.register_referral(db_engine, merchant_id=b.merchant_id, referee_account_id=b.member_ids[0], code=code, now=T0)
@@ -381,8 +505,15 @@ def test_nothing_crosses_programs(db_engine, program):
 def test_cockpit_summary(db_engine, program):
     p = program
     with write_session(db_engine) as s:
-        admin.upsert_quest(s, p.merchant_id, "now", name="Double now", multiplier_pct=200,
-                           starts_local=datetime(2026, 11, 1), ends_local=datetime(2026, 11, 4))
+        admin.upsert_quest(
+            s,
+            p.merchant_id,
+            "now",
+            name="Double now",
+            multiplier_pct=200,
+            starts_local=datetime(2026, 11, 1),
+            ends_local=datetime(2026, 11, 4),
+        )
         admin.upsert_badge(s, p.merchant_id, "ci", name="Regular", kind="check_ins", target=3)
     _buy(db_engine, p, cents=30000, receipt="r")  # 300 ×2 = 600: Silver
     s = cockpit.member_summary(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], now=T0 + timedelta(hours=1))

@@ -7,7 +7,7 @@ plus a small program: three tiers, earning rules, a charity and rewards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -17,7 +17,7 @@ from loyalty_app.models import Account, Merchant, ProgramSettings, Role, StaffSt
 from loyalty_app.services import ledger
 from loyalty_app.services import program_admin as admin
 
-T0 = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)  # a Monday, 12:00 in Bucharest
+T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday, 12:00 in Bucharest
 
 
 @dataclass
@@ -46,8 +46,14 @@ def make_program(
 
         def person(i: int, role: Role) -> Account:
             acc = Account(
-                merchant_id=merchant.id, role=role, email=f"{role.value}{i}@{slug}.test", password_hash="x",
-                first_name=f"First{i}", last_name="Last", birthday=date(1990, 11, 15), member_number=f"{slug[:3]}{role.value[0]}{i}",
+                merchant_id=merchant.id,
+                role=role,
+                email=f"{role.value}{i}@{slug}.test",
+                password_hash="x",
+                first_name=f"First{i}",
+                last_name="Last",
+                birthday=date(1990, 11, 15),
+                member_number=f"{slug[:3]}{role.value[0]}{i}",
                 created_at=T0 - timedelta(days=400),
             )
             s.add(acc)
@@ -70,14 +76,20 @@ def make_program(
             ("silver", "Silver", 1, 500, {"purchase": 150}),
             ("gold", "Gold", 2, 1500, {"purchase": 200, "refer_friend": 200}),
         ]:
-            program.tier_ids[key] = admin.upsert_tier(s, merchant.id, key, name=name, rank=rank, threshold=threshold, multipliers=mult).id
+            program.tier_ids[key] = admin.upsert_tier(
+                s, merchant.id, key, name=name, rank=rank, threshold=threshold, multipliers=mult
+            ).id
         admin.upsert_earning_rule(s, merchant.id, "check-in", action="check_in", points=10, limit_count=1, limit_period="day")
         admin.upsert_earning_rule(s, merchant.id, "review", action="write_review", points=25, limit_count=2, limit_period="week")
-        admin.upsert_earning_rule(s, merchant.id, "profile", action="complete_profile", points=50, limit_count=1, limit_period="ever")
+        admin.upsert_earning_rule(
+            s, merchant.id, "profile", action="complete_profile", points=50, limit_count=1, limit_period="ever"
+        )
         admin.upsert_earning_rule(s, merchant.id, "rate", action="rate_reward", points=5, limit_count=3, limit_period="month")
         admin.upsert_earning_rule(s, merchant.id, "event", action="attend_event", points=40, params={"event_codes": ["JAZZ"]})
         program.charity_ids["trees"] = admin.upsert_charity(s, merchant.id, "trees", name="Plant trees").id
-        program.reward_ids["coffee"] = admin.upsert_reward(s, merchant.id, "coffee", name="Free coffee", kind="free_product", cost_points=100).id
+        program.reward_ids["coffee"] = admin.upsert_reward(
+            s, merchant.id, "coffee", name="Free coffee", kind="free_product", cost_points=100
+        ).id
         program.reward_ids["mug"] = admin.upsert_reward(
             s, merchant.id, "mug", name="Mug", kind="free_product", cost_points=50, stock=1, per_member_limit=1
         ).id

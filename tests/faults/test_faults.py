@@ -27,8 +27,9 @@ def _ledger_balance(database_url: str, account_id: int) -> int:
     import psycopg
 
     with psycopg.connect(load._admin(database_url)) as conn:
-        return conn.execute("SELECT coalesce(sum(available_delta), 0) FROM ledgerentry WHERE account_id = %s",
-                            (account_id,)).fetchone()[0]
+        return conn.execute(
+            "SELECT coalesce(sum(available_delta), 0) FROM ledgerentry WHERE account_id = %s", (account_id,)
+        ).fetchone()[0]
 
 
 def _credit_entries(database_url: str, prefix: str) -> int:
@@ -37,8 +38,10 @@ def _credit_entries(database_url: str, prefix: str) -> int:
 
 # --- kill -9 ---------------------------------------------------------------------------------------
 
-async def _credit_until_answered(tab: ReflexTab, ev: dict, store_id: int, number: str, receipt: str,
-                                 stats: load.Stats, log: list[str]) -> str:
+
+async def _credit_until_answered(
+    tab: ReflexTab, ev: dict, store_id: int, number: str, receipt: str, stats: load.Stats, log: list[str]
+) -> str:
     """A cashier whose screen froze: reconnect, reload the till, scan again and credit the SAME
     receipt until an answer comes back."""
     for attempt in range(6):
@@ -74,8 +77,10 @@ async def _kill_mid_load(backend: load.Backend, cast: load.Cast, tag: str) -> tu
     stats, log = load.Stats(), []
     member_cookies = load.session_cookies(backend.database_url, [a for a, _ in cast.members[:8]])
     members = await asyncio.gather(*(load.open_member_tab(backend.url, c, ev) for c in member_cookies))
-    tills = [await load.open_till_tab(backend.url, c, ev, cast.store_id)
-             for c in load.session_cookies(backend.database_url, [cast.staff_id] * 4)]
+    tills = [
+        await load.open_till_tab(backend.url, c, ev, cast.store_id)
+        for c in load.session_cookies(backend.database_url, [cast.staff_id] * 4)
+    ]
     until = time.monotonic() + 14
     member_tasks = [asyncio.create_task(_member_keeps_using(t, ev, until, stats)) for t in members]
     idle: asyncio.Queue = asyncio.Queue()
@@ -101,9 +106,14 @@ async def _kill_mid_load(backend: load.Backend, cast: load.Cast, tag: str) -> tu
         await asyncio.sleep(0.25)
     await asyncio.gather(*tasks)
     answered = await asyncio.gather(*member_tasks)
-    info = {"killed": killed, "pids_before": pids_before, "members_answered": answered,
-            "member_disconnects": sum(t.disconnects for t in members), "till_disconnects": sum(t.disconnects for t in tills),
-            "new_tokens": sum(t.new_tokens for t in (*members, *tills))}
+    info = {
+        "killed": killed,
+        "pids_before": pids_before,
+        "members_answered": answered,
+        "member_disconnects": sum(t.disconnects for t in members),
+        "till_disconnects": sum(t.disconnects for t in tills),
+        "new_tokens": sum(t.new_tokens for t in (*members, *tills)),
+    }
     for tab in (*members, *tills):
         await tab.close()
     return stats, [f"{tag}-{i}" for i in range(40)], info, log
@@ -124,7 +134,10 @@ def test_kill_a_worker_mid_load_clients_reconnect_and_each_receipt_is_credited_o
         assert len(stats.reconnects) >= 1
         assert all(n > 0 for n in info["members_answered"]), info
     # Every receipt was answered: credited once (fresh or as a replay of the lost answer).
-    assert stats.credited | stats.replayed == set(receipts), (sorted(set(receipts) - stats.credited - stats.replayed), stats.errors)
+    assert stats.credited | stats.replayed == set(receipts), (
+        sorted(set(receipts) - stats.credited - stats.replayed),
+        stats.errors,
+    )
     counts = load.receipt_credits(pg_database, tag + "-")
     assert set(counts) == set(receipts), "nothing is lost"
     assert all(n == 1 for n in counts.values()), {r: n for r, n in counts.items() if n != 1}
@@ -135,28 +148,35 @@ def test_kill_a_worker_mid_load_clients_reconnect_and_each_receipt_is_credited_o
 
 # --- PostgreSQL connection cut and restored --------------------------------------------------------
 
+
 async def _through_a_cut(backend: load.Backend, cast: load.Cast, proxy, tag: str, direct_url: str) -> dict:
     ev = load._events()
     member_id, number = cast.members[0]
-    stats = load.Stats()
     member = await load.open_member_tab(backend.url, load.session_cookies(backend.database_url, [member_id])[0], ev)
-    till = await load.open_till_tab(backend.url, load.session_cookies(backend.database_url, [cast.staff_id])[0], ev,
-                                    cast.store_id)
+    till = await load.open_till_tab(
+        backend.url, load.session_cookies(backend.database_url, [cast.staff_id])[0], ev, cast.store_id
+    )
     _, delta = await till.send(ev["scan"], load.STAFF_PATH, load.QUERY, {"form": {"code": number}}, expect=ev["till_answer"])
     assert load.till_outcome(delta, ev)[0] == "none" and delta[ev["till_key"]]["member_name_rx_state_"]
     out = {}
     proxy.cut()
     try:
-        _, delta = await till.send(ev["credit"], load.STAFF_PATH, load.QUERY,
-                                   {"form": {"amount": "20.00", "receipt": f"{tag}-1"}}, expect=ev["till_answer"])
+        _, delta = await till.send(
+            ev["credit"],
+            load.STAFF_PATH,
+            load.QUERY,
+            {"form": {"amount": "20.00", "receipt": f"{tag}-1"}},
+            expect=ev["till_answer"],
+        )
         out["credit_cut"] = load.till_outcome(delta, ev)
         _, delta = await member.send(ev["cockpit"], load.MEMBER_PATH, load.QUERY, expect=ev["cockpit_answer"])
         out["cockpit_cut"] = delta[ev["cockpit_key"]].get("error_rx_state_")
         out["entries_while_cut"] = _credit_entries(direct_url, tag)
     finally:
         proxy.restore()
-    _, delta = await till.send(ev["credit"], load.STAFF_PATH, load.QUERY,
-                               {"form": {"amount": "20.00", "receipt": f"{tag}-1"}}, expect=ev["till_answer"])
+    _, delta = await till.send(
+        ev["credit"], load.STAFF_PATH, load.QUERY, {"form": {"amount": "20.00", "receipt": f"{tag}-1"}}, expect=ev["till_answer"]
+    )
     out["credit_after"] = load.till_outcome(delta, ev)
     _, delta = await member.send(ev["cockpit"], load.MEMBER_PATH, load.QUERY, expect=ev["cockpit_answer"])
     out["cockpit_after"] = delta[ev["cockpit_key"]]
@@ -185,12 +205,14 @@ def test_database_cut_gives_a_retry_message_changes_nothing_then_works(pg_databa
 
 # --- Redis restarted --------------------------------------------------------------------------------
 
+
 async def _through_a_redis_restart(backend: load.Backend, cast: load.Cast, redis_server) -> dict:
     ev = load._events()
     member_id, _number = cast.members[0]
     tab = await load.open_member_tab(backend.url, load.session_cookies(backend.database_url, [member_id])[0], ev)
-    till = await load.open_till_tab(backend.url, load.session_cookies(backend.database_url, [cast.staff_id])[0], ev,
-                                    cast.store_id)
+    till = await load.open_till_tab(
+        backend.url, load.session_cookies(backend.database_url, [cast.staff_id])[0], ev, cast.store_id
+    )
     assert await load.credit_once(till, ev, _number, "31.00", "redis-1", load.Stats()) == "credited"
     await till.close()
     tab.timeout = 8

@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 from sqlmodel import select as sm_select
 
-import loyalty_app
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import (
@@ -33,8 +32,8 @@ from loyalty_app.models import (
     FraudFlag,
     InboxThread,
     LedgerEntry,
-    Merchant,
     MemberBalance,
+    Merchant,
     ProgramChange,
     Reward,
     RewardRating,
@@ -78,7 +77,7 @@ def png_bytes(size: tuple[int, int] = (64, 64), colour: str = "#1f5f46") -> byte
 
 def point_app_at(engine: Engine, monkeypatch) -> None:
     """Point every module's get_engine() at the test database (as tests/unit/test_states.py does)."""
-    import loyalty_app.loyalty_app  # noqa: F401  (imports every page and state)
+    import loyalty_app.loyalty_app
 
     for mod in pkgutil.walk_packages(loyalty_app.__path__, "loyalty_app."):
         module = importlib.import_module(mod.name)
@@ -125,7 +124,9 @@ class World:
 
     def actor(self, caller: str) -> Actor:
         role = {"member": Role.MEMBER, "other_member": Role.MEMBER, "staff": Role.STAFF, "admin": Role.ADMIN}[caller]
-        stores = {"staff": frozenset({self.old_town}), "admin": frozenset({self.old_town, self.riverside})}.get(caller, frozenset())
+        stores = {"staff": frozenset({self.old_town}), "admin": frozenset({self.old_town, self.riverside})}.get(
+            caller, frozenset()
+        )
         return Actor(account_id=self.accounts[caller], merchant_id=self.cafe, role=role, store_ids=stores)
 
 
@@ -153,13 +154,25 @@ def build_world(engine: Engine) -> World:
         ana, sofia, mihai = (account(w.cafe, e) for e in ("member@demo.test", "sofia@demo.test", "mihai@demo.test"))
         admin = account(w.cafe, "admin@demo.test")
         books_member, books_admin = account(w.books, "member@demo.test"), account(w.books, "admin@demo.test")
-    staff_here = accounts.create_staff(engine, merchant_id=w.cafe, email="till.oldtown@staff.test", password=PASSWORD,
-                                       first_name="Olga", store_ids=[w.old_town])
-    staff_there = accounts.create_staff(engine, merchant_id=w.cafe, email="till.riverside@staff.test", password=PASSWORD,
-                                        first_name="Radu", store_ids=[w.riverside])
+    staff_here = accounts.create_staff(
+        engine, merchant_id=w.cafe, email="till.oldtown@staff.test", password=PASSWORD, first_name="Olga", store_ids=[w.old_town]
+    )
+    staff_there = accounts.create_staff(
+        engine,
+        merchant_id=w.cafe,
+        email="till.riverside@staff.test",
+        password=PASSWORD,
+        first_name="Radu",
+        store_ids=[w.riverside],
+    )
     w.accounts = {
-        "member": ana.id, "other_member": sofia.id, "staff_other_store": staff_there.id, "staff": staff_here.id,
-        "admin": admin.id, "books_member": books_member.id, "books_admin": books_admin.id,
+        "member": ana.id,
+        "other_member": sofia.id,
+        "staff_other_store": staff_there.id,
+        "staff": staff_here.id,
+        "admin": admin.id,
+        "books_member": books_member.id,
+        "books_admin": books_admin.id,
     }
     w.first_names = {"member": ana.first_name, "other_member": sofia.first_name}
     w.member_number = ana.member_number
@@ -171,18 +184,20 @@ def build_world(engine: Engine) -> World:
             row.birthday = date(1990, (utcnow().month % 12) + 1, 15)
             row.last_name = row.last_name or "Test"
 
-    member, other = w.actor("member"), w.actor("other_member")
+    member = w.actor("member")
     with read_session(engine) as s:
         balances = {b.account_id: b.available for b in s.exec(sm_select(MemberBalance)).all()}
-        cafe_rewards = s.exec(sm_select(Reward).where(Reward.merchant_id == w.cafe, Reward.is_active)
-                              .order_by(Reward.cost_points)).all()
+        cafe_rewards = s.exec(
+            sm_select(Reward).where(Reward.merchant_id == w.cafe, Reward.is_active).order_by(Reward.cost_points)
+        ).all()
     affordable = [r for r in cafe_rewards if r.min_tier_id is None and r.cost_points <= 200 and r.per_member_limit is None]
     assert affordable, "the demo program needs a cheap reward"
     w.cheap_reward_id = affordable[0].id
     for reward in affordable:  # Ana's voucher: the first reward she can still redeem
         try:
-            outcome = rewards.redeem_reward(engine, merchant_id=w.cafe, account_id=ana.id, reward_id=reward.id,
-                                            idempotency_key=f"authz-world-{reward.id}")
+            outcome = rewards.redeem_reward(
+                engine, merchant_id=w.cafe, account_id=ana.id, reward_id=reward.id, idempotency_key=f"authz-world-{reward.id}"
+            )
         except Exception:  # noqa: BLE001 - per-member limit or stock: try the next one
             continue
         with read_session(engine) as s:
@@ -202,8 +217,15 @@ def build_world(engine: Engine) -> World:
     w.rated_reward_id, w.rating_id = rating.reward_id, rating.id
 
     w.thread_subject = "Where is my latte?"
-    w.thread_id = inbox.start_thread(engine, member, topic="question", subject=w.thread_subject, body="Ana's own question",
-                                     store_id=w.old_town, voucher_id=w.voucher_id)
+    w.thread_id = inbox.start_thread(
+        engine,
+        member,
+        topic="question",
+        subject=w.thread_subject,
+        body="Ana's own question",
+        store_id=w.old_town,
+        voucher_id=w.voucher_id,
+    )
     inbox.reply(engine, w.actor("admin"), thread_id=w.thread_id, body="We are on it")
     member_media.set_member_image(engine, member, kind="avatar", data=png_bytes(), filename="ana.png")
     mihai_actor = Actor(account_id=mihai.id, merchant_id=w.cafe, role=Role.MEMBER)
@@ -212,8 +234,14 @@ def build_world(engine: Engine) -> World:
 
     fraud.set_spending_hold(engine, w.actor("admin"), account_id=mihai.id, hold=True, reason="Checking receipts")
     with write_session(engine) as s:
-        flag = FraudFlag(merchant_id=w.cafe, kind="velocity", member_account_id=ana.id, staff_account_id=staff_here.id,
-                         store_id=w.old_town, detail={"credits": 9})
+        flag = FraudFlag(
+            merchant_id=w.cafe,
+            kind="velocity",
+            member_account_id=ana.id,
+            staff_account_id=staff_here.id,
+            store_id=w.old_town,
+            detail={"credits": 9},
+        )
         s.add(flag)
         s.flush()
         w.flag_id = flag.id
@@ -231,14 +259,19 @@ def build_world(engine: Engine) -> World:
     theme_admin.save_draft(engine, admin_actor, {"brand_name": "Bean and Leaf"})
     theme_admin.publish(engine, admin_actor, note="authz world")
     with read_session(engine) as s:
-        archived = _one(s, sm_select(ThemeVersion).where(ThemeVersion.merchant_id == w.cafe, ThemeVersion.status != "published")
-                        .order_by(ThemeVersion.version))
+        archived = _one(
+            s,
+            sm_select(ThemeVersion)
+            .where(ThemeVersion.merchant_id == w.cafe, ThemeVersion.status != "published")
+            .order_by(ThemeVersion.version),
+        )
     w.theme_version = archived.version
 
     from loyalty_app.services import webhooks
 
-    hook, _secret = webhooks.save_endpoint(engine, admin_actor, {"url": "https://crm.example.invalid/loyalty",
-                                                                 "events": ["consent.changed"]})
+    hook, _secret = webhooks.save_endpoint(
+        engine, admin_actor, {"url": "https://crm.example.invalid/loyalty", "events": ["consent.changed"]}
+    )
     w.webhook_id = hook.endpoint_id
     w.webhook_delivery_id = webhooks.send_test_event(engine, admin_actor, hook.endpoint_id)
 
@@ -288,8 +321,12 @@ def restore_rows(engine: Engine, rows: dict[str, list[dict]]) -> None:
         if engine.dialect.name == "postgresql":
             for table in SQLModel.metadata.sorted_tables:
                 if "id" in table.c and table.c.id.primary_key and rows.get(table.name):
-                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                                      f"(SELECT MAX(id) FROM \"{table.name}\"))"))
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                            f'(SELECT MAX(id) FROM "{table.name}"))'
+                        )
+                    )
 
 
 def snapshot(engine: Engine) -> dict[str, str]:
@@ -408,7 +445,26 @@ def days_ago(days: int):
 
 
 __all__ = [
-    "CALLERS", "IGNORED_TABLES", "PASSWORD", "REFUSALS", "BackgroundProxy", "LedgerEntry", "Submission", "InboxThread",
-    "World", "build_world", "capture_rows", "changed_tables", "count", "drive", "get", "png_bytes", "point_app_at",
-    "redirect_target", "restore_rows", "root_state", "snapshot", "substate",
+    "CALLERS",
+    "IGNORED_TABLES",
+    "PASSWORD",
+    "REFUSALS",
+    "BackgroundProxy",
+    "LedgerEntry",
+    "Submission",
+    "InboxThread",
+    "World",
+    "build_world",
+    "capture_rows",
+    "changed_tables",
+    "count",
+    "drive",
+    "get",
+    "png_bytes",
+    "point_app_at",
+    "redirect_target",
+    "restore_rows",
+    "root_state",
+    "snapshot",
+    "substate",
 ]

@@ -43,9 +43,7 @@ def sign_up(engine, merchant_id, email="ana@example.com", **kw) -> Account:
 
 
 def sign_in(engine, merchant_id, email="ana@example.com", password=PASSWORD, ip="10.0.0.1", **kw):
-    return accounts.sign_in(
-        engine, merchant_id=merchant_id, email=email, password=password, ip=ip, user_agent="pytest", **kw
-    )
+    return accounts.sign_in(engine, merchant_id=merchant_id, email=email, password=password, ip=ip, user_agent="pytest", **kw)
 
 
 def events(engine, **where) -> list[SecurityEvent]:

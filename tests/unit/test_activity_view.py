@@ -28,8 +28,15 @@ def member(p, i: int = 0) -> Actor:
 
 
 def buy(engine, p, i, cents, receipt, now=T0):
-    return earning.credit_purchase(engine, merchant_id=p.merchant_id, account_id=p.member_ids[i], store_id=p.store_ids[0],
-                                   amount_cents=cents, receipt=receipt, now=now)
+    return earning.credit_purchase(
+        engine,
+        merchant_id=p.merchant_id,
+        account_id=p.member_ids[i],
+        store_id=p.store_ids[0],
+        amount_cents=cents,
+        receipt=receipt,
+        now=now,
+    )
 
 
 @pytest.fixture
@@ -45,21 +52,65 @@ def history(db_engine):
         ledger.expire_due(s, merchant_id=mid, now=later)  # the 300 expire
     big = buy(db_engine, p, 0, 50000, "r2", later)  # earn 500 (or more: tier multiplier)
     with write_session(db_engine) as s:
-        ledger.debit(s, merchant_id=mid, account_id=a, points=100, idempotency_key="redeem-1", reason="Redeemed: {reward}",
-                     reason_params={"reward": "Free coffee"}, now=later + timedelta(minutes=1))
-        ledger.adjust(s, merchant_id=mid, account_id=a, points=15, reason="Goodwill: {note}",
-                      reason_params={"note": {"msgid": "Redeemed: {reward}", "params": {"reward": "Mug"}}},
-                      author_id=p.staff_id, idempotency_key="adj-plus", now=later + timedelta(minutes=2))
-        ledger.adjust(s, merchant_id=mid, account_id=a, points=-5, reason="Correction", author_id=p.staff_id,
-                      idempotency_key="adj-minus", now=later + timedelta(minutes=3))
-    activity.give(db_engine, member(p), charity_id=p.charity_ids["trees"], points=20, idempotency_key="gift-1",
-                  now=later + timedelta(minutes=4))
+        ledger.debit(
+            s,
+            merchant_id=mid,
+            account_id=a,
+            points=100,
+            idempotency_key="redeem-1",
+            reason="Redeemed: {reward}",
+            reason_params={"reward": "Free coffee"},
+            now=later + timedelta(minutes=1),
+        )
+        ledger.adjust(
+            s,
+            merchant_id=mid,
+            account_id=a,
+            points=15,
+            reason="Goodwill: {note}",
+            reason_params={"note": {"msgid": "Redeemed: {reward}", "params": {"reward": "Mug"}}},
+            author_id=p.staff_id,
+            idempotency_key="adj-plus",
+            now=later + timedelta(minutes=2),
+        )
+        ledger.adjust(
+            s,
+            merchant_id=mid,
+            account_id=a,
+            points=-5,
+            reason="Correction",
+            author_id=p.staff_id,
+            idempotency_key="adj-minus",
+            now=later + timedelta(minutes=3),
+        )
+    activity.give(
+        db_engine,
+        member(p),
+        charity_id=p.charity_ids["trees"],
+        points=20,
+        idempotency_key="gift-1",
+        now=later + timedelta(minutes=4),
+    )
     undone = buy(db_engine, p, 0, 4000, "r3", later + timedelta(minutes=5))
     with write_session(db_engine) as s:
-        ledger.reverse(s, merchant_id=mid, entry_id=undone.entry_id, idempotency_key="undo-r2", reason="Purchase undone at the till",
-                       now=later + timedelta(minutes=5))
-        ledger.credit(s, merchant_id=mid, account_id=a, points=70, idempotency_key="pending-1", reason="Wrote a review",
-                      pending_days=5, now=later + timedelta(minutes=6))
+        ledger.reverse(
+            s,
+            merchant_id=mid,
+            entry_id=undone.entry_id,
+            idempotency_key="undo-r2",
+            reason="Purchase undone at the till",
+            now=later + timedelta(minutes=5),
+        )
+        ledger.credit(
+            s,
+            merchant_id=mid,
+            account_id=a,
+            points=70,
+            idempotency_key="pending-1",
+            reason="Wrote a review",
+            pending_days=5,
+            now=later + timedelta(minutes=6),
+        )
     return p, later, big.points, undone.points
 
 
@@ -233,8 +284,15 @@ def test_giving_checks_then_gives_once(db_engine):
     screen = activity.giving_screen(db_engine, me, now=T0)
     assert (screen.available, screen.daily_limit, screen.remaining_today, screen.member_total) == (800, 500, 500, 0)
     assert [c.name for c in screen.charities] == ["Plant trees"] and screen.amounts == (100, 250, 500)
-    for raw, code in [("abc", "invalid_points"), ("", "invalid_points"), ("0", "invalid_points"), ("-5", "invalid_points"),
-                      ("2.5", "invalid_points"), (True, "invalid_points"), ("600", "donation_limit")]:
+    for raw, code in [
+        ("abc", "invalid_points"),
+        ("", "invalid_points"),
+        ("0", "invalid_points"),
+        ("-5", "invalid_points"),
+        ("2.5", "invalid_points"),
+        (True, "invalid_points"),
+        ("600", "donation_limit"),
+    ]:
         with pytest.raises(LoyaltyError) as err:
             activity.preview_gift(db_engine, me, charity_id=trees, points=raw, now=T0)
         assert err.value.code == code, raw
@@ -274,7 +332,9 @@ def test_referral_list_for_the_member_only(db_engine):
         s.get(Account, b).first_name, s.get(Account, b).last_name = "Sofía", "García"
     code = referrals.referral_code_for(db_engine, merchant_id=p.merchant_id, account_id=a)
     referrals.register_referral(db_engine, merchant_id=p.merchant_id, referee_account_id=b, code=code, now=T0)
-    referrals.register_referral(db_engine, merchant_id=p.merchant_id, referee_account_id=c, code=code, now=T0 + timedelta(hours=1))
+    referrals.register_referral(
+        db_engine, merchant_id=p.merchant_id, referee_account_id=c, code=code, now=T0 + timedelta(hours=1)
+    )
     buy(db_engine, p, 1, 1000, "b-first", T0 + timedelta(days=1))  # b's first purchase: a's bonus
     mine = referrals.member_referrals(db_engine, member(p, 0))
     assert mine.code == code and mine.friend_points == 50
@@ -313,7 +373,7 @@ def _member_states(app_db, *classes):
     return asyncio, [substate(root, cls) for cls in classes]
 
 
-def test_donate_state_confirms_once_and_shows_errors(app_db):  # noqa: F811
+def test_donate_state_confirms_once_and_shows_errors(app_db):
     from loyalty_app.pages.donate import DonateState
     from loyalty_app.services import program_admin
     from tests.unit.test_states import run
@@ -334,7 +394,13 @@ def test_donate_state_confirms_once_and_shows_errors(app_db):  # noqa: F811
     assert state.error == "Choose a charity."
 
     asyncio.run(run(state.review({"charity": str(charity.id), "amount": "100"})))
-    assert (state.step, state.error, state.charity_name, state.points, state.balance_after) == ("confirm", "", "City Food Bank", 100, 200)
+    assert (state.step, state.error, state.charity_name, state.points, state.balance_after) == (
+        "confirm",
+        "",
+        "City Food Bank",
+        100,
+        200,
+    )
     key = state._key
     asyncio.run(run(state.confirm()))
     asyncio.run(run(state.confirm()))  # the second tap of a double tap
@@ -347,17 +413,31 @@ def test_donate_state_confirms_once_and_shows_errors(app_db):  # noqa: F811
         assert ledger.get_balance(s, merchant_id=ids["cafe"], account_id=ids["member"]).available == 200
 
 
-def test_activity_state_filters_and_pages(app_db):  # noqa: F811
+def test_activity_state_filters_and_pages(app_db):
     from loyalty_app.pages.activity import ActivityState
     from tests.unit.test_states import run
 
     engine, ids = app_db
     with write_session(engine) as s:
         for i in range(23):
-            ledger.credit(s, merchant_id=ids["cafe"], account_id=ids["member"], points=10 + i, idempotency_key=f"e{i}",
-                          reason="Challenge completed: {challenge}", reason_params={"challenge": f"C{i}"})
-        ledger.debit(s, merchant_id=ids["cafe"], account_id=ids["member"], points=5, idempotency_key="r1",
-                     reason="Redeemed: {reward}", reason_params={"reward": "Tea"})
+            ledger.credit(
+                s,
+                merchant_id=ids["cafe"],
+                account_id=ids["member"],
+                points=10 + i,
+                idempotency_key=f"e{i}",
+                reason="Challenge completed: {challenge}",
+                reason_params={"challenge": f"C{i}"},
+            )
+        ledger.debit(
+            s,
+            merchant_id=ids["cafe"],
+            account_id=ids["member"],
+            points=5,
+            idempotency_key="r1",
+            reason="Redeemed: {reward}",
+            reason_params={"reward": "Tea"},
+        )
     asyncio, (state,) = _member_states(app_db, ActivityState)
     asyncio.run(run(state.load()))
     assert state.loaded and state.filter == "all" and len(state.items) == 20 and state.has_more

@@ -12,7 +12,7 @@ weekly one on Monday 2026-09-07, the monthly one on 2025-12-01.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -37,11 +37,11 @@ from loyalty_app.models import (
 from loyalty_app.services import analytics
 from loyalty_app.services.permissions import Actor
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def at(y, mo, d, h=10, mi=0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=timezone.utc)
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -58,8 +58,17 @@ def shop(db_engine):
 
         def account(first, created, role=Role.MEMBER, merchant=m, deleted=None):
             n = next(keys)
-            a = Account(merchant_id=merchant, role=role, email=f"{first.lower()}@x.test", password_hash="x", first_name=first,
-                        last_name="Stone", member_number=f"M{n:04d}", created_at=created, deleted_at=deleted)
+            a = Account(
+                merchant_id=merchant,
+                role=role,
+                email=f"{first.lower()}@x.test",
+                password_hash="x",
+                first_name=first,
+                last_name="Stone",
+                member_number=f"M{n:04d}",
+                created_at=created,
+                deleted_at=deleted,
+            )
             s.add(a)
             s.flush()
             return a.id
@@ -80,14 +89,37 @@ def shop(db_engine):
 
         def entry(who, when, kind, points, *, merchant=m, earned=0, spent=0, expired=0, donated=0):
             n = next(keys)
-            s.add(LedgerEntry(merchant_id=merchant, account_id=ids[who], kind=kind, points=points, available_delta=points,
-                              earned_delta=earned, spent_delta=spent, expired_delta=expired, donated_delta=donated,
-                              reason="test", idempotency_key=f"e{n}", request_hash="h", created_at=when))
+            s.add(
+                LedgerEntry(
+                    merchant_id=merchant,
+                    account_id=ids[who],
+                    kind=kind,
+                    points=points,
+                    available_delta=points,
+                    earned_delta=earned,
+                    spent_delta=spent,
+                    expired_delta=expired,
+                    donated_delta=donated,
+                    reason="test",
+                    idempotency_key=f"e{n}",
+                    request_hash="h",
+                    created_at=when,
+                )
+            )
 
         def activity(who, when, action, local_day, points=0, merchant=m):
             n = next(keys)
-            s.add(MemberActivity(merchant_id=merchant, account_id=ids[who], action=action, at=when, local_day=local_day,
-                                 idempotency_key=f"a{n}", points=points))
+            s.add(
+                MemberActivity(
+                    merchant_id=merchant,
+                    account_id=ids[who],
+                    action=action,
+                    at=when,
+                    local_day=local_day,
+                    idempotency_key=f"a{n}",
+                    points=points,
+                )
+            )
 
         # Ledger (and the rewarded actions that go with some entries).
         entry("ana", at(2026, 7, 6), "earn", 10, earned=10)
@@ -113,9 +145,17 @@ def shop(db_engine):
         entry("books_member", at(2026, 11, 20), "earn", 999, merchant=books.id, earned=999)
         activity("books_member", at(2026, 11, 20), "purchase", date(2026, 11, 20), 999, merchant=books.id)
 
-        for who, available, pending, lifetime in (("ana", 80, 0, 120), ("ben", 40, 0, 75), ("cleo", 110, 0, 110),
-                                                  ("dan", 0, 15, 15), ("eve", 0, 0, 300), ("fay", 0, 0, 0)):
-            s.add(MemberBalance(account_id=ids[who], merchant_id=m, available=available, pending=pending, lifetime_earned=lifetime))
+        for who, available, pending, lifetime in (
+            ("ana", 80, 0, 120),
+            ("ben", 40, 0, 75),
+            ("cleo", 110, 0, 110),
+            ("dan", 0, 15, 15),
+            ("eve", 0, 0, 300),
+            ("fay", 0, 0, 0),
+        ):
+            s.add(
+                MemberBalance(account_id=ids[who], merchant_id=m, available=available, pending=pending, lifetime_earned=lifetime)
+            )
         s.add(MemberBalance(account_id=ids["books_member"], merchant_id=books.id, available=999, lifetime_earned=999))
 
         coffee = Reward(merchant_id=m, key="coffee", name="Coffee", kind="free_product", cost_points=40)
@@ -126,15 +166,33 @@ def shop(db_engine):
             s.add(r)
         s.flush()
         for who, reward, when, status, merchant in (
-            ("ana", coffee, at(2026, 11, 21), "used", m), ("ben", cake, at(2026, 11, 18), "issued", m),
-            ("cleo", coffee, at(2026, 11, 1), "issued", m), ("eve", cake, at(2026, 11, 19), "cancelled", m),
-            ("ana", coffee, at(2026, 9, 1), "used", m), ("books_member", novel, at(2026, 11, 20), "issued", books.id),
+            ("ana", coffee, at(2026, 11, 21), "used", m),
+            ("ben", cake, at(2026, 11, 18), "issued", m),
+            ("cleo", coffee, at(2026, 11, 1), "issued", m),
+            ("eve", cake, at(2026, 11, 19), "cancelled", m),
+            ("ana", coffee, at(2026, 9, 1), "used", m),
+            ("books_member", novel, at(2026, 11, 20), "issued", books.id),
         ):
             n = next(keys)
-            s.add(Voucher(merchant_id=merchant, account_id=ids[who], reward_id=reward.id, code=f"V{n}", status=status,
-                          issued_at=when, expires_at=when + timedelta(days=30), idempotency_key=f"v{n}"))
-        for who, reward, stars, hidden, merchant in (("ana", coffee, 5, None, m), ("ben", coffee, 4, None, m), ("cleo", cake, 3, None, m),
-                                                     ("dan", tea, 2, at(2026, 11, 21), m), ("books_member", novel, 1, None, books.id)):
+            s.add(
+                Voucher(
+                    merchant_id=merchant,
+                    account_id=ids[who],
+                    reward_id=reward.id,
+                    code=f"V{n}",
+                    status=status,
+                    issued_at=when,
+                    expires_at=when + timedelta(days=30),
+                    idempotency_key=f"v{n}",
+                )
+            )
+        for who, reward, stars, hidden, merchant in (
+            ("ana", coffee, 5, None, m),
+            ("ben", coffee, 4, None, m),
+            ("cleo", cake, 3, None, m),
+            ("dan", tea, 2, at(2026, 11, 21), m),
+            ("books_member", novel, 1, None, books.id),
+        ):
             s.add(RewardRating(merchant_id=merchant, account_id=ids[who], reward_id=reward.id, stars=stars, hidden_at=hidden))
 
         s.add(Quest(merchant_id=m, key="double", name="Double week", starts_at=at(2026, 11, 16, 0), ends_at=at(2026, 11, 23, 0)))
@@ -145,22 +203,40 @@ def shop(db_engine):
         s.add(checkins)
         s.flush()
         for who, challenge, period, count, done in (
-            ("ana", visit3, "2026-11", 3, at(2026, 11, 20)), ("ben", visit3, "2026-11", 2, None),
-            ("cleo", visit3, "2026-10", 3, at(2026, 10, 24, 21, 30)), ("cleo", visit3, "2026-11", 0, None),
+            ("ana", visit3, "2026-11", 3, at(2026, 11, 20)),
+            ("ben", visit3, "2026-11", 2, None),
+            ("cleo", visit3, "2026-10", 3, at(2026, 10, 24, 21, 30)),
+            ("cleo", visit3, "2026-11", 0, None),
             ("dan", checkins, "once", 0, None),
         ):
-            s.add(ChallengeProgress(merchant_id=m, account_id=ids[who], challenge_id=challenge.id, period_key=period, count=count,
-                                    completed_at=done))
+            s.add(
+                ChallengeProgress(
+                    merchant_id=m,
+                    account_id=ids[who],
+                    challenge_id=challenge.id,
+                    period_key=period,
+                    count=count,
+                    completed_at=done,
+                )
+            )
 
         s.add(ReferralCode(merchant_id=m, account_id=ids["ana"], code="ANA1"))
         s.add(ReferralCode(merchant_id=m, account_id=ids["ben"], code="BEN1"))
         s.add(ReferralCode(merchant_id=books.id, account_id=ids["books_member"], code="BM1"))
-        s.add(Referral(merchant_id=m, referrer_id=ids["ben"], referee_id=ids["cleo"], registered_at=at(2026, 8, 10),
-                       referrer_rewarded_at=at(2026, 10, 24, 20, 30)))
+        s.add(
+            Referral(
+                merchant_id=m,
+                referrer_id=ids["ben"],
+                referee_id=ids["cleo"],
+                registered_at=at(2026, 8, 10),
+                referrer_rewarded_at=at(2026, 10, 24, 20, 30),
+            )
+        )
         s.add(Referral(merchant_id=m, referrer_id=ids["ana"], referee_id=ids["dan"], registered_at=at(2026, 11, 20)))
         ids.update(cafe=m, books=books.id, coffee=coffee.id, cake=cake.id, double=None)
     return {
-        "engine": db_engine, "ids": ids,
+        "engine": db_engine,
+        "ids": ids,
         "admin": Actor(ids["admin"], ids["cafe"], Role.ADMIN),
         "books_admin": Actor(ids["books_admin"], ids["books"], Role.ADMIN),
         "member": Actor(ids["ana"], ids["cafe"], Role.MEMBER),
@@ -204,7 +280,12 @@ def test_enrolments(shop):
     assert _nonzero(_run(shop, analytics.enrolments, "day")) == {"2026-11-01": 1, "2026-11-20": 1, "2026-11-23": 1}
     assert len(_run(shop, analytics.enrolments, "day")) == 30
     assert _nonzero(_run(shop, analytics.enrolments, "week")) == {"2026-10-26": 1, "2026-11-16": 1, "2026-11-23": 1}
-    assert _nonzero(_run(shop, analytics.enrolments, "month")) == {"2026-03-01": 1, "2026-06-01": 2, "2026-08-01": 1, "2026-11-01": 3}
+    assert _nonzero(_run(shop, analytics.enrolments, "month")) == {
+        "2026-03-01": 1,
+        "2026-06-01": 2,
+        "2026-08-01": 1,
+        "2026-11-01": 3,
+    }
 
 
 def test_active_members(shop):
@@ -220,7 +301,12 @@ def test_active_members(shop):
 def test_cohort_retention(shop):
     rows = {r.cohort.isoformat(): r for r in _run(shop, analytics.cohort_retention, "month")}
     assert list(rows)[0] == "2025-12-01" and len(rows) == 12
-    assert {k: r.members for k, r in rows.items() if r.members} == {"2026-03-01": 1, "2026-06-01": 2, "2026-08-01": 1, "2026-11-01": 3}
+    assert {k: r.members for k, r in rows.items() if r.members} == {
+        "2026-03-01": 1,
+        "2026-06-01": 2,
+        "2026-08-01": 1,
+        "2026-11-01": 3,
+    }
     assert rows["2026-03-01"].retention == {30: 0.0, 60: 0.0, 90: 0.0}
     assert rows["2026-06-01"].retention == {30: 0.5, 60: 0.5, 90: 0.5}
     assert rows["2026-06-01"].eligible == {30: 2, 60: 2, 90: 2}
@@ -233,18 +319,32 @@ def test_cohort_retention(shop):
 
 def test_points_flow(shop):
     def flows(period):
-        return {f.start.isoformat(): (f.issued, f.redeemed, f.expired, f.donated)
-                for f in _run(shop, analytics.points_flow, period) if (f.issued, f.redeemed, f.expired, f.donated) != (0, 0, 0, 0)}
+        return {
+            f.start.isoformat(): (f.issued, f.redeemed, f.expired, f.donated)
+            for f in _run(shop, analytics.points_flow, period)
+            if (f.issued, f.redeemed, f.expired, f.donated) != (0, 0, 0, 0)
+        }
 
     assert flows("day") == {
-        "2026-10-25": (80, 0, 0, 0), "2026-11-10": (0, 0, 20, 0), "2026-11-15": (24, 0, 0, 0), "2026-11-16": (-24, 0, 0, 0),
-        "2026-11-20": (100, 0, 0, 0), "2026-11-21": (0, 40, 0, 0), "2026-11-23": (50, 0, 0, 10),
+        "2026-10-25": (80, 0, 0, 0),
+        "2026-11-10": (0, 0, 20, 0),
+        "2026-11-15": (24, 0, 0, 0),
+        "2026-11-16": (-24, 0, 0, 0),
+        "2026-11-20": (100, 0, 0, 0),
+        "2026-11-21": (0, 40, 0, 0),
+        "2026-11-23": (50, 0, 0, 10),
     }
     assert flows("week") == {
-        "2026-10-19": (110, 0, 0, 0), "2026-11-09": (24, 0, 20, 0), "2026-11-16": (76, 40, 0, 0), "2026-11-23": (50, 0, 0, 10),
+        "2026-10-19": (110, 0, 0, 0),
+        "2026-11-09": (24, 0, 20, 0),
+        "2026-11-16": (76, 40, 0, 0),
+        "2026-11-23": (50, 0, 0, 10),
     }
     assert flows("month") == {
-        "2026-07-01": (10, 0, 0, 0), "2026-09-01": (10, 0, 0, 0), "2026-10-01": (110, 0, 0, 0), "2026-11-01": (150, 40, 20, 10),
+        "2026-07-01": (10, 0, 0, 0),
+        "2026-09-01": (10, 0, 0, 0),
+        "2026-10-01": (110, 0, 0, 0),
+        "2026-11-01": (150, 40, 20, 10),
     }
 
 
@@ -263,10 +363,16 @@ def test_top_rewards_and_ratings(shop):
     by_count = _run(shop, analytics.top_rewards_by_redemptions, "day")
     assert by_count == [analytics.RewardCount(ids["coffee"], "Coffee", 2), analytics.RewardCount(ids["cake"], "Cake", 1)]
     assert _run(shop, analytics.top_rewards_by_redemptions, "week") == by_count
-    assert [(r.name, r.redemptions) for r in _run(shop, analytics.top_rewards_by_redemptions, "month")] == [("Coffee", 3), ("Cake", 1)]
+    assert [(r.name, r.redemptions) for r in _run(shop, analytics.top_rewards_by_redemptions, "month")] == [
+        ("Coffee", 3),
+        ("Cake", 1),
+    ]
     assert _run(shop, analytics.top_rewards_by_redemptions, "month", limit=1)[0].name == "Coffee"
     rated = _run(shop, analytics.top_rewards_by_rating, "day")
-    assert rated == [analytics.RewardRatingRow(ids["coffee"], "Coffee", 4.5, 2), analytics.RewardRatingRow(ids["cake"], "Cake", 3.0, 1)]
+    assert rated == [
+        analytics.RewardRatingRow(ids["coffee"], "Coffee", 4.5, 2),
+        analytics.RewardRatingRow(ids["cake"], "Cake", 3.0, 1),
+    ]
     assert [r.name for r in _run(shop, analytics.top_rewards_by_rating, "day", min_ratings=2)] == ["Coffee"]
     assert _run(shop, analytics.rating_distribution) == {1: 0, 2: 0, 3: 1, 4: 1, 5: 1}
 
@@ -280,16 +386,27 @@ def test_quest_uplift(shop):
     assert [q.name for q in _run(shop, analytics.quest_uplift, "week")] == ["Double week"]
     double_m, summer = _run(shop, analytics.quest_uplift, "month")
     assert double_m == double
-    assert (summer.name, summer.participants, summer.visits_before, summer.visits_during, summer.points_during) == ("Summer", 1, 0.0, 1.0, 10.0)
+    assert (summer.name, summer.participants, summer.visits_before, summer.visits_during, summer.points_during) == (
+        "Summer",
+        1,
+        0.0,
+        1.0,
+        10.0,
+    )
     assert summer.visits_uplift is None and summer.points_uplift is None
 
 
 def test_challenge_uplift(shop):
     day = _run(shop, analytics.challenge_uplift, "day")
     assert [(c.name, c.completers, c.non_completers, c.visits_completers, c.visits_non_completers) for c in day] == [
-        ("Visit 3 times", 2, 1, 1.0, 2.0), ("Check in 5 times", 0, 1, 0.0, 0.0)]
+        ("Visit 3 times", 2, 1, 1.0, 2.0),
+        ("Check in 5 times", 0, 1, 0.0, 0.0),
+    ]
     month = _run(shop, analytics.challenge_uplift, "month")
-    assert [(c.completers, c.non_completers, c.visits_completers, c.visits_non_completers) for c in month] == [(2, 1, 2.0, 2.0), (0, 1, 0.0, 0.0)]
+    assert [(c.completers, c.non_completers, c.visits_completers, c.visits_non_completers) for c in month] == [
+        (2, 1, 2.0, 2.0),
+        (0, 1, 0.0, 0.0),
+    ]
 
 
 def test_referral_funnel(shop):
@@ -329,7 +446,9 @@ def test_dashboard_gathers_every_chart(shop):
         empty = analytics.dashboard(shop["engine"], actor, period=period, now=NOW)
         assert not _nonzero(empty.enrolments) and not _nonzero(empty.active.series) and empty.active.active_30d == 0
         assert all((f.issued, f.redeemed, f.expired, f.donated) == (0, 0, 0, 0) for f in empty.flows)
-        assert empty.redemption.rate is None and empty.liability.points == 0 and empty.top_redeemed == [] and empty.top_rated == []
+        assert (
+            empty.redemption.rate is None and empty.liability.points == 0 and empty.top_redeemed == [] and empty.top_rated == []
+        )
         assert empty.quests == [] and empty.challenges == [] and [s.count for s in empty.funnel] == [0, 0, 0, 0]
         assert empty.rfm.scored == 0 and all(r.members == 0 for r in empty.cohorts)
 

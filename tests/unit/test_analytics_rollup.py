@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -34,21 +34,27 @@ from loyalty_app.services.jobs import run_periodic_jobs
 from loyalty_app.services.permissions import Actor
 
 TZ = "Europe/Bucharest"
-START = datetime(2026, 8, 20, tzinfo=timezone.utc)
-END = datetime(2026, 12, 5, tzinfo=timezone.utc)
-ROLL_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # local 14:00, Monday
+START = datetime(2026, 8, 20, tzinfo=UTC)
+END = datetime(2026, 12, 5, tzinfo=UTC)
+ROLL_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # local 14:00, Monday
 # Chart moments: before/at/after the rollup's end, on the DST day, just after local midnight.
 NOWS = (
-    datetime(2026, 10, 25, 9, 0, tzinfo=timezone.utc),
-    datetime(2026, 11, 1, 22, 30, tzinfo=timezone.utc),  # local 2026-11-02 00:30, a Monday
+    datetime(2026, 10, 25, 9, 0, tzinfo=UTC),
+    datetime(2026, 11, 1, 22, 30, tzinfo=UTC),  # local 2026-11-02 00:30, a Monday
     ROLL_NOW,
-    datetime(2026, 11, 25, 18, 45, tzinfo=timezone.utc),  # two days the rollup has not seen
-    datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc),  # a new month
+    datetime(2026, 11, 25, 18, 45, tzinfo=UTC),  # two days the rollup has not seen
+    datetime(2026, 12, 1, 3, 0, tzinfo=UTC),  # a new month
 )
 KINDS = (  # kind, points sign, delta column
-    ("earn", 1, "earned_delta"), ("earn", 1, "earned_delta"), ("earn", 1, "earned_delta"), ("redeem", -1, "spent_delta"),
-    ("donate", -1, "donated_delta"), ("expire", -1, "expired_delta"), ("reversal", -1, "earned_delta"),
-    ("adjustment", 1, None), ("release", 1, None),
+    ("earn", 1, "earned_delta"),
+    ("earn", 1, "earned_delta"),
+    ("earn", 1, "earned_delta"),
+    ("redeem", -1, "spent_delta"),
+    ("donate", -1, "donated_delta"),
+    ("expire", -1, "expired_delta"),
+    ("reversal", -1, "earned_delta"),
+    ("adjustment", 1, None),
+    ("release", 1, None),
 )
 
 
@@ -68,18 +74,36 @@ def program(db_engine):
         s.add(cafe)
         s.add(other)
         s.flush()
-        admin = Account(merchant_id=cafe.id, role=Role.ADMIN, email="boss@x.test", password_hash="x", first_name="Boss",
-                        member_number="A1", created_at=START - timedelta(days=400))
+        admin = Account(
+            merchant_id=cafe.id,
+            role=Role.ADMIN,
+            email="boss@x.test",
+            password_hash="x",
+            first_name="Boss",
+            member_number="A1",
+            created_at=START - timedelta(days=400),
+        )
         s.add(admin)
         members = []
         for i in range(26):
             merchant = cafe.id if i < 24 else other.id
-            a = Account(merchant_id=merchant, role=Role.MEMBER, email=f"m{i}@x.test", password_hash="x", first_name=f"M{i}",
-                        member_number=f"M{i:03d}", created_at=START - timedelta(days=rng.randrange(0, 300)))
+            a = Account(
+                merchant_id=merchant,
+                role=Role.MEMBER,
+                email=f"m{i}@x.test",
+                password_hash="x",
+                first_name=f"M{i}",
+                member_number=f"M{i:03d}",
+                created_at=START - timedelta(days=rng.randrange(0, 300)),
+            )
             s.add(a)
             s.flush()
             members.append((a.id, merchant))
-            s.add(MemberBalance(account_id=a.id, merchant_id=merchant, available=rng.randrange(500), lifetime_earned=rng.randrange(2000)))
+            s.add(
+                MemberBalance(
+                    account_id=a.id, merchant_id=merchant, available=rng.randrange(500), lifetime_earned=rng.randrange(2000)
+                )
+            )
         n = 0
         for _ in range(900):
             account_id, merchant = rng.choice(members)
@@ -88,15 +112,34 @@ def program(db_engine):
             when = _moment(rng)
             n += 1
             deltas = {column: points * (1 if kind != "reversal" else -1)} if column else {}
-            s.add(LedgerEntry(merchant_id=merchant, account_id=account_id, kind=kind, points=sign * points,
-                              available_delta=sign * points, reason="test", idempotency_key=f"e{n}", request_hash="h",
-                              created_at=when, **deltas))
+            s.add(
+                LedgerEntry(
+                    merchant_id=merchant,
+                    account_id=account_id,
+                    kind=kind,
+                    points=sign * points,
+                    available_delta=sign * points,
+                    reason="test",
+                    idempotency_key=f"e{n}",
+                    request_hash="h",
+                    created_at=when,
+                    **deltas,
+                )
+            )
         for _ in range(300):
             account_id, merchant = rng.choice(members)
             when = _moment(rng)
             n += 1
-            s.add(MemberActivity(merchant_id=merchant, account_id=account_id, action=rng.choice(("purchase", "check_in", "write_review")),
-                                 at=when, local_day=when.date(), idempotency_key=f"a{n}"))
+            s.add(
+                MemberActivity(
+                    merchant_id=merchant,
+                    account_id=account_id,
+                    action=rng.choice(("purchase", "check_in", "write_review")),
+                    at=when,
+                    local_day=when.date(),
+                    idempotency_key=f"a{n}",
+                )
+            )
         ids = {"cafe": cafe.id, "other": other.id, "admin": admin.id}
     return {"engine": db_engine, "ids": ids, "admin": Actor(ids["admin"], ids["cafe"], Role.ADMIN)}
 
@@ -123,29 +166,56 @@ def _state(program) -> AnalyticsRollupState | None:
 
 def _snapshot(engine) -> tuple[list, list]:
     with read_session(engine) as s:
-        points = [tuple(r) for r in s.execute(select(
-            AnalyticsDailyPoints.merchant_id, AnalyticsDailyPoints.local_day, AnalyticsDailyPoints.earned,
-            AnalyticsDailyPoints.spent, AnalyticsDailyPoints.expired, AnalyticsDailyPoints.donated, AnalyticsDailyPoints.entries,
-        ).order_by(AnalyticsDailyPoints.merchant_id, AnalyticsDailyPoints.local_day)).all()]
-        people = [tuple(r) for r in s.execute(select(
-            AnalyticsMemberPeriod.merchant_id, AnalyticsMemberPeriod.period, AnalyticsMemberPeriod.start, AnalyticsMemberPeriod.account_id,
-        ).order_by(AnalyticsMemberPeriod.merchant_id, AnalyticsMemberPeriod.period, AnalyticsMemberPeriod.start,
-                   AnalyticsMemberPeriod.account_id)).all()]
+        points = [
+            tuple(r)
+            for r in s.execute(
+                select(
+                    AnalyticsDailyPoints.merchant_id,
+                    AnalyticsDailyPoints.local_day,
+                    AnalyticsDailyPoints.earned,
+                    AnalyticsDailyPoints.spent,
+                    AnalyticsDailyPoints.expired,
+                    AnalyticsDailyPoints.donated,
+                    AnalyticsDailyPoints.entries,
+                ).order_by(AnalyticsDailyPoints.merchant_id, AnalyticsDailyPoints.local_day)
+            ).all()
+        ]
+        people = [
+            tuple(r)
+            for r in s.execute(
+                select(
+                    AnalyticsMemberPeriod.merchant_id,
+                    AnalyticsMemberPeriod.period,
+                    AnalyticsMemberPeriod.start,
+                    AnalyticsMemberPeriod.account_id,
+                ).order_by(
+                    AnalyticsMemberPeriod.merchant_id,
+                    AnalyticsMemberPeriod.period,
+                    AnalyticsMemberPeriod.start,
+                    AnalyticsMemberPeriod.account_id,
+                )
+            ).all()
+        ]
     return points, people
 
 
 def _ledger_total(engine, merchant_id: int, until: datetime) -> tuple[int, int]:
     with read_session(engine) as s:
-        earned, count = s.execute(select(func.coalesce(func.sum(LedgerEntry.earned_delta), 0), func.count()).where(
-            LedgerEntry.merchant_id == merchant_id, LedgerEntry.created_at < until)).one()
+        earned, count = s.execute(
+            select(func.coalesce(func.sum(LedgerEntry.earned_delta), 0), func.count()).where(
+                LedgerEntry.merchant_id == merchant_id, LedgerEntry.created_at < until
+            )
+        ).one()
     return int(earned), int(count)
 
 
 def _rolled_total(engine, merchant_id: int) -> tuple[int, int]:
     with read_session(engine) as s:
-        earned, count = s.execute(select(func.coalesce(func.sum(AnalyticsDailyPoints.earned), 0),
-                                         func.coalesce(func.sum(AnalyticsDailyPoints.entries), 0))
-                                  .where(AnalyticsDailyPoints.merchant_id == merchant_id)).one()
+        earned, count = s.execute(
+            select(
+                func.coalesce(func.sum(AnalyticsDailyPoints.earned), 0), func.coalesce(func.sum(AnalyticsDailyPoints.entries), 0)
+            ).where(AnalyticsDailyPoints.merchant_id == merchant_id)
+        ).one()
     return int(earned), int(count)
 
 
@@ -160,7 +230,7 @@ def test_every_chart_with_rollups_equals_live(program):
     assert state.rolled_until == date(2026, 11, 23)  # today (local) is still open
     assert days >= (date(2026, 11, 23) - state.first_day).days
     # Every entry before local 2026-11-23 00:00 (22:00 UTC on the 22nd) is in the rollup, none after.
-    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 22, 22, 0, tzinfo=timezone.utc))
+    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 22, 22, 0, tzinfo=UTC))
     _assert_same_as_live(program)
 
 
@@ -210,7 +280,7 @@ def test_two_workers_at_once_count_every_day_once(program):
     state = _state(program)
     assert sum(done) == (state.rolled_until - state.first_day).days  # each day rolled by exactly one of them
     together = _snapshot(engine)
-    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 22, 22, 0, tzinfo=timezone.utc))
+    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 22, 22, 0, tzinfo=UTC))
     analytics_rollup.rollup_merchant(engine, mid, now=ROLL_NOW, rebuild=True)
     assert _snapshot(engine) == together
     _assert_same_as_live(program, (ROLL_NOW,))
@@ -218,18 +288,18 @@ def test_two_workers_at_once_count_every_day_once(program):
 
 def test_a_day_that_closes_is_picked_up_by_the_next_round(program):
     engine, mid = program["engine"], program["ids"]["cafe"]
-    analytics_rollup.run_rollups(engine, now=datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc))
+    analytics_rollup.run_rollups(engine, now=datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
     assert _state(program).rolled_until == date(2026, 11, 20)
     # Local 2026-11-22 00:30: the 21st is over, but for less than the grace hour.
-    run_periodic_jobs(engine, now=datetime(2026, 11, 21, 22, 30, tzinfo=timezone.utc))
+    run_periodic_jobs(engine, now=datetime(2026, 11, 21, 22, 30, tzinfo=UTC))
     assert _state(program).rolled_until == date(2026, 11, 21)
-    later = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc)  # local 01:30: the 21st is closed
+    later = datetime(2026, 11, 21, 23, 30, tzinfo=UTC)  # local 01:30: the 21st is closed
     run_periodic_jobs(engine, now=later)
     assert _state(program).rolled_until == date(2026, 11, 22)
     with read_session(engine) as s:
         row = s.get(AnalyticsDailyPoints, (mid, date(2026, 11, 21)))
     # Local 2026-11-21 = [2026-11-20 22:00, 2026-11-21 22:00) UTC (winter time, UTC+2).
-    lo, hi = datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc), datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+    lo, hi = datetime(2026, 11, 20, 22, 0, tzinfo=UTC), datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
     earned_hi, n_hi = _ledger_total(engine, mid, hi)
     earned_lo, n_lo = _ledger_total(engine, mid, lo)
     assert n_hi > n_lo, "the generated data has entries on that day"
@@ -243,9 +313,13 @@ def test_the_daylight_saving_day_has_25_hours(program):
     analytics_rollup.run_rollups(engine, now=ROLL_NOW)
     with read_session(engine) as s:
         row = s.get(AnalyticsDailyPoints, (mid, date(2026, 10, 25)))
-        n = s.execute(select(func.count()).where(
-            LedgerEntry.merchant_id == mid, LedgerEntry.created_at >= datetime(2026, 10, 24, 21, 0, tzinfo=timezone.utc),
-            LedgerEntry.created_at < datetime(2026, 10, 25, 22, 0, tzinfo=timezone.utc))).scalar_one()
+        n = s.execute(
+            select(func.count()).where(
+                LedgerEntry.merchant_id == mid,
+                LedgerEntry.created_at >= datetime(2026, 10, 24, 21, 0, tzinfo=UTC),
+                LedgerEntry.created_at < datetime(2026, 10, 25, 22, 0, tzinfo=UTC),
+            )
+        ).scalar_one()
     assert n > 0 and row is not None and row.entries == n
 
 
@@ -266,5 +340,5 @@ def test_a_time_zone_change_rebuilds_the_rollups(program):
     assert state.rolled_until == date(2026, 11, 23)  # 12:00 UTC is 07:00 in New York
     assert _snapshot(engine) != before
     # Local 2026-11-23 00:00 in New York is 05:00 UTC.
-    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 23, 5, 0, tzinfo=timezone.utc))
+    assert _rolled_total(engine, mid) == _ledger_total(engine, mid, datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
     _assert_same_as_live(program)

@@ -31,14 +31,11 @@ from typing import Any
 import pytest
 import reflex as rx
 from reflex.state import State
-from sqlmodel import select
 
 import loyalty_app.loyalty_app  # noqa: F401  (registers every page and state)
 from loyalty_app.domain.errors import NotAllowed
 from loyalty_app.models import (
     Account,
-    AdminAuditEntry,
-    AuthSession,
     Charity,
     Donation,
     FraudFlag,
@@ -77,9 +74,8 @@ from loyalty_app.pages.profile import ProfileState
 from loyalty_app.pages.reward_detail import RewardDetailState
 from loyalty_app.pages.rewards import RewardsState
 from loyalty_app.pages.staff import TillState
-from loyalty_app.pages.vouchers import VoucherState, VouchersState
+from loyalty_app.pages.vouchers import VouchersState, VoucherState
 from loyalty_app.services import checkins
-from loyalty_app.services.permissions import Action
 from loyalty_app.state.auth import AuthFormState
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.inbox_badge import InboxBadgeState
@@ -268,9 +264,14 @@ def fresh_credit(state, world: World, caller: str, engine) -> None:
     from loyalty_app.services import till
 
     members = (world.accounts["member"], world.accounts["other_member"], world.third_member)
-    done = till.credit_purchase_at_till(engine, world.actor("staff"), store_id=world.old_town,
-                                        member_account_id=members[CALLERS.index(caller) % 3], amount_text="9.50",
-                                        receipt=f"UNDO-{caller}")
+    done = till.credit_purchase_at_till(
+        engine,
+        world.actor("staff"),
+        store_id=world.old_town,
+        member_account_id=members[CALLERS.index(caller) % 3],
+        amount_text="9.50",
+        receipt=f"UNDO-{caller}",
+    )
     state.store_id = str(world.old_town)
     state._undo_entry_id = done.entry_id
 
@@ -308,8 +309,11 @@ def _a_preset() -> str:
 
 
 def _stores_of(ctx: Ctx) -> set[int]:
-    return {"staff": {ctx.world.old_town}, "staff_other_store": {ctx.world.riverside},
-            "admin": {ctx.world.old_town, ctx.world.riverside}}[ctx.caller]
+    return {
+        "staff": {ctx.world.old_town},
+        "staff_other_store": {ctx.world.riverside},
+        "admin": {ctx.world.old_town, ctx.world.riverside},
+    }[ctx.caller]
 
 
 def _guard_effect(ctx: Ctx, *, allowed: tuple[str, ...]) -> None:
@@ -369,283 +373,637 @@ NOT_FOUND_THREAD = ("This conversation cannot be found.",)
 MATRIX: dict[tuple[type, str], Case] = {
     # --- shared state: session and page guards --------------------------------------------------
     (SessionState, "guard_member_page"): Case(
-        PUBLIC, "home", lambda s, w, c: s.guard_member_page(), guard="",
-        effect=lambda ctx: _guard_effect(ctx, allowed=MEMBERS)),
+        PUBLIC, "home", lambda s, w, c: s.guard_member_page(), guard="", effect=lambda ctx: _guard_effect(ctx, allowed=MEMBERS)
+    ),
     (SessionState, "guard_staff_page"): Case(
-        PUBLIC, "staff", lambda s, w, c: s.guard_staff_page(), guard="",
-        effect=lambda ctx: _guard_effect(ctx, allowed=("staff", "staff_other_store", "admin"))),
+        PUBLIC,
+        "staff",
+        lambda s, w, c: s.guard_staff_page(),
+        guard="",
+        effect=lambda ctx: _guard_effect(ctx, allowed=("staff", "staff_other_store", "admin")),
+    ),
     (SessionState, "guard_admin_page"): Case(
-        PUBLIC, "admin", lambda s, w, c: s.guard_admin_page(), guard="",
-        effect=lambda ctx: _guard_effect(ctx, allowed=("admin",))),
+        PUBLIC, "admin", lambda s, w, c: s.guard_admin_page(), guard="", effect=lambda ctx: _guard_effect(ctx, allowed=("admin",))
+    ),
     (SessionState, "guard_public_page"): Case(
-        PUBLIC, "signin", lambda s, w, c: s.guard_public_page(), guard="",
-        effect=lambda ctx: _guard_effect(ctx, allowed=("anonymous", "books_member", "books_admin"))),
+        PUBLIC,
+        "signin",
+        lambda s, w, c: s.guard_public_page(),
+        guard="",
+        effect=lambda ctx: _guard_effect(ctx, allowed=("anonymous", "books_member", "books_admin")),
+    ),
     (SessionState, "sign_out"): Case(
-        PUBLIC, "home", lambda s, w, c: s.sign_out(), guard="guard_member_page",
-        effect=lambda ctx: _signed_out(ctx)),
+        PUBLIC, "home", lambda s, w, c: s.sign_out(), guard="guard_member_page", effect=lambda ctx: _signed_out(ctx)
+    ),
     (PingState, "ping"): Case(PUBLIC, "home", lambda s, w, c: s.ping(), effect=lambda ctx: _assert(ctx.state.pings == 1)),
-    (LanguageState, "choose"): Case(PUBLIC, "home", lambda s, w, c: s.choose("ro"), effect=lambda ctx: _assert(ctx.state.lang == "ro")),
+    (LanguageState, "choose"): Case(
+        PUBLIC, "home", lambda s, w, c: s.choose("ro"), effect=lambda ctx: _assert(ctx.state.lang == "ro")
+    ),
     (LanguageState, "detect"): Case(PUBLIC, "home", lambda s, w, c: s.detect(), effect=lambda ctx: _assert(ctx.events)),
     (LanguageState, "receive_browser_languages"): Case(
-        PUBLIC, "home", lambda s, w, c: s.receive_browser_languages(["es-ES", "en"]), effect=lambda ctx: _assert(ctx.state.lang == "es")),
+        PUBLIC,
+        "home",
+        lambda s, w, c: s.receive_browser_languages(["es-ES", "en"]),
+        effect=lambda ctx: _assert(ctx.state.lang == "es"),
+    ),
     (LandingState, "load"): Case(PUBLIC, "", lambda s, w, c: s.load(), effect=lambda ctx: _assert(len(ctx.state.programs) == 2)),
     (AuthFormState, "sign_in"): Case(
-        PUBLIC, "signin", lambda s, w, c: s.sign_in({"email": "member@demo.test", "password": PASSWORD}),
-        effect=lambda ctx: _assert(ctx.state.error == "" and any("activate" in str(e) for e in ctx.events))),
+        PUBLIC,
+        "signin",
+        lambda s, w, c: s.sign_in({"email": "member@demo.test", "password": PASSWORD}),
+        effect=lambda ctx: _assert(ctx.state.error == "" and any("activate" in str(e) for e in ctx.events)),
+    ),
     (AuthFormState, "sign_up"): Case(
-        PUBLIC, "signup", lambda s, w, c: s.sign_up({"email": f"new.{c}@authz.test", "password": "a long new password", "first_name": "Nia"}),
-        effect=lambda ctx: _assert(ctx.state.error == "" and count(ctx.engine, Account, Account.email == f"new.{ctx.caller}@authz.test") == 1)),
+        PUBLIC,
+        "signup",
+        lambda s, w, c: s.sign_up({"email": f"new.{c}@authz.test", "password": "a long new password", "first_name": "Nia"}),
+        effect=lambda ctx: _assert(
+            ctx.state.error == "" and count(ctx.engine, Account, Account.email == f"new.{ctx.caller}@authz.test") == 1
+        ),
+    ),
     (LiveState, "dismiss"): Case(UI, "home", lambda s, w, c: s.dismiss()),
     (MemberMediaState, "load"): Case(
-        MEMBER, "home", lambda s, w, c: s.load(), protected=("avatar_url", "background_url"),
-        effect=lambda ctx: _assert(bool(ctx.state.avatar_url) == (ctx.caller == "member"))),
-    (CockpitState, "load"): Case(MEMBER, "home", lambda s, w, c: s.load(), protected=("loaded", "available", "rewards"),
-                                 effect=loaded("loaded")),
+        MEMBER,
+        "home",
+        lambda s, w, c: s.load(),
+        protected=("avatar_url", "background_url"),
+        effect=lambda ctx: _assert(bool(ctx.state.avatar_url) == (ctx.caller == "member")),
+    ),
+    (CockpitState, "load"): Case(
+        MEMBER, "home", lambda s, w, c: s.load(), protected=("loaded", "available", "rewards"), effect=loaded("loaded")
+    ),
     (InboxBadgeState, "load"): Case(
-        MEMBER, "home", lambda s, w, c: s.load(), protected=("unread",),
-        effect=lambda ctx: _assert(ctx.state.unread == (1 if ctx.caller == "member" else 0))),
+        MEMBER,
+        "home",
+        lambda s, w, c: s.load(),
+        protected=("unread",),
+        effect=lambda ctx: _assert(ctx.state.unread == (1 if ctx.caller == "member" else 0)),
+    ),
     # --- member pages -----------------------------------------------------------------------
-    (ProfileState, "load"): Case(MEMBER, "profile", lambda s, w, c: s.load(), protected=("first_name", "email", "member_number"),
-                                 effect=first_name_is_own),
+    (ProfileState, "load"): Case(
+        MEMBER, "profile", lambda s, w, c: s.load(), protected=("first_name", "email", "member_number"), effect=first_name_is_own
+    ),
     (ProfileState, "save"): Case(
-        MEMBER, "profile", lambda s, w, c: s.save({"first_name": "Renamed", "last_name": "P", "birthday": "1990-05-04", "timezone": "Europe/Madrid"}),
-        effect=account_field("first_name", "Renamed")),
-    (ProfileState, "choose_language"): Case(MEMBER, "profile", lambda s, w, c: s.choose_language("ru"), effect=account_field("language", "ru")),
+        MEMBER,
+        "profile",
+        lambda s, w, c: s.save(
+            {"first_name": "Renamed", "last_name": "P", "birthday": "1990-05-04", "timezone": "Europe/Madrid"}
+        ),
+        effect=account_field("first_name", "Renamed"),
+    ),
+    (ProfileState, "choose_language"): Case(
+        MEMBER, "profile", lambda s, w, c: s.choose_language("ru"), effect=account_field("language", "ru")
+    ),
     (ProfileState, "upload_avatar"): Case(
-        MEMBER, "profile", lambda s, w, c: s.upload_avatar(upload(png_bytes(colour="#aa0000"))), errors=("media_error",),
-        effect=db_changed("account")),
+        MEMBER,
+        "profile",
+        lambda s, w, c: s.upload_avatar(upload(png_bytes(colour="#aa0000"))),
+        errors=("media_error",),
+        effect=db_changed("account"),
+    ),
     (ProfileState, "upload_background"): Case(
-        MEMBER, "profile", lambda s, w, c: s.upload_background(upload(png_bytes((400, 200)))), errors=("media_error",),
-        effect=db_changed("account")),
+        MEMBER,
+        "profile",
+        lambda s, w, c: s.upload_background(upload(png_bytes((400, 200)))),
+        errors=("media_error",),
+        effect=db_changed("account"),
+    ),
     (ProfileState, "remove_picture"): Case(
-        MEMBER, "profile", lambda s, w, c: s.remove_picture("avatar"), errors=("media_error",),
-        effect=lambda ctx: _assert(get(ctx.engine, Account, ctx.me).avatar_id is None and ctx.state.media_error == "")),
+        MEMBER,
+        "profile",
+        lambda s, w, c: s.remove_picture("avatar"),
+        errors=("media_error",),
+        effect=lambda ctx: _assert(get(ctx.engine, Account, ctx.me).avatar_id is None and ctx.state.media_error == ""),
+    ),
     (ProfileState, "toggle_consent"): Case(
-        MEMBER, "profile", lambda s, w, c: s.toggle_consent("sms"), errors=("consent_error",), effect=db_changed("account")),
+        MEMBER, "profile", lambda s, w, c: s.toggle_consent("sms"), errors=("consent_error",), effect=db_changed("account")
+    ),
     (ProfileState, "delete_account"): Case(
-        MEMBER, "profile", lambda s, w, c: s.delete_account({"password": PASSWORD}), errors=("delete_error",),
+        MEMBER,
+        "profile",
+        lambda s, w, c: s.delete_account({"password": PASSWORD}),
+        errors=("delete_error",),
         refusal_messages=("That password is not right.",),
-        effect=lambda ctx: _assert(get(ctx.engine, Account, ctx.me).deleted_at is not None)),
+        effect=lambda ctx: _assert(get(ctx.engine, Account, ctx.me).deleted_at is not None),
+    ),
     (ProfileState, "open_delete"): Case(UI, "profile", lambda s, w, c: s.open_delete()),
     (ProfileState, "close_delete"): Case(UI, "profile", lambda s, w, c: s.close_delete()),
     (ProfileState, "upload_rejected"): Case(
-        UI, "profile", lambda s, w, c: s.upload_rejected([{"errors": [{"code": "file-too-large"}]}])),
-    (RewardsState, "load"): Case(MEMBER, "rewards", lambda s, w, c: s.load(), protected=("items", "available"), effect=loaded("items")),
-    (RewardsState, "choose"): Case(MEMBER, "rewards", lambda s, w, c: s.choose("affordable"), protected=("items", "available"),
-                                   effect=loaded("loaded")),
-    (RewardDetailState, "load"): Case(MEMBER, "reward", lambda s, w, c: s.load(), query=reward_q, protected=("reward", "rid", "available"),
-                                      effect=loaded("reward", "rid")),
+        UI, "profile", lambda s, w, c: s.upload_rejected([{"errors": [{"code": "file-too-large"}]}])
+    ),
+    (RewardsState, "load"): Case(
+        MEMBER, "rewards", lambda s, w, c: s.load(), protected=("items", "available"), effect=loaded("items")
+    ),
+    (RewardsState, "choose"): Case(
+        MEMBER, "rewards", lambda s, w, c: s.choose("affordable"), protected=("items", "available"), effect=loaded("loaded")
+    ),
+    (RewardDetailState, "load"): Case(
+        MEMBER,
+        "reward",
+        lambda s, w, c: s.load(),
+        query=reward_q,
+        protected=("reward", "rid", "available"),
+        effect=loaded("reward", "rid"),
+    ),
     (RewardDetailState, "confirm_redeem"): Case(
-        MEMBER, "reward", lambda s, w, c: s.confirm_redeem(), query=reward_q, prepare=plant(_redeem_key=lambda w: "authz-redeem-key"),
-        protected=("reward", "rid"), effect=lambda ctx: _more(ctx, "vouchers_mine")),
+        MEMBER,
+        "reward",
+        lambda s, w, c: s.confirm_redeem(),
+        query=reward_q,
+        prepare=plant(_redeem_key=lambda w: "authz-redeem-key"),
+        protected=("reward", "rid"),
+        effect=lambda ctx: _more(ctx, "vouchers_mine"),
+    ),
     (RewardDetailState, "save_rating"): Case(
-        MEMBER, "reward", lambda s, w, c: s.save_rating({"stars": "2", "review": "Changed my mind"}),
-        query=lambda w: {"id": w.rated_reward_id}, errors=("rating_error",), object_level=True,
+        MEMBER,
+        "reward",
+        lambda s, w, c: s.save_rating({"stars": "2", "review": "Changed my mind"}),
+        query=lambda w: {"id": w.rated_reward_id},
+        errors=("rating_error",),
+        object_level=True,
         refusal_messages=("Only members who redeemed this reward can rate it.",),
-        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).stars == 2)),
+        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).stars == 2),
+    ),
     (RewardDetailState, "ask_redeem"): Case(UI, "reward", lambda s, w, c: s.ask_redeem(), query=reward_q),
     (RewardDetailState, "cancel_redeem"): Case(UI, "reward", lambda s, w, c: s.cancel_redeem(), query=reward_q),
     (RewardDetailState, "choose_stars"): Case(UI, "reward", lambda s, w, c: s.choose_stars("4"), query=reward_q),
     (VouchersState, "load"): Case(
-        MEMBER, "vouchers", lambda s, w, c: s.load(), protected=("items",),
-        effect=lambda ctx: _assert((str(ctx.world.voucher_id) in {v["id"] for v in ctx.state.items}) == (ctx.caller == "member"))),
+        MEMBER,
+        "vouchers",
+        lambda s, w, c: s.load(),
+        protected=("items",),
+        effect=lambda ctx: _assert((str(ctx.world.voucher_id) in {v["id"] for v in ctx.state.items}) == (ctx.caller == "member")),
+    ),
     (VoucherState, "load"): Case(
-        MEMBER, "voucher", lambda s, w, c: s.load(), query=voucher_q, object_level=True, protected=("voucher", "code", "groups", "qr_src"),
-        effect=lambda ctx: _assert(ctx.state.code == ctx.world.voucher_code)),
+        MEMBER,
+        "voucher",
+        lambda s, w, c: s.load(),
+        query=voucher_q,
+        object_level=True,
+        protected=("voucher", "code", "groups", "qr_src"),
+        effect=lambda ctx: _assert(ctx.state.code == ctx.world.voucher_code),
+    ),
     (VoucherState, "confirm_cancel"): Case(
-        MEMBER, "voucher", lambda s, w, c: s.confirm_cancel(), query=voucher_q, object_level=True,
-        protected=("voucher", "code", "groups", "qr_src"), refusal_messages=NOT_FOUND_VOUCHER, effect=voucher_status("cancelled")),
+        MEMBER,
+        "voucher",
+        lambda s, w, c: s.confirm_cancel(),
+        query=voucher_q,
+        object_level=True,
+        protected=("voucher", "code", "groups", "qr_src"),
+        refusal_messages=NOT_FOUND_VOUCHER,
+        effect=voucher_status("cancelled"),
+    ),
     (VoucherState, "ask_cancel"): Case(UI, "voucher", lambda s, w, c: s.ask_cancel(), query=voucher_q),
     (VoucherState, "keep"): Case(UI, "voucher", lambda s, w, c: s.keep(), query=voucher_q),
-    (ChallengesState, "load"): Case(MEMBER, "challenges", lambda s, w, c: s.load(), protected=("challenges", "ways", "badges_earned"),
-                                    effect=loaded("loaded", "ways")),
+    (ChallengesState, "load"): Case(
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.load(),
+        protected=("challenges", "ways", "badges_earned"),
+        effect=loaded("loaded", "ways"),
+    ),
     (ChallengesState, "submit_survey"): Case(
-        MEMBER, "challenges", lambda s, w, c: s.submit_survey(dict(w.survey_answers)), prepare=plant(_survey_id=lambda w: w.survey_id),
-        errors=("err_text",), effect=lambda ctx: _assert(count(ctx.engine, SurveyResponse, SurveyResponse.account_id == ctx.me) == 1)),
-    (ChallengesState, "subscribe"): Case(MEMBER, "challenges", lambda s, w, c: s.subscribe(), errors=("err_text",),
-                                         effect=all_of(notice("notice_title"), db_changed("account", "ledgerentry"))),
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.submit_survey(dict(w.survey_answers)),
+        prepare=plant(_survey_id=lambda w: w.survey_id),
+        errors=("err_text",),
+        effect=lambda ctx: _assert(count(ctx.engine, SurveyResponse, SurveyResponse.account_id == ctx.me) == 1),
+    ),
+    (ChallengesState, "subscribe"): Case(
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.subscribe(),
+        errors=("err_text",),
+        effect=all_of(notice("notice_title"), db_changed("account", "ledgerentry")),
+    ),
     (ChallengesState, "submit_event_code"): Case(
-        MEMBER, "challenges", lambda s, w, c: s.submit_event_code({"code": "JAZZNIGHT"}), errors=("err_text",),
-        effect=all_of(notice("notice_title"), ledger_grew_for_me)),
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.submit_event_code({"code": "JAZZNIGHT"}),
+        errors=("err_text",),
+        effect=all_of(notice("notice_title"), ledger_grew_for_me),
+    ),
     (ChallengesState, "submit_social"): Case(
-        MEMBER, "challenges", lambda s, w, c: s.submit_social({"url": f"https://www.instagram.com/p/authz{c}/"}), errors=("err_text",),
-        effect=lambda ctx: _more(ctx, "submissions_mine")),
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.submit_social({"url": f"https://www.instagram.com/p/authz{c}/"}),
+        errors=("err_text",),
+        effect=lambda ctx: _more(ctx, "submissions_mine"),
+    ),
     (ChallengesState, "upload_photo"): Case(
-        MEMBER, "challenges", lambda s, w, c: s.upload_photo(upload(png_bytes((320, 240), _colour_of(c)))), errors=("err_text",),
-        effect=lambda ctx: _more(ctx, "submissions_mine")),
-    (ChallengesState, "claim"): Case(MEMBER, "challenges", lambda s, w, c: s.claim("complete_profile"), errors=("err_text",),
-                                     effect=ledger_grew_for_me),
+        MEMBER,
+        "challenges",
+        lambda s, w, c: s.upload_photo(upload(png_bytes((320, 240), _colour_of(c)))),
+        errors=("err_text",),
+        effect=lambda ctx: _more(ctx, "submissions_mine"),
+    ),
+    (ChallengesState, "claim"): Case(
+        MEMBER, "challenges", lambda s, w, c: s.claim("complete_profile"), errors=("err_text",), effect=ledger_grew_for_me
+    ),
     (ChallengesState, "set_view"): Case(UI, "challenges", lambda s, w, c: s.set_view("badges")),
     (ChallengesState, "toggle_survey"): Case(UI, "challenges", lambda s, w, c: s.toggle_survey()),
-    (ChallengesState, "photo_rejected"): Case(UI, "challenges", lambda s, w, c: s.photo_rejected([{"errors": [{"code": "file-invalid-type"}]}])),
-    (ActivityState, "load"): Case(MEMBER, "activity", lambda s, w, c: s.load(), protected=("items", "available", "expiring"),
-                                  effect=loaded("items")),
-    (ActivityState, "choose"): Case(MEMBER, "activity", lambda s, w, c: s.choose("earned"), protected=("items",), effect=loaded("items")),
-    (ActivityState, "more"): Case(MEMBER, "activity", lambda s, w, c: s.more(), prepare=plant(has_more=True, _before_id=0),
-                                  protected=("items",), effect=loaded("items")),
-    (DonateState, "load"): Case(MEMBER, "donate", lambda s, w, c: s.load(), protected=("charities", "available"), effect=loaded("charities")),
+    (ChallengesState, "photo_rejected"): Case(
+        UI, "challenges", lambda s, w, c: s.photo_rejected([{"errors": [{"code": "file-invalid-type"}]}])
+    ),
+    (ActivityState, "load"): Case(
+        MEMBER, "activity", lambda s, w, c: s.load(), protected=("items", "available", "expiring"), effect=loaded("items")
+    ),
+    (ActivityState, "choose"): Case(
+        MEMBER, "activity", lambda s, w, c: s.choose("earned"), protected=("items",), effect=loaded("items")
+    ),
+    (ActivityState, "more"): Case(
+        MEMBER,
+        "activity",
+        lambda s, w, c: s.more(),
+        prepare=plant(has_more=True, _before_id=0),
+        protected=("items",),
+        effect=loaded("items"),
+    ),
+    (DonateState, "load"): Case(
+        MEMBER, "donate", lambda s, w, c: s.load(), protected=("charities", "available"), effect=loaded("charities")
+    ),
     (DonateState, "review"): Case(
-        MEMBER, "donate", lambda s, w, c: s.review({"charity": str(w.charity_id), "amount": "10"}), protected=("charity_name", "points"),
-        effect=lambda ctx: _assert(ctx.state.step == "confirm")),
+        MEMBER,
+        "donate",
+        lambda s, w, c: s.review({"charity": str(w.charity_id), "amount": "10"}),
+        protected=("charity_name", "points"),
+        effect=lambda ctx: _assert(ctx.state.step == "confirm"),
+    ),
     (DonateState, "confirm"): Case(
-        MEMBER, "donate", lambda s, w, c: s.confirm(),
+        MEMBER,
+        "donate",
+        lambda s, w, c: s.confirm(),
         prepare=plant(step="confirm", _key=lambda w: "authz-gift", _charity_id=lambda w: w.charity_id, _points=10),
-        effect=lambda ctx: _assert(count(ctx.engine, Donation, Donation.account_id == ctx.me) > ctx.before_counts["donation_mine"])),  # type: ignore[attr-defined]
-    (DonateState, "again"): Case(MEMBER, "donate", lambda s, w, c: s.again(), protected=("charities", "available"), effect=loaded("charities")),
+        effect=lambda ctx: _assert(
+            count(ctx.engine, Donation, Donation.account_id == ctx.me) > ctx.before_counts["donation_mine"]
+        ),
+    ),  # type: ignore[attr-defined]
+    (DonateState, "again"): Case(
+        MEMBER, "donate", lambda s, w, c: s.again(), protected=("charities", "available"), effect=loaded("charities")
+    ),
     (DonateState, "back"): Case(UI, "donate", lambda s, w, c: s.back()),
-    (InviteState, "load"): Case(MEMBER, "invite", lambda s, w, c: s.load(), protected=("code", "link", "referrals"), effect=loaded("code", "link")),
+    (InviteState, "load"): Case(
+        MEMBER, "invite", lambda s, w, c: s.load(), protected=("code", "link", "referrals"), effect=loaded("code", "link")
+    ),
     (InviteState, "after_copy"): Case(UI, "invite", lambda s, w, c: s.after_copy("copied")),
     (NewsState, "load"): Case(MEMBER, "news", lambda s, w, c: s.load(), protected=("changes",), effect=loaded("loaded")),
-    (CardState, "load"): Case(MEMBER, "card", lambda s, w, c: s.load(), protected=("member_number", "full_name", "qr_src"),
-                              effect=loaded("member_number", "qr_src")),
-    (CardState, "refresh_now"): Case(MEMBER, "card", lambda s, w, c: s.refresh_now(), protected=("qr_src",), effect=loaded("qr_src")),
-    (CardState, "keep_fresh"): Case(MEMBER, "card", lambda s, w, c: _keep_fresh(s), protected=("qr_src",), effect=loaded("qr_src")),
+    (CardState, "load"): Case(
+        MEMBER,
+        "card",
+        lambda s, w, c: s.load(),
+        protected=("member_number", "full_name", "qr_src"),
+        effect=loaded("member_number", "qr_src"),
+    ),
+    (CardState, "refresh_now"): Case(
+        MEMBER, "card", lambda s, w, c: s.refresh_now(), protected=("qr_src",), effect=loaded("qr_src")
+    ),
+    (CardState, "keep_fresh"): Case(
+        MEMBER, "card", lambda s, w, c: _keep_fresh(s), protected=("qr_src",), effect=loaded("qr_src")
+    ),
     (CheckinState, "load"): Case(
-        MEMBER, "checkin", lambda s, w, c: s.load(), query=lambda w: {"s": checkins.store_token(w.cafe, w.old_town)},
-        protected=("store_name", "points", "available"), effect=all_of(lambda ctx: _assert(ctx.state.status == "done"), ledger_grew_for_me)),
+        MEMBER,
+        "checkin",
+        lambda s, w, c: s.load(),
+        query=lambda w: {"s": checkins.store_token(w.cafe, w.old_town)},
+        protected=("store_name", "points", "available"),
+        effect=all_of(lambda ctx: _assert(ctx.state.status == "done"), ledger_grew_for_me),
+    ),
     (InboxState, "load"): Case(
-        MEMBER, "inbox", lambda s, w, c: s.load(), query=lambda w: {"id": w.thread_id}, object_level=True,
-        protected=("thread", "messages"), effect=lambda ctx: _assert(ctx.state.thread.get("subject") == ctx.world.thread_subject)),
+        MEMBER,
+        "inbox",
+        lambda s, w, c: s.load(),
+        query=lambda w: {"id": w.thread_id},
+        object_level=True,
+        protected=("thread", "messages"),
+        effect=lambda ctx: _assert(ctx.state.thread.get("subject") == ctx.world.thread_subject),
+    ),
     (InboxState, "send"): Case(
-        MEMBER, "inbox", lambda s, w, c: s.send({"subject": "About my voucher", "body": "Hello", "store_id": str(w.old_town),
-                                                  "voucher_id": str(w.voucher_id)}),
-        object_level=True, refusal_messages=NOT_FOUND_VOUCHER,
-        effect=lambda ctx: _assert(count(ctx.engine, InboxThread, InboxThread.account_id == ctx.me) == ctx.before_counts["threads_mine"] + 1)),  # type: ignore[attr-defined]
+        MEMBER,
+        "inbox",
+        lambda s, w, c: s.send(
+            {"subject": "About my voucher", "body": "Hello", "store_id": str(w.old_town), "voucher_id": str(w.voucher_id)}
+        ),
+        object_level=True,
+        refusal_messages=NOT_FOUND_VOUCHER,
+        effect=lambda ctx: _assert(
+            count(ctx.engine, InboxThread, InboxThread.account_id == ctx.me) == ctx.before_counts["threads_mine"] + 1
+        ),
+    ),  # type: ignore[attr-defined]
     (InboxState, "answer"): Case(
-        MEMBER, "inbox", lambda s, w, c: s.answer({"body": "Any news?"}), prepare=plant(thread=lambda w: {"id": str(w.thread_id)}),
-        object_level=True, refusal_messages=NOT_FOUND_THREAD,
+        MEMBER,
+        "inbox",
+        lambda s, w, c: s.answer({"body": "Any news?"}),
+        prepare=plant(thread=lambda w: {"id": str(w.thread_id)}),
+        object_level=True,
+        refusal_messages=NOT_FOUND_THREAD,
         # An admin may answer any thread of the merchant (inbox.reply decides by role), as in the console.
-        expect={"admin": "allowed"}, effect=lambda ctx: _more(ctx, "thread_messages")),
+        expect={"admin": "allowed"},
+        effect=lambda ctx: _more(ctx, "thread_messages"),
+    ),
     (InboxState, "compose"): Case(UI, "inbox", lambda s, w, c: s.compose()),
     (InboxState, "choose_topic"): Case(UI, "inbox", lambda s, w, c: s.choose_topic("complaint")),
     # --- the till -----------------------------------------------------------------------------
     (TillState, "load"): Case(
-        STAFF, "staff", lambda s, w, c: s.load(), protected=("stores",), expect={"staff_other_store": "allowed"},
-        effect=lambda ctx: _assert({x["id"] for x in ctx.state.stores} == {str(i) for i in _stores_of(ctx)})),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.load(),
+        protected=("stores",),
+        expect={"staff_other_store": "allowed"},
+        effect=lambda ctx: _assert({x["id"] for x in ctx.state.stores} == {str(i) for i in _stores_of(ctx)}),
+    ),
     (TillState, "scan"): Case(
-        STAFF, "staff", lambda s, w, c: s.scan({"code": w.member_number}), prepare=till_at_old_town(),
-        protected=("member_name", "member_points", "member_number"), effect=lambda ctx: _assert(ctx.state.member_name.startswith("Ana"))),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.scan({"code": w.member_number}),
+        prepare=till_at_old_town(),
+        protected=("member_name", "member_points", "member_number"),
+        effect=lambda ctx: _assert(ctx.state.member_name.startswith("Ana")),
+    ),
     (TillState, "camera_scan"): Case(
-        STAFF, "staff", lambda s, w, c: s.camera_scan([{"rawValue": w.voucher_code}]), prepare=till_at_old_town(),
-        protected=("voucher_reward", "voucher_member"), effect=lambda ctx: _assert(ctx.state.voucher_member.startswith("Ana"))),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.camera_scan([{"rawValue": w.voucher_code}]),
+        prepare=till_at_old_town(),
+        protected=("voucher_reward", "voucher_member"),
+        effect=lambda ctx: _assert(ctx.state.voucher_member.startswith("Ana")),
+    ),
     (TillState, "credit"): Case(
-        STAFF, "staff", lambda s, w, c: s.credit({"amount": "12.50", "receipt": f"R-{c}"}),
-        prepare=till_at_old_town(_member_id=lambda w: w.accounts["member"]), protected=("result",), effect=ledger_grew_for("member")),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.credit({"amount": "12.50", "receipt": f"R-{c}"}),
+        prepare=till_at_old_town(_member_id=lambda w: w.accounts["member"]),
+        protected=("result",),
+        effect=ledger_grew_for("member"),
+    ),
     (TillState, "undo"): Case(
-        STAFF, "staff", lambda s, w, c: s.undo(), prepare=fresh_credit, protected=("result",),
-        effect=lambda ctx: _assert(ctx.state.result.startswith("Credit undone"))),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.undo(),
+        prepare=fresh_credit,
+        protected=("result",),
+        effect=lambda ctx: _assert(ctx.state.result.startswith("Credit undone")),
+    ),
     (TillState, "redeem_voucher"): Case(
-        STAFF, "staff", lambda s, w, c: s.redeem_voucher(), prepare=till_at_old_town(_voucher_code=lambda w: w.voucher_code),
-        protected=("result",), effect=voucher_status("used")),
+        STAFF,
+        "staff",
+        lambda s, w, c: s.redeem_voucher(),
+        prepare=till_at_old_town(_voucher_code=lambda w: w.voucher_code),
+        protected=("result",),
+        effect=voucher_status("used"),
+    ),
     (TillState, "choose_store"): Case(UI, "staff", lambda s, w, c: s.choose_store(str(w.old_town))),
     (TillState, "toggle_camera"): Case(UI, "staff", lambda s, w, c: s.toggle_camera()),
     (TillState, "clear"): Case(UI, "staff", lambda s, w, c: s.clear()),
     # --- the merchant console ------------------------------------------------------------------
     (AdminState, "load"): Case(ADMIN, "admin", lambda s, w, c: s.load(), protected=("figures",), effect=loaded("figures")),
-    (AnalyticsState, "load"): Case(ADMIN, "admin/analytics", lambda s, w, c: s.load(), protected=("loaded", "kpi_members"),
-                                   effect=loaded("loaded", "kpi_members")),
-    (AnalyticsState, "set_period"): Case(ADMIN, "admin/analytics", lambda s, w, c: s.set_period("month"),
-                                         protected=("loaded", "kpi_members"), effect=loaded("loaded", "kpi_members")),
+    (AnalyticsState, "load"): Case(
+        ADMIN,
+        "admin/analytics",
+        lambda s, w, c: s.load(),
+        protected=("loaded", "kpi_members"),
+        effect=loaded("loaded", "kpi_members"),
+    ),
+    (AnalyticsState, "set_period"): Case(
+        ADMIN,
+        "admin/analytics",
+        lambda s, w, c: s.set_period("month"),
+        protected=("loaded", "kpi_members"),
+        effect=loaded("loaded", "kpi_members"),
+    ),
     (DataState, "load"): Case(ADMIN, "admin/data", lambda s, w, c: s.load(), protected=("audit",), effect=loaded("audit")),
-    (FraudState, "load"): Case(ADMIN, "admin/fraud", lambda s, w, c: s.load(), protected=("flags", "suspended"), effect=loaded("flags", "suspended")),
+    (FraudState, "load"): Case(
+        ADMIN, "admin/fraud", lambda s, w, c: s.load(), protected=("flags", "suspended"), effect=loaded("flags", "suspended")
+    ),
     (FraudState, "resolve"): Case(
-        ADMIN, "admin/fraud", lambda s, w, c: s.resolve({"flag_id": str(w.flag_id), "note": "Checked"}), protected=("flags",),
-        effect=lambda ctx: _assert(get(ctx.engine, FraudFlag, ctx.world.flag_id).resolved_at is not None)),
+        ADMIN,
+        "admin/fraud",
+        lambda s, w, c: s.resolve({"flag_id": str(w.flag_id), "note": "Checked"}),
+        protected=("flags",),
+        effect=lambda ctx: _assert(get(ctx.engine, FraudFlag, ctx.world.flag_id).resolved_at is not None),
+    ),
     (FraudState, "hold"): Case(
-        ADMIN, "admin/fraud", lambda s, w, c: s.hold({"member_id": str(w.accounts["member"]), "reason": "Odd credits"}), protected=("flags",),
-        effect=db_changed("account")),
-    (FraudState, "restore"): Case(ADMIN, "admin/fraud", lambda s, w, c: s.restore(str(w.third_member)), protected=("flags",),
-                                  effect=db_changed("account")),
-    (PostersState, "load"): Case(ADMIN, "admin/posters", lambda s, w, c: s.load(), protected=("stores",), effect=loaded("stores")),
-    (AdminInboxState, "load"): Case(ADMIN, "admin/inbox", lambda s, w, c: s.load(), protected=("threads",), effect=loaded("threads")),
+        ADMIN,
+        "admin/fraud",
+        lambda s, w, c: s.hold({"member_id": str(w.accounts["member"]), "reason": "Odd credits"}),
+        protected=("flags",),
+        effect=db_changed("account"),
+    ),
+    (FraudState, "restore"): Case(
+        ADMIN, "admin/fraud", lambda s, w, c: s.restore(str(w.third_member)), protected=("flags",), effect=db_changed("account")
+    ),
+    (PostersState, "load"): Case(
+        ADMIN, "admin/posters", lambda s, w, c: s.load(), protected=("stores",), effect=loaded("stores")
+    ),
+    (AdminInboxState, "load"): Case(
+        ADMIN, "admin/inbox", lambda s, w, c: s.load(), protected=("threads",), effect=loaded("threads")
+    ),
     # The console's handlers ask for an admin before the inbox service (which serves members too).
     (AdminInboxState, "open"): Case(
-        ADMIN, "admin/inbox", lambda s, w, c: s.open(str(w.thread_id)), protected=("threads", "messages"),
-        refusal_messages=NOT_FOUND_THREAD, effect=loaded("threads", "messages")),
+        ADMIN,
+        "admin/inbox",
+        lambda s, w, c: s.open(str(w.thread_id)),
+        protected=("threads", "messages"),
+        refusal_messages=NOT_FOUND_THREAD,
+        effect=loaded("threads", "messages"),
+    ),
     (AdminInboxState, "answer"): Case(
-        ADMIN, "admin/inbox", lambda s, w, c: s.answer({"body": "Sorted, see you soon"}), prepare=plant(open_id=lambda w: str(w.thread_id)),
-        protected=("threads",), refusal_messages=NOT_FOUND_THREAD,
-        effect=lambda ctx: _more(ctx, "thread_messages")),
+        ADMIN,
+        "admin/inbox",
+        lambda s, w, c: s.answer({"body": "Sorted, see you soon"}),
+        prepare=plant(open_id=lambda w: str(w.thread_id)),
+        protected=("threads",),
+        refusal_messages=NOT_FOUND_THREAD,
+        effect=lambda ctx: _more(ctx, "thread_messages"),
+    ),
     (ProgramState, "ask_preview"): Case(UI, "admin/program", lambda s, w, c: s.ask_preview()),
     (ProgramState, "show_preview"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.show_preview({"visited_within_days": "30"}), protected=("preview",),
-        effect=loaded("preview")),
-    (WebhooksState, "load"): Case(ADMIN, "admin/webhooks", lambda s, w, c: s.load(), protected=("endpoints", "deliveries"),
-                                  effect=loaded("endpoints")),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.show_preview({"visited_within_days": "30"}),
+        protected=("preview",),
+        effect=loaded("preview"),
+    ),
+    (WebhooksState, "load"): Case(
+        ADMIN, "admin/webhooks", lambda s, w, c: s.load(), protected=("endpoints", "deliveries"), effect=loaded("endpoints")
+    ),
     (WebhooksState, "new_endpoint"): Case(UI, "admin/webhooks", lambda s, w, c: s.new_endpoint()),
     (WebhooksState, "hide_secret"): Case(UI, "admin/webhooks", lambda s, w, c: s.hide_secret()),
-    (WebhooksState, "edit"): Case(ADMIN, "admin/webhooks", lambda s, w, c: s.edit(str(w.webhook_id)), protected=("values", "editing"),
-                                  effect=loaded("editing")),
+    (WebhooksState, "edit"): Case(
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.edit(str(w.webhook_id)),
+        protected=("values", "editing"),
+        effect=loaded("editing"),
+    ),
     (WebhooksState, "save"): Case(
-        ADMIN, "admin/webhooks", lambda s, w, c: s.save({"url": "https://crm2.example.invalid/in", "event:member.enrolled": "on",
-                                                         "is_active": "on"}),
-        protected=("endpoints", "secret"), effect=lambda ctx: _assert(count(ctx.engine, WebhookEndpoint) == 2)),
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.save({"url": "https://crm2.example.invalid/in", "event:member.enrolled": "on", "is_active": "on"}),
+        protected=("endpoints", "secret"),
+        effect=lambda ctx: _assert(count(ctx.engine, WebhookEndpoint) == 2),
+    ),
     (WebhooksState, "toggle_active"): Case(
-        ADMIN, "admin/webhooks", lambda s, w, c: s.toggle_active(str(w.webhook_id), False), protected=("endpoints",),
-        effect=lambda ctx: _assert(not get(ctx.engine, WebhookEndpoint, ctx.world.webhook_id).is_active)),
-    (WebhooksState, "reveal"): Case(ADMIN, "admin/webhooks", lambda s, w, c: s.reveal(str(w.webhook_id)), protected=("secret",),
-                                    effect=loaded("secret")),
-    (WebhooksState, "rotate"): Case(ADMIN, "admin/webhooks", lambda s, w, c: s.rotate(str(w.webhook_id)), protected=("secret",),
-                                    effect=db_changed("webhookendpoint")),
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.toggle_active(str(w.webhook_id), False),
+        protected=("endpoints",),
+        effect=lambda ctx: _assert(not get(ctx.engine, WebhookEndpoint, ctx.world.webhook_id).is_active),
+    ),
+    (WebhooksState, "reveal"): Case(
+        ADMIN, "admin/webhooks", lambda s, w, c: s.reveal(str(w.webhook_id)), protected=("secret",), effect=loaded("secret")
+    ),
+    (WebhooksState, "rotate"): Case(
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.rotate(str(w.webhook_id)),
+        protected=("secret",),
+        effect=db_changed("webhookendpoint"),
+    ),
     (WebhooksState, "send_test"): Case(
-        ADMIN, "admin/webhooks", lambda s, w, c: s.send_test(str(w.webhook_id)), protected=("deliveries",),
-        effect=lambda ctx: _assert(count(ctx.engine, WebhookDelivery) == 2)),  # made, then reported not delivered
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.send_test(str(w.webhook_id)),
+        protected=("deliveries",),
+        effect=lambda ctx: _assert(count(ctx.engine, WebhookDelivery) == 2),
+    ),  # made, then reported not delivered
     (WebhooksState, "retry"): Case(
-        ADMIN, "admin/webhooks", lambda s, w, c: s.retry(str(w.webhook_delivery_id)), protected=("deliveries",),
-        effect=db_changed("webhookdelivery")),
-    (ProgramState, "load"): Case(ADMIN, "admin/program", lambda s, w, c: s.load(), protected=("rows", "store_options"), effect=loaded("rows", "loaded")),
-    (ProgramState, "select_tab"): Case(ADMIN, "admin/program", lambda s, w, c: s.select_tab("tiers"), protected=("rows",), effect=loaded("rows")),
+        ADMIN,
+        "admin/webhooks",
+        lambda s, w, c: s.retry(str(w.webhook_delivery_id)),
+        protected=("deliveries",),
+        effect=db_changed("webhookdelivery"),
+    ),
+    (ProgramState, "load"): Case(
+        ADMIN, "admin/program", lambda s, w, c: s.load(), protected=("rows", "store_options"), effect=loaded("rows", "loaded")
+    ),
+    (ProgramState, "select_tab"): Case(
+        ADMIN, "admin/program", lambda s, w, c: s.select_tab("tiers"), protected=("rows",), effect=loaded("rows")
+    ),
     (ProgramState, "save"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.save({"name": "Animal shelter", "description": "Food and blankets"}),
-        prepare=plant(tab="charities"), protected=("rows",),
-        effect=lambda ctx: _assert(count(ctx.engine, Charity, Charity.name == "Animal shelter") == 1)),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.save({"name": "Animal shelter", "description": "Food and blankets"}),
+        prepare=plant(tab="charities"),
+        protected=("rows",),
+        effect=lambda ctx: _assert(count(ctx.engine, Charity, Charity.name == "Animal shelter") == 1),
+    ),
     (ProgramState, "retire"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.retire(), prepare=plant(tab="rewards", _editing_id=lambda w: w.retire_reward_id),
-        protected=("rows",), effect=lambda ctx: _assert(not get(ctx.engine, Reward, ctx.world.retire_reward_id).is_active)),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.retire(),
+        prepare=plant(tab="rewards", _editing_id=lambda w: w.retire_reward_id),
+        protected=("rows",),
+        effect=lambda ctx: _assert(not get(ctx.engine, Reward, ctx.world.retire_reward_id).is_active),
+    ),
     (ProgramState, "restore"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.restore(), prepare=_retired_reward, protected=("rows",),
-        effect=lambda ctx: _assert(get(ctx.engine, Reward, ctx.world.retire_reward_id).is_active)),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.restore(),
+        prepare=_retired_reward,
+        protected=("rows",),
+        effect=lambda ctx: _assert(get(ctx.engine, Reward, ctx.world.retire_reward_id).is_active),
+    ),
     (ProgramState, "pick_image"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.pick_image(upload(png_bytes((480, 320)))), protected=("image_preview",),
-        effect=loaded("image_preview")),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.pick_image(upload(png_bytes((480, 320)))),
+        protected=("image_preview",),
+        effect=loaded("image_preview"),
+    ),
     (ProgramState, "edit"): Case(UI, "admin/program", lambda s, w, c: s.edit(str(w.retire_reward_id))),
     (ProgramState, "new"): Case(UI, "admin/program", lambda s, w, c: s.new()),
     (ProgramState, "set_variant"): Case(UI, "admin/program", lambda s, w, c: s.set_variant("discount")),
-    (ProgramState, "image_rejected"): Case(UI, "admin/program", lambda s, w, c: s.image_rejected([{"errors": [{"code": "file-too-large"}]}])),
+    (ProgramState, "image_rejected"): Case(
+        UI, "admin/program", lambda s, w, c: s.image_rejected([{"errors": [{"code": "file-too-large"}]}])
+    ),
     (ProgramState, "remove_image"): Case(UI, "admin/program", lambda s, w, c: s.remove_image()),
-    (ChangelogState, "load"): Case(ADMIN, "admin/program", lambda s, w, c: s.load(), protected=("entries",), effect=loaded("entries")),
+    (ChangelogState, "load"): Case(
+        ADMIN, "admin/program", lambda s, w, c: s.load(), protected=("entries",), effect=loaded("entries")
+    ),
     (ChangelogState, "annotate"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.annotate({"change_id": str(w.change_id), "note": "Thanks for the feedback"}),
-        protected=("entries",), effect=lambda ctx: _assert(get(ctx.engine, ProgramChange, ctx.world.change_id).note == "Thanks for the feedback")),
-    (ModerationState, "load"): Case(ADMIN, "admin/program", lambda s, w, c: s.load(), protected=("reviews", "submissions"),
-                                    effect=loaded("reviews", "submissions")),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.annotate({"change_id": str(w.change_id), "note": "Thanks for the feedback"}),
+        protected=("entries",),
+        effect=lambda ctx: _assert(get(ctx.engine, ProgramChange, ctx.world.change_id).note == "Thanks for the feedback"),
+    ),
+    (ModerationState, "load"): Case(
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.load(),
+        protected=("reviews", "submissions"),
+        effect=loaded("reviews", "submissions"),
+    ),
     (ModerationState, "hide"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.hide({"rating_id": str(w.rating_id), "reason": "Personal data"}), protected=("reviews",),
-        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).hidden_at is not None)),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.hide({"rating_id": str(w.rating_id), "reason": "Personal data"}),
+        protected=("reviews",),
+        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).hidden_at is not None),
+    ),
     (ModerationState, "show"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.show(str(w.rating_id)), prepare=_hidden_rating, protected=("reviews",),
-        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).hidden_at is None)),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.show(str(w.rating_id)),
+        prepare=_hidden_rating,
+        protected=("reviews",),
+        effect=lambda ctx: _assert(get(ctx.engine, RewardRating, ctx.world.rating_id).hidden_at is None),
+    ),
     (ModerationState, "approve"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.approve(str(w.submission_id)), protected=("reviews",),
-        effect=lambda ctx: _assert(get(ctx.engine, Submission, ctx.world.submission_id).status == "approved")),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.approve(str(w.submission_id)),
+        protected=("reviews",),
+        effect=lambda ctx: _assert(get(ctx.engine, Submission, ctx.world.submission_id).status == "approved"),
+    ),
     (ModerationState, "reject"): Case(
-        ADMIN, "admin/program", lambda s, w, c: s.reject({"submission_id": str(w.submission_id), "reason": "Not our shop"}),
-        protected=("reviews",), effect=lambda ctx: _assert(get(ctx.engine, Submission, ctx.world.submission_id).status == "rejected")),
-    (ThemeEditorState, "load"): Case(ADMIN, "admin/theme", lambda s, w, c: s.load(), protected=("versions", "loaded"), effect=loaded("versions", "loaded")),
+        ADMIN,
+        "admin/program",
+        lambda s, w, c: s.reject({"submission_id": str(w.submission_id), "reason": "Not our shop"}),
+        protected=("reviews",),
+        effect=lambda ctx: _assert(get(ctx.engine, Submission, ctx.world.submission_id).status == "rejected"),
+    ),
+    (ThemeEditorState, "load"): Case(
+        ADMIN, "admin/theme", lambda s, w, c: s.load(), protected=("versions", "loaded"), effect=loaded("versions", "loaded")
+    ),
     (ThemeEditorState, "upload_logo"): Case(
-        ADMIN, "admin/theme", lambda s, w, c: s.upload_logo(upload(png_bytes((256, 256)))), protected=("logo_url",),
-        effect=db_changed("themeversion")),
+        ADMIN,
+        "admin/theme",
+        lambda s, w, c: s.upload_logo(upload(png_bytes((256, 256)))),
+        protected=("logo_url",),
+        effect=db_changed("themeversion"),
+    ),
     (ThemeEditorState, "save_draft"): Case(
-        ADMIN, "admin/theme", lambda s, w, c: s.save_draft(), prepare=plant(brand_name="Draft Brand"), effect=db_changed("themeversion")),
+        ADMIN,
+        "admin/theme",
+        lambda s, w, c: s.save_draft(),
+        prepare=plant(brand_name="Draft Brand"),
+        effect=db_changed("themeversion"),
+    ),
     (ThemeEditorState, "publish"): Case(
-        ADMIN, "admin/theme", lambda s, w, c: s.publish(), prepare=plant(brand_name="Published Brand", dirty=True), protected=("versions",),
-        effect=lambda ctx: _assert(count(ctx.engine, ThemeVersion, ThemeVersion.status == "published") == ctx.before_counts["published"])),  # type: ignore[attr-defined]
+        ADMIN,
+        "admin/theme",
+        lambda s, w, c: s.publish(),
+        prepare=plant(brand_name="Published Brand", dirty=True),
+        protected=("versions",),
+        effect=lambda ctx: _assert(
+            count(ctx.engine, ThemeVersion, ThemeVersion.status == "published") == ctx.before_counts["published"]
+        ),
+    ),  # type: ignore[attr-defined]
     (ThemeEditorState, "discard"): Case(
-        ADMIN, "admin/theme", lambda s, w, c: s.discard(), prepare=_theme_draft,
-        effect=lambda ctx: _assert(count(ctx.engine, ThemeVersion, ThemeVersion.status == "draft") == 0)),
+        ADMIN,
+        "admin/theme",
+        lambda s, w, c: s.discard(),
+        prepare=_theme_draft,
+        effect=lambda ctx: _assert(count(ctx.engine, ThemeVersion, ThemeVersion.status == "draft") == 0),
+    ),
     (ThemeEditorState, "revert"): Case(
-        ADMIN, "admin/theme", lambda s, w, c: s.revert(str(w.theme_version)),
-        effect=lambda ctx: _assert(count(ctx.engine, ThemeVersion, ThemeVersion.status == "draft") == 1)),
+        ADMIN,
+        "admin/theme",
+        lambda s, w, c: s.revert(str(w.theme_version)),
+        effect=lambda ctx: _assert(count(ctx.engine, ThemeVersion, ThemeVersion.status == "draft") == 1),
+    ),
     **{
         (ThemeEditorState, name): Case(UI, "admin/theme", call)
         for name, call in {
@@ -748,7 +1106,7 @@ def _counts(engine, w: World, caller: str) -> dict:
 
 
 async def _call(engine, w: World, case: Case, cls: type, name: str, caller: str) -> tuple[Ctx, BaseException | None]:
-    root = root_state( page=case.page, cookie=w.cookies[caller], query=case.query(w) if case.query else None)
+    root = root_state(page=case.page, cookie=w.cookies[caller], query=case.query(w) if case.query else None)
     session = substate(root, SessionState)
     guard = case.guard if case.guard is not None else GUARD_OF_KIND.get(case.kind, "")
     if guard:
@@ -811,9 +1169,14 @@ def _params() -> list:
 
     params = [pytest.param("sqlite", key, id=f"sqlite-{key[0].__name__}.{key[1]}") for key in MATRIX]
     params += [
-        pytest.param("postgresql", key, id=f"postgresql-{key[0].__name__}.{key[1]}",
-                     marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON))
-        for key, case in MATRIX.items() if case.kind not in (PUBLIC, UI)
+        pytest.param(
+            "postgresql",
+            key,
+            id=f"postgresql-{key[0].__name__}.{key[1]}",
+            marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON),
+        )
+        for key, case in MATRIX.items()
+        if case.kind not in (PUBLIC, UI)
     ]
     return params
 

@@ -29,8 +29,15 @@ def member(p, i: int = 0) -> Actor:
 
 
 def buy(engine, p, i: int = 0, cents: int = 30000, receipt: str = "r"):
-    earning.credit_purchase(engine, merchant_id=p.merchant_id, account_id=p.member_ids[i], store_id=p.store_ids[0],
-                            amount_cents=cents, receipt=f"{receipt}-{i}", now=T0)
+    earning.credit_purchase(
+        engine,
+        merchant_id=p.merchant_id,
+        account_id=p.member_ids[i],
+        store_id=p.store_ids[0],
+        amount_cents=cents,
+        receipt=f"{receipt}-{i}",
+        now=T0,
+    )
 
 
 def by_name(items):
@@ -70,7 +77,9 @@ def test_catalog_states_sort_and_filter(db_engine, program):
     catalog_view.rate(db_engine, member(p, 0), reward_id=p.reward_ids["mug"], stars=5, now=T0)
     rated = catalog_view.member_catalog(db_engine, member(p), sort="rating", now=T0)
     assert [(i.name, i.rating, i.rating_count) for i in rated.items] == [
-        ("Mug", 5.0, 1), ("Free coffee", 3.0, 2), ("VIP evening", None, 0)
+        ("Mug", 5.0, 1),
+        ("Free coffee", 3.0, 2),
+        ("VIP evening", None, 0),
     ]
     assert rated.active_vouchers == 2
 
@@ -89,9 +98,13 @@ def test_catalog_states_sort_and_filter(db_engine, program):
 def test_catalog_hides_ended_and_inactive_rewards_and_shows_upcoming(db_engine, program):
     p = program
     with write_session(db_engine) as s:
-        admin.upsert_reward(s, p.merchant_id, "old", name="Old", kind="discount", cost_points=10, valid_until=T0 - timedelta(days=1))
+        admin.upsert_reward(
+            s, p.merchant_id, "old", name="Old", kind="discount", cost_points=10, valid_until=T0 - timedelta(days=1)
+        )
         admin.upsert_reward(s, p.merchant_id, "off", name="Off", kind="discount", cost_points=10, is_active=False)
-        admin.upsert_reward(s, p.merchant_id, "soon", name="Soon", kind="discount", cost_points=10, valid_from=T0 + timedelta(days=3))
+        admin.upsert_reward(
+            s, p.merchant_id, "soon", name="Soon", kind="discount", cost_points=10, valid_from=T0 + timedelta(days=3)
+        )
     items = by_name(catalog_view.member_catalog(db_engine, member(p), now=T0).items)
     assert "Old" not in items and "Off" not in items
     assert items["Soon"].status == "not_yet"
@@ -113,7 +126,9 @@ def test_reward_detail_ratings_reviews_and_own_rating(db_engine, program):
         catalog_view.redeem(db_engine, member(p, i), reward_id=coffee, idempotency_key=f"k{i}", now=T0)
     catalog_view.rate(db_engine, member(p, 0), reward_id=coffee, stars=5, review_text="Great coffee", now=T0)
     catalog_view.rate(db_engine, member(p, 1), reward_id=coffee, stars=4, review_text="", now=T0 + timedelta(minutes=1))
-    bad = catalog_view.rate(db_engine, member(p, 2), reward_id=coffee, stars=1, review_text="rude words", now=T0 + timedelta(minutes=2))
+    bad = catalog_view.rate(
+        db_engine, member(p, 2), reward_id=coffee, stars=1, review_text="rude words", now=T0 + timedelta(minutes=2)
+    )
     rewards.hide_review(db_engine, merchant_id=p.merchant_id, rating_id=bad.rating_id, moderator_id=p.admin_id, now=T0)
 
     detail = catalog_view.reward_detail(db_engine, member(p, 0), coffee, now=T0)
@@ -145,15 +160,23 @@ def test_vouchers_newest_first_with_status_and_only_ones_own(db_engine, program)
     cancelled = catalog_view.redeem(db_engine, member(p), reward_id=coffee, idempotency_key="c", now=T0 + timedelta(hours=2))
     again = catalog_view.redeem(db_engine, member(p), reward_id=coffee, idempotency_key="c", now=T0 + timedelta(hours=2))
     assert again.replayed and again.voucher_id == cancelled.voucher_id  # a double tap redeems once
-    rewards.use_voucher(db_engine, merchant_id=p.merchant_id, code=used.code, store_id=p.store_ids[0],
-                        staff_account_id=p.staff_id, now=T0 + timedelta(hours=3))
+    rewards.use_voucher(
+        db_engine,
+        merchant_id=p.merchant_id,
+        code=used.code,
+        store_id=p.store_ids[0],
+        staff_account_id=p.staff_id,
+        now=T0 + timedelta(hours=3),
+    )
     back = catalog_view.cancel(db_engine, member(p), voucher_id=cancelled.voucher_id, now=T0 + timedelta(hours=3))
     assert back.points_returned == 100
 
     later = first.expires_at + timedelta(seconds=1)  # the first one ran out
     listed = catalog_view.member_vouchers(db_engine, member(p), now=later)
     assert [(v.voucher_id, v.status) for v in listed] == [
-        (cancelled.voucher_id, "cancelled"), (used.voucher_id, "used"), (first.voucher_id, "expired")
+        (cancelled.voucher_id, "cancelled"),
+        (used.voucher_id, "used"),
+        (first.voucher_id, "expired"),
     ]
     now_view = catalog_view.voucher_detail(db_engine, member(p), first.voucher_id, now=T0 + timedelta(hours=4))
     assert now_view.status == "issued" and now_view.cancellable and now_view.code == first.code
@@ -161,7 +184,10 @@ def test_vouchers_newest_first_with_status_and_only_ones_own(db_engine, program)
     assert not catalog_view.voucher_detail(db_engine, member(p), used.voucher_id, now=T0).cancellable
 
     # Another member (or another merchant's member) asking for it: NotFound, like an unknown id.
-    for actor in (member(p, 1), Actor(account_id=p.member_ids[0], merchant_id=make_program(db_engine, "books").merchant_id, role=Role.MEMBER)):
+    for actor in (
+        member(p, 1),
+        Actor(account_id=p.member_ids[0], merchant_id=make_program(db_engine, "books").merchant_id, role=Role.MEMBER),
+    ):
         with pytest.raises(NotFound):
             catalog_view.voucher_detail(db_engine, actor, first.voucher_id, now=T0)
     with pytest.raises(NotFound):
@@ -223,7 +249,11 @@ def member_root(engine, account_id: int, page: str, **query):
             "pathname": f"/m/[slug]/{page}",
             "asPath": f"/m/cafe/{page}",
             "query": {"slug": "cafe", **{k: str(v) for k, v in query.items()}},
-            "headers": {"cookie": cookie_for(engine, account_id, "cafe"), "origin": "http://localhost:3000", "user-agent": "pytest"},
+            "headers": {
+                "cookie": cookie_for(engine, account_id, "cafe"),
+                "origin": "http://localhost:3000",
+                "user-agent": "pytest",
+            },
             "ip": "127.0.0.1",
             "token": f"token-{account_id}-{page}",
             "sid": "sid",
@@ -243,10 +273,12 @@ def shop(app_db):
     with write_session(engine) as s:
         ids["coffee"] = admin.upsert_reward(s, ids["cafe"], "coffee", name="Free coffee", kind="free_product", cost_points=100).id
         admin.upsert_reward(s, ids["cafe"], "cake", name="Cake", kind="free_product", cost_points=900)
-    earning.credit_purchase(engine, merchant_id=ids["cafe"], account_id=ids["member"], store_id=ids["store"],
-                            amount_cents=30000, receipt="r1")
-    ids["other"] = accounts.sign_up_member(engine, merchant_id=ids["cafe"], email="o@x.test", password="correct horse battery",
-                                           first_name="Otto").id
+    earning.credit_purchase(
+        engine, merchant_id=ids["cafe"], account_id=ids["member"], store_id=ids["store"], amount_cents=30000, receipt="r1"
+    )
+    ids["other"] = accounts.sign_up_member(
+        engine, merchant_id=ids["cafe"], email="o@x.test", password="correct horse battery", first_name="Otto"
+    ).id
     return engine, ids
 
 

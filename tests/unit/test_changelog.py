@@ -25,10 +25,23 @@ def world(db_engine):
         s.add(books)
         s.flush()
         now = utcnow()
-        changelog.record_change(s, merchant_id=cafe.id, kind="quest", title="Double weekends", effective_at=now - timedelta(days=5),
-                                now=now - timedelta(days=6))
-        changelog.record_change(s, merchant_id=cafe.id, kind="tier", title="Gold from 1,200", body="Was 1,500.",
-                                effective_at=now + timedelta(days=10), now=now - timedelta(days=1))
+        changelog.record_change(
+            s,
+            merchant_id=cafe.id,
+            kind="quest",
+            title="Double weekends",
+            effective_at=now - timedelta(days=5),
+            now=now - timedelta(days=6),
+        )
+        changelog.record_change(
+            s,
+            merchant_id=cafe.id,
+            kind="tier",
+            title="Gold from 1,200",
+            body="Was 1,500.",
+            effective_at=now + timedelta(days=10),
+            now=now - timedelta(days=1),
+        )
         changelog.record_change(s, merchant_id=books.id, kind="reward", title="Books only", now=now)
         ids = (cafe.id, books.id)
     member = accounts.sign_up_member(db_engine, merchant_id=ids[0], email="m@x.test", password=PW, first_name="Ana")
@@ -65,7 +78,11 @@ def test_only_the_programs_admin_annotates(world):
 
 def test_bad_entries_are_refused(world):
     with write_session(world["engine"]) as s:
-        for kwargs in ({"kind": "nonsense", "title": "x"}, {"kind": "reward", "title": "  "},
-                       {"kind": "reward", "title": "x" * 121}, {"kind": "reward", "title": "ok", "body": "b" * 1001}):
+        for kwargs in (
+            {"kind": "nonsense", "title": "x"},
+            {"kind": "reward", "title": "  "},
+            {"kind": "reward", "title": "x" * 121},
+            {"kind": "reward", "title": "ok", "body": "b" * 1001},
+        ):
             with pytest.raises(LoyaltyError):
                 changelog.record_change(s, merchant_id=world["member"].merchant_id, **kwargs)

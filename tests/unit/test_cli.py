@@ -14,5 +14,8 @@ def test_closing_line_regex_reads_quiet_and_bordered_lines():
 
 def test_counts_are_parsed():
     assert cli.parse_closing_line("===== 2 failed, 10 passed, 3 skipped, 1 error in 4.01s =====") == {
-        "failed": 2, "passed": 10, "skipped": 3, "error": 1,
+        "failed": 2,
+        "passed": 10,
+        "skipped": 3,
+        "error": 1,
     }

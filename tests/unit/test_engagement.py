@@ -38,10 +38,16 @@ GOOD = {"visit": "Weekly", "coffee": "4", "wish": "Oat milk"}
 def program(db_engine):
     p = make_program(db_engine)
     with write_session(db_engine) as s:
-        admin.upsert_earning_rule(s, p.merchant_id, "survey", action="fill_survey", points=30, limit_count=1, limit_period="month")
-        admin.upsert_earning_rule(s, p.merchant_id, "news", action="subscribe_newsletter", points=50, limit_count=1, limit_period="ever")
+        admin.upsert_earning_rule(
+            s, p.merchant_id, "survey", action="fill_survey", points=30, limit_count=1, limit_period="month"
+        )
+        admin.upsert_earning_rule(
+            s, p.merchant_id, "news", action="subscribe_newsletter", points=50, limit_count=1, limit_period="ever"
+        )
         admin.upsert_earning_rule(s, p.merchant_id, "social", action="tag_social", points=15, limit_count=3, limit_period="week")
-        admin.upsert_earning_rule(s, p.merchant_id, "photo", action="photo_contest", points=40, limit_count=1, limit_period="month")
+        admin.upsert_earning_rule(
+            s, p.merchant_id, "photo", action="photo_contest", points=40, limit_count=1, limit_period="month"
+        )
         admin.upsert_earning_rule(s, p.merchant_id, "bday", action="birthday", points=200, limit_count=1, limit_period="year")
         p.survey_id = engagement.upsert_survey(s, p.merchant_id, "taste", title="Taste survey", questions=QUESTIONS).id
     return p
@@ -91,8 +97,12 @@ def test_answers_are_validated_question_by_question():
         with pytest.raises(LoyaltyError) as err:
             engagement.validate_answers(qs, answers)
         assert err.value.code == code, answers
-    for bad in ([], [{"id": "a", "text": "Q", "kind": "choice", "options": ["only one"]}],
-                [{"id": "a", "text": "Q", "kind": "essay"}], [{"id": "a", "text": "Q", "kind": "stars"}] * 2):
+    for bad in (
+        [],
+        [{"id": "a", "text": "Q", "kind": "choice", "options": ["only one"]}],
+        [{"id": "a", "text": "Q", "kind": "essay"}],
+        [{"id": "a", "text": "Q", "kind": "stars"}] * 2,
+    ):
         with pytest.raises(LoyaltyError):
             engagement.clean_questions(bad)
 
@@ -141,8 +151,15 @@ def test_closed_foreign_or_unknown_surveys_are_refused(db_engine, program):
     books = make_program(db_engine, "books")
     with write_session(db_engine) as s:
         foreign = engagement.upsert_survey(s, books.merchant_id, "b", title="Books", questions=QUESTIONS).id
-        closed = engagement.upsert_survey(s, p.merchant_id, "closed", title="Closed", questions=QUESTIONS,
-                                          ends_at=T0 - timedelta(days=1), starts_at=T0 - timedelta(days=9)).id
+        closed = engagement.upsert_survey(
+            s,
+            p.merchant_id,
+            "closed",
+            title="Closed",
+            questions=QUESTIONS,
+            ends_at=T0 - timedelta(days=1),
+            starts_at=T0 - timedelta(days=9),
+        ).id
     for sid in (foreign, 999_999):
         with pytest.raises(NotFound):
             engagement.submit_survey(db_engine, member(p), sid, GOOD, now=T0)
@@ -179,8 +196,16 @@ def test_newsletter_sets_consent_and_pays_once_ever(db_engine, program):
 def test_newsletter_consent_is_kept_when_no_rule_pays(db_engine, program):
     p = program
     with write_session(db_engine) as s:
-        admin.upsert_earning_rule(s, p.merchant_id, "news", action="subscribe_newsletter", points=50, limit_count=1,
-                                  limit_period="ever", is_active=False)
+        admin.upsert_earning_rule(
+            s,
+            p.merchant_id,
+            "news",
+            action="subscribe_newsletter",
+            points=50,
+            limit_count=1,
+            limit_period="ever",
+            is_active=False,
+        )
     result = engagement.subscribe_newsletter(db_engine, member(p), now=T0)
     assert result.points == 0
     with read_session(db_engine) as s:
@@ -303,7 +328,9 @@ def test_social_submission_is_reviewed_by_the_merchant(db_engine, program):
     other = engagement.submit_social_link(db_engine, member(p), "https://x.com/cafe/status/2", now=T0)
     rejected = engagement.review_submission(db_engine, boss(p), other.submission_id, False, "We are not tagged.", now=T0)
     assert rejected.status == "rejected" and rejected.points == 0
-    seen = {s.url: (s.status, s.reason, s.points) for s in engagement.engagement_overview(db_engine, member(p), now=T0).submissions}
+    seen = {
+        s.url: (s.status, s.reason, s.points) for s in engagement.engagement_overview(db_engine, member(p), now=T0).submissions
+    }
     assert seen == {
         "https://instagram.com/p/one": ("approved", "", 15),
         "https://x.com/cafe/status/2": ("rejected", "We are not tagged.", 0),
@@ -384,7 +411,9 @@ def test_profile_and_birthday_claims(db_engine, program):
     assert err.value.code == "not_claimable"
     statuses = {w.action: w.status for w in engagement.engagement_overview(db_engine, member(p), now=T0).ways}
     assert statuses["complete_profile"] == "limit" and statuses["birthday"] == "limit"
-    later = {w.action: w.status for w in engagement.engagement_overview(db_engine, member(p, 1), now=T0 + timedelta(days=60)).ways}
+    later = {
+        w.action: w.status for w in engagement.engagement_overview(db_engine, member(p, 1), now=T0 + timedelta(days=60)).ways
+    }
     assert later["birthday"] == "not_birthday_month" and later["complete_profile"] == "open"
 
 
@@ -393,12 +422,22 @@ def test_overview_challenges_badges_and_ways(db_engine, program):
     with write_session(db_engine) as s:
         admin.upsert_badge(s, p.merchant_id, "regular", name="Regular", kind="check_ins", target=3, icon="pin")
         admin.upsert_badge(s, p.merchant_id, "night", name="Night owl", kind="challenge", param="secret", icon="moon")
-        admin.upsert_challenge(s, p.merchant_id, "week-review", name="Review this week", action="write_review", target=1,
-                               recurrence="weekly", reward_points=20)
-        admin.upsert_challenge(s, p.merchant_id, "two-events", name="Two events", action="attend_event", target=2,
-                               ends_at=T0 + timedelta(days=3))
-        admin.upsert_challenge(s, p.merchant_id, "secret", name="Secret", action="check_in", target=1, hidden=True,
-                               reward_badge_key="night")
+        admin.upsert_challenge(
+            s,
+            p.merchant_id,
+            "week-review",
+            name="Review this week",
+            action="write_review",
+            target=1,
+            recurrence="weekly",
+            reward_points=20,
+        )
+        admin.upsert_challenge(
+            s, p.merchant_id, "two-events", name="Two events", action="attend_event", target=2, ends_at=T0 + timedelta(days=3)
+        )
+        admin.upsert_challenge(
+            s, p.merchant_id, "secret", name="Secret", action="check_in", target=1, hidden=True, reward_badge_key="night"
+        )
         s.get(Account, p.member_ids[0]).timezone = "America/New_York"
     view = engagement.engagement_overview(db_engine, member(p), now=T0)
     assert view.timezone == "America/New_York"
@@ -410,14 +449,28 @@ def test_overview_challenges_badges_and_ways(db_engine, program):
     badges = {b.key: b for b in view.badges}
     assert not badges["night"].earned and badges["night"].param == ""  # a surprise stays a surprise
     assert badges["regular"].kind == "check_ins" and (badges["regular"].current, badges["regular"].target) == (0, 3)
-    assert [w.action for w in view.ways] == ["fill_survey", "attend_event", "tag_social", "photo_contest",
-                                             "subscribe_newsletter", "complete_profile", "birthday"]
+    assert [w.action for w in view.ways] == [
+        "fill_survey",
+        "attend_event",
+        "tag_social",
+        "photo_contest",
+        "subscribe_newsletter",
+        "complete_profile",
+        "birthday",
+    ]
 
     engagement.enter_event_code(db_engine, member(p), "JAZZ", now=T0)
     from loyalty_app.services.earning import record_action
 
-    record_action(db_engine, merchant_id=p.merchant_id, account_id=p.member_ids[0], action="check_in",
-                  idempotency_key="ci-1", store_id=p.store_ids[0], now=T0)
+    record_action(
+        db_engine,
+        merchant_id=p.merchant_id,
+        account_id=p.member_ids[0],
+        action="check_in",
+        idempotency_key="ci-1",
+        store_id=p.store_ids[0],
+        now=T0,
+    )
     view = engagement.engagement_overview(db_engine, member(p), now=T0 + timedelta(minutes=1))
     cards = {c.key: c for c in view.challenges}
     assert (cards["two-events"].count, cards["two-events"].pct) == (1, 50)

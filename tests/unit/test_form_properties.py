@@ -18,7 +18,8 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from loyalty_app.db import read_session, write_session
@@ -138,8 +139,9 @@ def test_donation_amounts(world):
     @given(
         amount=st.one_of(HOSTILE_AMOUNT, st.just("other")),
         custom=HOSTILE_AMOUNT,
-        charity=st.one_of(st.just(str(charity_id)), st.sampled_from(["", "0", "999999", "-1", f"{charity_id}.0", "١"]),
-                          HOSTILE_TEXT),
+        charity=st.one_of(
+            st.just(str(charity_id)), st.sampled_from(["", "0", "999999", "-1", f"{charity_id}.0", "١"]), HOSTILE_TEXT
+        ),
     )
     def check(amount, custom, charity):
         root = root_state(page="donate", cookie=world.member_cookie)
@@ -199,15 +201,19 @@ def test_profile_text_dates_and_time_zones(world):
 # ------------------------------------------------------------------ pictures (member)
 
 
-
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 def test_profile_picture_uploads(world):
     from loyalty_app.pages.profile import ProfileState
 
     @form_settings(60)
-    @given(data=HOSTILE_FILES, name=st.one_of(st.sampled_from(["a.png", "a.jpg", "a.exe", "a.png.exe", "", "..\\..\\a.png",
-                                                               "a" * 500 + ".png", "\x00.png"]), HOSTILE_TEXT),
-           kind=st.sampled_from(["avatar", "background"]))
+    @given(
+        data=HOSTILE_FILES,
+        name=st.one_of(
+            st.sampled_from(["a.png", "a.jpg", "a.exe", "a.png.exe", "", "..\\..\\a.png", "a" * 500 + ".png", "\x00.png"]),
+            HOSTILE_TEXT,
+        ),
+        kind=st.sampled_from(["avatar", "background"]),
+    )
     def check(data, name, kind):
         profile = substate(root_state(page="profile", cookie=world.member_cookie), ProfileState)
         with read_session(world.engine) as s:
@@ -236,8 +242,13 @@ def test_inbox_new_message(world):
     from loyalty_app.pages.inbox import InboxState
 
     @form_settings(60)
-    @given(subject=HOSTILE_TEXT, body=HOSTILE_TEXT, store=st.one_of(st.just(""), HOSTILE_AMOUNT),
-           voucher=st.one_of(st.just(""), HOSTILE_AMOUNT), topic=st.one_of(st.just("other"), HOSTILE_TEXT))
+    @given(
+        subject=HOSTILE_TEXT,
+        body=HOSTILE_TEXT,
+        store=st.one_of(st.just(""), HOSTILE_AMOUNT),
+        voucher=st.one_of(st.just(""), HOSTILE_AMOUNT),
+        topic=st.one_of(st.just("other"), HOSTILE_TEXT),
+    )
     def check(subject, body, store, voucher, topic):
         inbox = substate(root_state(page="inbox", cookie=world.member_cookie), InboxState)
         inbox.choose_topic(topic)
@@ -258,11 +269,23 @@ def test_event_codes_and_social_links(world):
     from loyalty_app.pages.challenges import ChallengesState
 
     @form_settings(60)
-    @given(code=forged_codes("SUMMER-2024"), url=st.one_of(
-        HOSTILE_TEXT, st.sampled_from(["javascript:alert(1)", "http://", "https://instagram.com/p/" + "a" * 3000,
-                                       "file:///etc/passwd", "https://exa\x00mple.com", "https://xn--80ak6aa92e.com/p/1",
-                                       "https://instagram.com/p/abc"]),
-    ))
+    @given(
+        code=forged_codes("SUMMER-2024"),
+        url=st.one_of(
+            HOSTILE_TEXT,
+            st.sampled_from(
+                [
+                    "javascript:alert(1)",
+                    "http://",
+                    "https://instagram.com/p/" + "a" * 3000,
+                    "file:///etc/passwd",
+                    "https://exa\x00mple.com",
+                    "https://xn--80ak6aa92e.com/p/1",
+                    "https://instagram.com/p/abc",
+                ]
+            ),
+        ),
+    )
     def check(code, url):
         challenges = substate(root_state(page="challenges", cookie=world.member_cookie), ChallengesState)
         for submit, form in ((challenges.submit_event_code, {"code": code}), (challenges.submit_social, {"url": url})):
@@ -287,8 +310,11 @@ def test_sign_up_form(world):
 
     @form_settings(25)  # every accepted sign-up hashes a password (argon2id, 19 MiB)
     @given(
-        email=st.one_of(st.emails().map(str), HOSTILE_TEXT, st.sampled_from(["m@x.test", "M@X.TEST", " m@x.test ",
-                                                                             "a@b", "a" * 300 + "@x.test"])),
+        email=st.one_of(
+            st.emails().map(str),
+            HOSTILE_TEXT,
+            st.sampled_from(["m@x.test", "M@X.TEST", " m@x.test ", "a@b", "a" * 300 + "@x.test"]),
+        ),
         password=st.one_of(st.just(PW), HOSTILE_TEXT, st.just("p" * 2000)),
         first=HOSTILE_TEXT,
     )

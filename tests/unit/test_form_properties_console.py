@@ -21,12 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlmodel import SQLModel
 from sqlmodel import select as sm_select
 
 from loyalty_app.db import read_session, write_session
+from loyalty_app.domain.text import lines, one_line
 from loyalty_app.models import (
     Account,
     FraudFlag,
@@ -41,6 +43,7 @@ from loyalty_app.models import (
     SurveyResponse,
     Voucher,
 )
+from tests.unit import form_property_support
 from tests.unit.authz_support import (
     IGNORED_TABLES,
     PASSWORD,
@@ -65,8 +68,6 @@ from tests.unit.form_property_support import (
     hostile_ids,
     refused_cleanly,
 )
-from loyalty_app.domain.text import lines, one_line
-from tests.unit import form_property_support
 
 
 @pytest.fixture(autouse=True)
@@ -160,40 +161,96 @@ def editor_fields(kind: str, w: World, opts) -> dict[str, st.SearchStrategy]:
     tier_list = st.one_of(st.lists(st.sampled_from(tiers), max_size=3).map(",".join), HOSTILE_TEXT)
     common = {"name": NAMES, "description": OPTIONAL}
     fields = {
-        "reward": {"kind": pick(*pc.REWARD_KIND_LABELS), "cost_points": WHOLE, "stock": st.one_of(st.just(""), WHOLE),
-                   "per_member_limit": st.one_of(st.just(""), WHOLE), "min_tier": st.one_of(st.just(""), pick(*tiers)),
-                   "valid_from": MOMENT, "valid_until": MOMENT, "voucher_validity_days": st.one_of(st.just(""), WHOLE),
-                   "segment": st.one_of(st.just(""), pick(*segments))},
-        "earning": {"action": pick(*pc.ACTION_LABELS), "points": WHOLE, "points_per_unit": DECIMAL,
-                    "limit_count": st.one_of(st.just(""), WHOLE), "limit_period": pick(*pc.LIMIT_PERIOD_LABELS),
-                    "valid_from": MOMENT, "valid_until": MOMENT, "tier_keys": tier_list,
-                    "segment": st.one_of(st.just(""), pick(*segments)), "store": st.one_of(st.just(""), pick(*stores)),
-                    "event_codes": st.one_of(st.just("SUMMER-24, FALL_1"), HOSTILE_TEXT)},
-        "tier": {"rank": st.one_of(st.integers(-1, 22).map(str), HOSTILE_AMOUNT),
-                 "threshold": st.one_of(st.integers(-1, 11_000_000).map(str), HOSTILE_AMOUNT),
-                 "colour": HOSTILE_COLOUR, "purchase_multiplier": st.one_of(st.just(""), DECIMAL)},
-        "badge": {"kind": pick(*pc.BADGE_KIND_LABELS), "target": WHOLE, "icon": st.one_of(st.just(""), pick(*pc.BADGE_ICONS)),
-                  "param_tier": pick(*tiers), "param_action": pick(*pc.ACTION_LABELS),
-                  "param_challenge": pick(*([k for k, _n in opts.challenges] or ["x"]))},
-        "challenge": {"action": pick(*pc.CHALLENGE_ACTION_LABELS), "target": WHOLE, "recurrence": pick(*pc.RECURRENCE_LABELS),
-                      "starts_at": MOMENT, "ends_at": MOMENT, "reward_points": st.one_of(st.just(""), WHOLE),
-                      "reward_badge": st.one_of(st.just(""), pick(*([k for k, _n in opts.badges] or ["x"]))),
-                      "hidden": st.sampled_from(["", "on", "true", "\x00"]), "segment": st.one_of(st.just(""), pick(*segments))},
-        "quest": {"multiplier": DECIMAL, "starts_at": HOSTILE_DATETIME, "ends_at": HOSTILE_DATETIME, "tier_keys": tier_list,
-                  "actions": st.one_of(st.lists(st.sampled_from(list(pc.ACTION_LABELS)), max_size=3).map(",".join), HOSTILE_TEXT),
-                  "store": st.one_of(st.just(""), pick(*stores)), "segment": st.one_of(st.just(""), pick(*segments))},
+        "reward": {
+            "kind": pick(*pc.REWARD_KIND_LABELS),
+            "cost_points": WHOLE,
+            "stock": st.one_of(st.just(""), WHOLE),
+            "per_member_limit": st.one_of(st.just(""), WHOLE),
+            "min_tier": st.one_of(st.just(""), pick(*tiers)),
+            "valid_from": MOMENT,
+            "valid_until": MOMENT,
+            "voucher_validity_days": st.one_of(st.just(""), WHOLE),
+            "segment": st.one_of(st.just(""), pick(*segments)),
+        },
+        "earning": {
+            "action": pick(*pc.ACTION_LABELS),
+            "points": WHOLE,
+            "points_per_unit": DECIMAL,
+            "limit_count": st.one_of(st.just(""), WHOLE),
+            "limit_period": pick(*pc.LIMIT_PERIOD_LABELS),
+            "valid_from": MOMENT,
+            "valid_until": MOMENT,
+            "tier_keys": tier_list,
+            "segment": st.one_of(st.just(""), pick(*segments)),
+            "store": st.one_of(st.just(""), pick(*stores)),
+            "event_codes": st.one_of(st.just("SUMMER-24, FALL_1"), HOSTILE_TEXT),
+        },
+        "tier": {
+            "rank": st.one_of(st.integers(-1, 22).map(str), HOSTILE_AMOUNT),
+            "threshold": st.one_of(st.integers(-1, 11_000_000).map(str), HOSTILE_AMOUNT),
+            "colour": HOSTILE_COLOUR,
+            "purchase_multiplier": st.one_of(st.just(""), DECIMAL),
+        },
+        "badge": {
+            "kind": pick(*pc.BADGE_KIND_LABELS),
+            "target": WHOLE,
+            "icon": st.one_of(st.just(""), pick(*pc.BADGE_ICONS)),
+            "param_tier": pick(*tiers),
+            "param_action": pick(*pc.ACTION_LABELS),
+            "param_challenge": pick(*([k for k, _n in opts.challenges] or ["x"])),
+        },
+        "challenge": {
+            "action": pick(*pc.CHALLENGE_ACTION_LABELS),
+            "target": WHOLE,
+            "recurrence": pick(*pc.RECURRENCE_LABELS),
+            "starts_at": MOMENT,
+            "ends_at": MOMENT,
+            "reward_points": st.one_of(st.just(""), WHOLE),
+            "reward_badge": st.one_of(st.just(""), pick(*([k for k, _n in opts.badges] or ["x"]))),
+            "hidden": st.sampled_from(["", "on", "true", "\x00"]),
+            "segment": st.one_of(st.just(""), pick(*segments)),
+        },
+        "quest": {
+            "multiplier": DECIMAL,
+            "starts_at": HOSTILE_DATETIME,
+            "ends_at": HOSTILE_DATETIME,
+            "tier_keys": tier_list,
+            "actions": st.one_of(st.lists(st.sampled_from(list(pc.ACTION_LABELS)), max_size=3).map(",".join), HOSTILE_TEXT),
+            "store": st.one_of(st.just(""), pick(*stores)),
+            "segment": st.one_of(st.just(""), pick(*segments)),
+        },
         "charity": {},
-        "survey": {"questions": st.one_of(
-            st.sampled_from(["stars: How was it?", "choice: Often? = Daily; Weekly\ntext: Ideas? (optional)",
-                             "choice: Only one = A", "text:", "stars: " + "q" * 201, "choice: x = a; a",
-                             "stars: Bad\x00question", "stars: \u202eevil", "\n".join(["stars: q"] * 21)]),
-            HOSTILE_TEXT), "starts_at": MOMENT, "ends_at": MOMENT},
-        "segment": {"tier_keys": tier_list, "visited_within_days": st.one_of(st.just(""), WHOLE),
-                    "not_visited_days": st.one_of(st.just(""), WHOLE), "spend_measure": pick("amount", "points"),
-                    "spend_days": st.one_of(st.just(""), WHOLE), "spend_min": st.one_of(st.just(""), DECIMAL, WHOLE),
-                    "spend_max": st.one_of(st.just(""), DECIMAL, WHOLE),
-                    "rfm_classes": st.one_of(st.just(""), pick(*pc.RFM_LABELS)),
-                    "consent_channels": st.one_of(st.just(""), pick(*pc.CONSENT_LABELS))},
+        "survey": {
+            "questions": st.one_of(
+                st.sampled_from(
+                    [
+                        "stars: How was it?",
+                        "choice: Often? = Daily; Weekly\ntext: Ideas? (optional)",
+                        "choice: Only one = A",
+                        "text:",
+                        "stars: " + "q" * 201,
+                        "choice: x = a; a",
+                        "stars: Bad\x00question",
+                        "stars: \u202eevil",
+                        "\n".join(["stars: q"] * 21),
+                    ]
+                ),
+                HOSTILE_TEXT,
+            ),
+            "starts_at": MOMENT,
+            "ends_at": MOMENT,
+        },
+        "segment": {
+            "tier_keys": tier_list,
+            "visited_within_days": st.one_of(st.just(""), WHOLE),
+            "not_visited_days": st.one_of(st.just(""), WHOLE),
+            "spend_measure": pick("amount", "points"),
+            "spend_days": st.one_of(st.just(""), WHOLE),
+            "spend_min": st.one_of(st.just(""), DECIMAL, WHOLE),
+            "spend_max": st.one_of(st.just(""), DECIMAL, WHOLE),
+            "rfm_classes": st.one_of(st.just(""), pick(*pc.RFM_LABELS)),
+            "consent_channels": st.one_of(st.just(""), pick(*pc.CONSENT_LABELS)),
+        },
     }[kind]
     return {**common, **fields}
 
@@ -214,10 +271,26 @@ def check_saved_form(kind: str, form: dict[str, str], saved: dict[str, str]) -> 
     name_key = "name"
     typed_name = one_line(form["name"])
     assert saved[name_key] == typed_name, (kind, form["name"], saved[name_key])
-    for field in ("cost_points", "stock", "per_member_limit", "voucher_validity_days", "target", "rank", "threshold",
-                  "limit_count", "visited_within_days", "not_visited_days", "spend_days"):
+    for field in (
+        "cost_points",
+        "stock",
+        "per_member_limit",
+        "voucher_validity_days",
+        "target",
+        "rank",
+        "threshold",
+        "limit_count",
+        "visited_within_days",
+        "not_visited_days",
+        "spend_days",
+    ):
         if field in form and field in saved and form[field].strip():
-            assert int(saved[field]) == int(form[field].replace(" ", "").replace("\u00a0", "")), (kind, field, form[field], saved[field])
+            assert int(saved[field]) == int(form[field].replace(" ", "").replace("\u00a0", "")), (
+                kind,
+                field,
+                form[field],
+                saved[field],
+            )
     for field in ("valid_from", "valid_until", "starts_at", "ends_at"):
         if field in form and field in saved:
             typed = _typed_local(form[field]) if form[field].strip() else None
@@ -236,7 +309,7 @@ PROGRAM_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "ch
 
 @pytest.mark.parametrize("kind", PROGRAM_KINDS)
 def test_program_editor_saves(world, kind):
-    from loyalty_app.pages.admin_program import KIND_OF_TAB, FIX_FIELDS, NOTHING_CHANGED, SAVED, SEGMENT_SAVED, ProgramState
+    from loyalty_app.pages.admin_program import FIX_FIELDS, KIND_OF_TAB, NOTHING_CHANGED, SAVED, SEGMENT_SAVED, ProgramState
     from loyalty_app.services import program_console as pc
 
     engine, w = world
@@ -246,9 +319,15 @@ def test_program_editor_saves(world, kind):
     existing = [r.row_id for r in pc.LISTS[kind](engine, w.actor("admin"))]
 
     @form_settings(22)
-    @given(form=st.fixed_dictionaries(fields), edit=st.one_of(st.just(""), st.sampled_from([str(i) for i in existing] or [""]),
-                                                              hostile_ids(books_row_id(engine, pc.SPECS[kind].model, w.books))),
-           note=st.one_of(st.just(""), HOSTILE_TEXT))
+    @given(
+        form=st.fixed_dictionaries(fields),
+        edit=st.one_of(
+            st.just(""),
+            st.sampled_from([str(i) for i in existing] or [""]),
+            hostile_ids(books_row_id(engine, pc.SPECS[kind].model, w.books)),
+        ),
+        note=st.one_of(st.just(""), HOSTILE_TEXT),
+    )
     def check(form, edit, note):
         program = state(w, ProgramState, caller="admin", page="admin-program", query={"tab": tab})
         call(program.load())
@@ -278,8 +357,10 @@ def test_program_editor_retire_with_planted_ids(world):
     books_reward = books_row_id(engine, Reward, w.books)
 
     @form_settings(25)
-    @given(planted=st.one_of(st.just(int(books_reward)), st.integers(min_value=-(2**70), max_value=2**70)),
-           action=st.sampled_from(["retire", "restore"]))
+    @given(
+        planted=st.one_of(st.just(int(books_reward)), st.integers(min_value=-(2**70), max_value=2**70)),
+        action=st.sampled_from(["retire", "restore"]),
+    )
     def check(planted, action):
         program = state(w, ProgramState, caller="admin", page="admin-program", query={"tab": "rewards"})
         call(program.load())
@@ -329,8 +410,11 @@ def test_moderation_hide_review_and_reject_submission(world):
     books_submission = books_row_id(engine, Submission, w.books)
 
     @form_settings(40)
-    @given(rating_id=hostile_ids(w.rating_id, int(books_rating)), submission_id=hostile_ids(w.submission_id, int(books_submission)),
-           reason=st.one_of(st.just("Off topic"), HOSTILE_TEXT))
+    @given(
+        rating_id=hostile_ids(w.rating_id, int(books_rating)),
+        submission_id=hostile_ids(w.submission_id, int(books_submission)),
+        reason=st.one_of(st.just("Off topic"), HOSTILE_TEXT),
+    )
     def check(rating_id, submission_id, reason):
         moderation = state(w, ModerationState, caller="admin", page="admin-program")
         before = rows_hash(engine)
@@ -364,8 +448,11 @@ def test_fraud_resolve_and_hold(world):
     member = w.accounts["member"]
 
     @form_settings(40)
-    @given(flag_id=hostile_ids(w.flag_id), member_id=hostile_ids(member, w.books_member_id, w.accounts["admin"]),
-           reason=st.one_of(st.just("Checked the receipts"), HOSTILE_TEXT))
+    @given(
+        flag_id=hostile_ids(w.flag_id),
+        member_id=hostile_ids(member, w.books_member_id, w.accounts["admin"]),
+        reason=st.one_of(st.just("Checked the receipts"), HOSTILE_TEXT),
+    )
     def check(flag_id, member_id, reason):
         fraud = state(w, FraudState, caller="admin", page="admin-fraud")
         before = rows_hash(engine)
@@ -411,8 +498,9 @@ def test_admin_inbox_answer(world):
             return
         assert thread_id.strip() == str(w.thread_id), thread_id
         with read_session(engine) as s:
-            last = s.exec(sm_select(InboxMessage).where(InboxMessage.thread_id == w.thread_id)
-                          .order_by(InboxMessage.id.desc())).first()
+            last = s.exec(
+                sm_select(InboxMessage).where(InboxMessage.thread_id == w.thread_id).order_by(InboxMessage.id.desc())
+            ).first()
         assert last.from_merchant and last.body == lines(body)
 
     check()
@@ -464,8 +552,13 @@ def test_theme_editor_inputs_save_and_publish(world):
         theme.ask_publish() if finish == "publish" else None
         note = theme.publish_note
         before = rows_hash(engine)
-        draft = {"brand_name": theme.brand_name, **{f: getattr(theme, f) for f in COLOUR_FIELDS}, "radius": theme.radius,
-                 "font": theme.font, "mode": theme.mode}
+        draft = {
+            "brand_name": theme.brand_name,
+            **{f: getattr(theme, f) for f in COLOUR_FIELDS},
+            "radius": theme.radius,
+            "font": theme.font,
+            "mode": theme.mode,
+        }
         call(getattr(theme, finish)())
         if theme.error:
             assert_refused(theme.error, before, engine, (steps, finish))
@@ -530,9 +623,11 @@ def test_reward_rating_and_review(world):
     books_reward = books_row_id(engine, Reward, w.books)
 
     @form_settings(40)
-    @given(reward_id=hostile_ids(w.rated_reward_id, w.cheap_reward_id, int(books_reward)),
-           stars=st.one_of(st.sampled_from(["1", "3", "5"]), HOSTILE_AMOUNT),
-           review=st.one_of(st.just("Lovely"), HOSTILE_TEXT))
+    @given(
+        reward_id=hostile_ids(w.rated_reward_id, w.cheap_reward_id, int(books_reward)),
+        stars=st.one_of(st.sampled_from(["1", "3", "5"]), HOSTILE_AMOUNT),
+        review=st.one_of(st.just("Lovely"), HOSTILE_TEXT),
+    )
     def check(reward_id, stars, review):
         detail = state(w, RewardDetailState, caller="member", page="reward", query={"id": reward_id})
         call(detail.load())
@@ -558,8 +653,12 @@ def test_survey_answers_are_validated(world):
     engine, w = world
     with read_session(engine) as s:
         questions = list(s.get(Survey, w.survey_id).questions)
-    answer = st.one_of(st.sampled_from(["1", "5", "4", "0", "6", "²", "٣", "３", "-1", "4.0"]), HOSTILE_AMOUNT, HOSTILE_TEXT,
-                       *[st.sampled_from(q["options"]) for q in questions if q.get("options")])
+    answer = st.one_of(
+        st.sampled_from(["1", "5", "4", "0", "6", "²", "٣", "３", "-1", "4.0"]),
+        HOSTILE_AMOUNT,
+        HOSTILE_TEXT,
+        *[st.sampled_from(q["options"]) for q in questions if q.get("options")],
+    )
 
     @form_settings(300)
     @given(answers=st.fixed_dictionaries({q["id"]: answer for q in questions}))
@@ -582,12 +681,17 @@ def test_survey_submission(world):
     engine, w = world
     with read_session(engine) as s:
         questions = list(s.get(Survey, w.survey_id).questions)
-    answer = st.one_of(st.sampled_from(["4", "²", "6", ""]), HOSTILE_TEXT,
-                       *[st.sampled_from(q["options"]) for q in questions if q.get("options")])
+    answer = st.one_of(
+        st.sampled_from(["4", "²", "6", ""]),
+        HOSTILE_TEXT,
+        *[st.sampled_from(q["options"]) for q in questions if q.get("options")],
+    )
 
     @form_settings(30)
-    @given(answers=st.fixed_dictionaries({f"q_{q['id']}": answer for q in questions}),
-           planted=st.sampled_from([w.survey_id, 0, -1, int(books_row_id(engine, Survey, w.books))]))
+    @given(
+        answers=st.fixed_dictionaries({f"q_{q['id']}": answer for q in questions}),
+        planted=st.sampled_from([w.survey_id, 0, -1, int(books_row_id(engine, Survey, w.books))]),
+    )
     def check(answers, planted):
         challenges = state(w, ChallengesState, caller="member", page="challenges")
         call(challenges.load())
@@ -599,8 +703,11 @@ def test_survey_submission(world):
             return
         assert planted == w.survey_id and challenges.notice_title
         with read_session(engine) as s:
-            response = s.exec(sm_select(SurveyResponse).where(SurveyResponse.survey_id == w.survey_id,
-                                                               SurveyResponse.account_id == w.accounts["member"])).first()
+            response = s.exec(
+                sm_select(SurveyResponse).where(
+                    SurveyResponse.survey_id == w.survey_id, SurveyResponse.account_id == w.accounts["member"]
+                )
+            ).first()
         assert response is not None
         for q in questions:
             typed = answers[f"q_{q['id']}"].strip()
@@ -634,8 +741,9 @@ def test_inbox_reply_in_a_thread(world):
             return
         assert opened == str(w.thread_id)
         with read_session(engine) as s:
-            last = s.exec(sm_select(InboxMessage).where(InboxMessage.thread_id == w.thread_id)
-                          .order_by(InboxMessage.id.desc())).first()
+            last = s.exec(
+                sm_select(InboxMessage).where(InboxMessage.thread_id == w.thread_id).order_by(InboxMessage.id.desc())
+            ).first()
         assert not last.from_merchant and last.body == lines(body)
 
     check()
@@ -648,9 +756,14 @@ def test_sign_in_form(world):
     email = "member@demo.test"
 
     @form_settings(30)  # a real password check per example (argon2id)
-    @given(typed_email=st.one_of(st.sampled_from([email, email.upper(), f" {email} ", email + "\x00", "\u202e" + email]),
-                                 st.emails().map(str), HOSTILE_TEXT),
-           password=st.one_of(st.just(PASSWORD), st.just(PASSWORD + " "), st.just("p" * 5000), HOSTILE_TEXT))
+    @given(
+        typed_email=st.one_of(
+            st.sampled_from([email, email.upper(), f" {email} ", email + "\x00", "\u202e" + email]),
+            st.emails().map(str),
+            HOSTILE_TEXT,
+        ),
+        password=st.one_of(st.just(PASSWORD), st.just(PASSWORD + " "), st.just("p" * 5000), HOSTILE_TEXT),
+    )
     def check(typed_email, password):
         with write_session(engine) as s:  # the throttle is tested elsewhere: every example starts fresh
             s.exec(delete(LoginAttempt))
@@ -673,8 +786,14 @@ def test_delete_account_wrong_passwords_then_right(world):
     member = w.accounts["member"]
 
     @form_settings(12)  # argon2id per example
-    @given(password=st.one_of(st.sampled_from(["", " ", PASSWORD + " ", " " + PASSWORD, PASSWORD.upper(), PASSWORD[:-1],
-                                               PASSWORD + "\x00", "p" * 5000]), HOSTILE_TEXT).filter(lambda p: p != PASSWORD))
+    @given(
+        password=st.one_of(
+            st.sampled_from(
+                ["", " ", PASSWORD + " ", " " + PASSWORD, PASSWORD.upper(), PASSWORD[:-1], PASSWORD + "\x00", "p" * 5000]
+            ),
+            HOSTILE_TEXT,
+        ).filter(lambda p: p != PASSWORD)
+    )
     def check(password):
         with write_session(engine) as s:
             s.exec(delete(LoginAttempt))

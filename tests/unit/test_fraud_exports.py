@@ -32,13 +32,16 @@ def world(db_engine):
         s.add(store)
         s.flush()
         s.add(ProgramRules(merchant_id=m.id, till_credits_per_member_hour=1))
-        reward = program_admin.upsert_reward(s, m.id, "coffee", name="=HYPERLINK(\"x\")", kind="free_product", cost_points=10)
+        reward = program_admin.upsert_reward(s, m.id, "coffee", name='=HYPERLINK("x")', kind="free_product", cost_points=10)
         charity = program_admin.upsert_charity(s, m.id, "shelter", name="Shelter")
         ids = dict(cafe=m.id, books=other.id, store=store.id, reward=reward.id, charity=charity.id)
-    ana = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana", last_name="Pop")
+    ana = accounts.sign_up_member(
+        db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana", last_name="Pop"
+    )
     twin = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana+2@x.test", password=PW, first_name="Anna")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
-                                  store_ids=[ids["store"]])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]]
+    )
     admin = accounts.create_admin(db_engine, merchant_id=ids["cafe"], email="boss@x.test", password=PW, first_name="Bo")
     books_admin = accounts.create_admin(db_engine, merchant_id=ids["books"], email="boss@x.test", password=PW, first_name="Bk")
     with write_session(db_engine) as s:  # Ana gave email consent; her twin did not
@@ -46,7 +49,10 @@ def world(db_engine):
         row.consents = {"email": {"granted": True, "at": "2026-11-01T10:00:00+00:00"}}
         s.add(row)
     return {
-        **ids, "engine": db_engine, "ana": ana, "twin": twin,
+        **ids,
+        "engine": db_engine,
+        "ana": ana,
+        "twin": twin,
         "ana_actor": Actor(ana.id, ids["cafe"], Role.MEMBER),
         "staff": Actor(staff.id, ids["cafe"], Role.STAFF, frozenset({ids["store"]})),
         "admin": Actor(admin.id, ids["cafe"], Role.ADMIN),
@@ -55,8 +61,9 @@ def world(db_engine):
 
 
 def _credit(w, receipt):
-    return till.credit_purchase_at_till(w["engine"], w["staff"], store_id=w["store"], member_account_id=w["ana"].id,
-                                        amount_text="50", receipt=receipt)
+    return till.credit_purchase_at_till(
+        w["engine"], w["staff"], store_id=w["store"], member_account_id=w["ana"].id, amount_text="50", receipt=receipt
+    )
 
 
 def test_velocity_flag_is_listed_resolved_once_and_audited(world):
@@ -88,8 +95,16 @@ def test_shared_mailbox_and_shared_ip_clusters(world):
     third = accounts.sign_up_member(e, merchant_id=world["cafe"], email="zed@y.test", password=PW, first_name="Zed")
     with write_session(e) as s:
         for account_id in (world["ana"].id, world["twin"].id, third.id):
-            s.add(AuthSession(account_id=account_id, merchant_id=world["cafe"], ip="203.0.113.9", idle_timeout_s=60,
-                              expires_at=now + timedelta(days=1), created_at=now))
+            s.add(
+                AuthSession(
+                    account_id=account_id,
+                    merchant_id=world["cafe"],
+                    ip="203.0.113.9",
+                    idle_timeout_s=60,
+                    expires_at=now + timedelta(days=1),
+                    created_at=now,
+                )
+            )
     clusters = fraud.fraud_overview(e, world["admin"]).shared_ips
     assert [(c.key, len(c.members)) for c in clusters] == [("203.0.113.9", 3)]
 
@@ -103,15 +118,22 @@ def test_spending_hold_blocks_redeem_and_donate_but_not_earning(world):
         fraud.set_spending_hold(e, world["books_admin"], account_id=world["ana"].id, hold=True, reason="x")
     fraud.set_spending_hold(e, world["admin"], account_id=world["ana"].id, hold=True, reason="Shared card ring")
     with pytest.raises(NotAllowed) as redeem:
-        rewards.redeem_reward(e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="k1")
+        rewards.redeem_reward(
+            e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="k1"
+        )
     assert redeem.value.code == "spending_suspended"
     with pytest.raises(NotAllowed):
-        donations.donate(e, merchant_id=world["cafe"], account_id=world["ana"].id, charity_id=world["charity"], points=10,
-                         idempotency_key="d1")
+        donations.donate(
+            e, merchant_id=world["cafe"], account_id=world["ana"].id, charity_id=world["charity"], points=10, idempotency_key="d1"
+        )
     assert fraud.fraud_overview(e, world["admin"]).suspended[0].reason == "Shared card ring"
     fraud.set_spending_hold(e, world["admin"], account_id=world["ana"].id, hold=False)
-    assert rewards.redeem_reward(e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"],
-                                 idempotency_key="k2").points == 10
+    assert (
+        rewards.redeem_reward(
+            e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="k2"
+        ).points
+        == 10
+    )
     assert [r.action for r in admin_audit.recent(e, world["admin"])] == ["fraud.restore_spending", "fraud.hold_spending"]
 
 
@@ -123,9 +145,12 @@ def _csv(world, kind, actor=None):
 def test_exports_have_their_columns_consented_fields_only_and_no_formulas(world):
     e = world["engine"]
     _credit(world, "R1")
-    rewards.redeem_reward(e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="k")
-    donations.donate(e, merchant_id=world["cafe"], account_id=world["ana"].id, charity_id=world["charity"], points=5,
-                     idempotency_key="d")
+    rewards.redeem_reward(
+        e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="k"
+    )
+    donations.donate(
+        e, merchant_id=world["cafe"], account_id=world["ana"].id, charity_id=world["charity"], points=5, idempotency_key="d"
+    )
     rows, filename = _csv(world, "members")
     assert filename.startswith("cafe-members-") and filename.endswith(".csv")
     assert rows[0] == exports.COLUMNS["members"]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import reflex as rx
 from babel import Locale
 
-from loyalty_app.domain.errors import LoyaltyError, NotAllowed, N_
+from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed
 from loyalty_app.i18n import (
     format_currency,
     format_date,
@@ -101,9 +101,7 @@ def test_number_params_follow_the_language():
 
 def test_translate_error_uses_the_errors_msgid_and_params():
     err = LoyaltyError(N_("Too many sign-in attempts. Try again in {minutes} minutes."), code="throttled", minutes=15)
-    assert translate_error("es", err) == (
-        "Demasiados intentos de inicio de sesión. Inténtalo de nuevo en 15 minutos."
-    )
+    assert translate_error("es", err) == ("Demasiados intentos de inicio de sesión. Inténtalo de nuevo en 15 minutos.")
     assert translate_error("ru", NotAllowed(N_("You are not allowed to do this."), code="denied")) == (
         "У вас нет прав на это действие."
     )
@@ -170,14 +168,14 @@ def test_format_dates():
     assert format_date("es", day, "long") == "5 de marzo de 2026"
     assert format_date("en", day) == "Mar 5, 2026"
     assert format_date("ru", day, "long") == "5 марта 2026\u202fг."
-    instant = datetime(2026, 3, 5, 23, 30, tzinfo=timezone.utc)
+    instant = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)
     assert format_datetime("en", instant, "Europe/Bucharest", "short") == "3/6/26, 1:30\u202fAM"
     assert format_datetime("ro", instant, "Europe/Bucharest", "short") == "06.03.2026, 01:30"
     assert format_datetime("en", instant, "Not/AZone", "short") == "3/5/26, 11:30\u202fPM"  # falls back to UTC
 
 
 def test_format_relative():
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert format_relative("en", now + timedelta(days=2), now) == "in 2 days"
     assert format_relative("es", now + timedelta(days=2), now) == "dentro de 2 días"
     assert format_relative("ru", timedelta(hours=-3)) == "3 часа назад"

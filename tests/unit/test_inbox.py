@@ -23,7 +23,10 @@ def world(db_engine):
         s.add(m)
         s.add(other)
         s.flush()
-        store, foreign = Store(merchant_id=m.id, code="a", name="Old Town"), Store(merchant_id=other.id, code="b", name="Books St")
+        store, foreign = (
+            Store(merchant_id=m.id, code="a", name="Old Town"),
+            Store(merchant_id=other.id, code="b", name="Books St"),
+        )
         s.add(store)
         s.add(foreign)
         s.flush()
@@ -32,18 +35,31 @@ def world(db_engine):
     bob = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="bob@x.test", password=PW, first_name="Bob")
     admin = accounts.create_admin(db_engine, merchant_id=ids["cafe"], email="boss@x.test", password=PW, first_name="Al")
     books_admin = accounts.create_admin(db_engine, merchant_id=ids["books"], email="boss@x.test", password=PW, first_name="Bk")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
-                                  store_ids=[ids["store"]])
-    return {**ids, "engine": db_engine,
-            "ana": Actor(ana.id, ids["cafe"], Role.MEMBER), "bob": Actor(bob.id, ids["cafe"], Role.MEMBER),
-            "admin": Actor(admin.id, ids["cafe"], Role.ADMIN), "books_admin": Actor(books_admin.id, ids["books"], Role.ADMIN),
-            "staff": Actor(staff.id, ids["cafe"], Role.STAFF, frozenset({ids["store"]}))}
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]]
+    )
+    return {
+        **ids,
+        "engine": db_engine,
+        "ana": Actor(ana.id, ids["cafe"], Role.MEMBER),
+        "bob": Actor(bob.id, ids["cafe"], Role.MEMBER),
+        "admin": Actor(admin.id, ids["cafe"], Role.ADMIN),
+        "books_admin": Actor(books_admin.id, ids["books"], Role.ADMIN),
+        "staff": Actor(staff.id, ids["cafe"], Role.STAFF, frozenset({ids["store"]})),
+    }
 
 
 def test_a_complaint_is_answered_and_the_member_sees_it_unread(world):
     e, now = world["engine"], utcnow()
-    thread_id = inbox.start_thread(e, world["ana"], topic="complaint", subject="Cold coffee", body="My flat white was cold.",
-                                   store_id=world["store"], now=now)
+    thread_id = inbox.start_thread(
+        e,
+        world["ana"],
+        topic="complaint",
+        subject="Cold coffee",
+        body="My flat white was cold.",
+        store_id=world["store"],
+        now=now,
+    )
     assert inbox.unread_count(e, world["ana"]) == 0
     admin_view = inbox.merchant_threads(e, world["admin"])
     assert [(t.topic, t.store, t.unread, t.status) for t in admin_view] == [("complaint", "Old Town", True, "open")]

@@ -33,7 +33,7 @@ def test_workers_starting_together_elect_one_holder_without_an_error(db_engine):
             s.execute(delete(AppMeta))
         barrier = threading.Barrier(2)
 
-        def take(owner: str) -> bool:
+        def take(owner: str, barrier: threading.Barrier = barrier) -> bool:
             barrier.wait()
             return take_lease(db_engine, owner=owner, now=now, ttl=timedelta(minutes=10))
 
@@ -49,14 +49,30 @@ def test_a_round_releases_and_expires_points(db_engine):
         s.flush()
         s.add(ProgramSettings(merchant_id=m.id, expiry_policy="after_days", expiry_days=30))
         merchant_id = m.id
-    member = accounts.sign_up_member(db_engine, merchant_id=merchant_id, email="m@x.test", password="correct horse 1", first_name="A")
+    member = accounts.sign_up_member(
+        db_engine, merchant_id=merchant_id, email="m@x.test", password="correct horse 1", first_name="A"
+    )
     start = utcnow() - timedelta(days=100)
-    run_in_transaction(db_engine, lambda s: ledger.credit(
-        s, merchant_id=merchant_id, account_id=member.id, points=50, idempotency_key="old", reason="Welcome", now=start))
+    run_in_transaction(
+        db_engine,
+        lambda s: ledger.credit(
+            s, merchant_id=merchant_id, account_id=member.id, points=50, idempotency_key="old", reason="Welcome", now=start
+        ),
+    )
     assert run_periodic_jobs(db_engine) == {"released": 0, "expired": 1, "tier_changes": 0, "purged": 0}
-    run_in_transaction(db_engine, lambda s: ledger.credit(
-        s, merchant_id=merchant_id, account_id=member.id, points=20, idempotency_key="held", reason="Welcome",
-        pending_days=7, now=utcnow() - timedelta(days=8)))
+    run_in_transaction(
+        db_engine,
+        lambda s: ledger.credit(
+            s,
+            merchant_id=merchant_id,
+            account_id=member.id,
+            points=20,
+            idempotency_key="held",
+            reason="Welcome",
+            pending_days=7,
+            now=utcnow() - timedelta(days=8),
+        ),
+    )
     assert run_periodic_jobs(db_engine) == {"released": 1, "expired": 0, "tier_changes": 0, "purged": 0}
     with read_session(db_engine) as s:
         b = ledger.get_balance(s, merchant_id=merchant_id, account_id=member.id)

@@ -24,7 +24,9 @@ K1, K2 = b"old-key-0123456789", b"new-key-9876543210"
 
 
 def _code(merchant_id=1, account_id=2, kid="k2", key=K2, now=None, lifetime=timedelta(seconds=60)):
-    return member_codes.issue(merchant_id=merchant_id, account_id=account_id, kid=kid, key=key, now=now or utcnow(), lifetime=lifetime)[0]
+    return member_codes.issue(
+        merchant_id=merchant_id, account_id=account_id, kid=kid, key=key, now=now or utcnow(), lifetime=lifetime
+    )[0]
 
 
 def test_round_trip_and_every_code_is_new():
@@ -94,9 +96,14 @@ def program(db_engine):
         s.flush()
         mid, sid = m.id, store.id
     member = accounts.sign_up_member(db_engine, merchant_id=mid, email="m@x.test", password="correct horse 1", first_name="Ana")
-    staff = accounts.create_staff(db_engine, merchant_id=mid, email="s@x.test", password="correct horse 1", first_name="Sam", store_ids=[sid])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=mid, email="s@x.test", password="correct horse 1", first_name="Sam", store_ids=[sid]
+    )
     return {
-        "engine": db_engine, "merchant": mid, "store": sid, "member": member.id,
+        "engine": db_engine,
+        "merchant": mid,
+        "store": sid,
+        "member": member.id,
         "member_actor": Actor(member.id, mid, Role.MEMBER, frozenset(), 1),
         "staff_actor": Actor(staff.id, mid, Role.STAFF, frozenset({sid}), 2),
     }

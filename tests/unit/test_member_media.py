@@ -41,10 +41,20 @@ def people(db_engine) -> dict:
             s.add(merchant)
             s.flush()
             out[slug] = merchant.id
-        for key, slug, role in (("ana", "cafe", Role.MEMBER), ("bob", "cafe", Role.MEMBER), ("sam", "cafe", Role.STAFF),
-                                ("eve", "books", Role.MEMBER)):
-            account = Account(merchant_id=out[slug], role=role, email=f"{key}@example.com", password_hash="x",
-                              first_name=key.title(), member_number=f"1000000{len(out)}")
+        for key, slug, role in (
+            ("ana", "cafe", Role.MEMBER),
+            ("bob", "cafe", Role.MEMBER),
+            ("sam", "cafe", Role.STAFF),
+            ("eve", "books", Role.MEMBER),
+        ):
+            account = Account(
+                merchant_id=out[slug],
+                role=role,
+                email=f"{key}@example.com",
+                password_hash="x",
+                first_name=key.title(),
+                member_number=f"1000000{len(out)}",
+            )
             s.add(account)
             s.flush()
             out[key] = Actor(account_id=account.id, merchant_id=out[slug], role=role)
@@ -137,13 +147,20 @@ def test_small_background_is_not_enlarged(db_engine, people):
 
 @pytest.mark.parametrize(
     "fmt,mode,kw",
-    [("PNG", "RGBA", {}), ("PNG", "P", {}), ("WEBP", "RGB", {"quality": 80}), ("WEBP", "RGBA", {"lossless": True}),
-     ("JPEG", "CMYK", {}), ("JPEG", "L", {})],
+    [
+        ("PNG", "RGBA", {}),
+        ("PNG", "P", {}),
+        ("WEBP", "RGB", {"quality": 80}),
+        ("WEBP", "RGBA", {"lossless": True}),
+        ("JPEG", "CMYK", {}),
+        ("JPEG", "L", {}),
+    ],
 )
 def test_png_and_webp_and_other_modes_are_accepted(db_engine, people, fmt, mode, kw):
     image = Image.new("RGB", (300, 500), (30, 140, 200)).convert(mode)
-    blob_id = member_media.set_member_image(db_engine, people["ana"], kind="avatar", data=encoded(image, fmt, **kw),
-                                            filename="ignored.bin")
+    blob_id = member_media.set_member_image(
+        db_engine, people["ana"], kind="avatar", data=encoded(image, fmt, **kw), filename="ignored.bin"
+    )
     blob, out = stored(db_engine, blob_id)
     assert out.format == "WEBP" and out.size == (256, 256) and out.mode in ("RGB", "RGBA")
 
@@ -299,7 +316,9 @@ def test_route_serves_each_member_only_their_own_pictures_privately(db_engine, p
     assert client.get("/m/cafe/me/passwords", headers={"cookie": ana_cookie}).status_code == 404
     # The cafe cookie means nothing to the books app, and staff have no member pictures here.
     assert client.get("/m/books/me/avatar", headers={"cookie": ana_cookie.replace("ls_cafe", "ls_books")}).status_code == 404
-    assert client.get("/m/cafe/me/avatar", headers={"cookie": session_cookie(db_engine, people["sam"], "cafe")}).status_code == 404
+    assert (
+        client.get("/m/cafe/me/avatar", headers={"cookie": session_cookie(db_engine, people["sam"], "cafe")}).status_code == 404
+    )
     assert client.get("/m/nope/me/avatar", headers={"cookie": ana_cookie}).status_code == 404
 
 

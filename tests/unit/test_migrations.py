@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -10,6 +9,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import loyalty_app.models  # noqa: F401
+from alembic import command
 from loyalty_app.db import make_engine
 from loyalty_app.settings import PROJECT_ROOT
 
@@ -50,8 +50,9 @@ def _member_with_points(engine) -> int:
         s.add(merchant)
         s.flush()
         merchant_id = merchant.id
-    member = accounts.sign_up_member(engine, merchant_id=merchant_id, email="ana@x.test", password="correct horse battery",
-                                     first_name="Ana")
+    member = accounts.sign_up_member(
+        engine, merchant_id=merchant_id, email="ana@x.test", password="correct horse battery", first_name="Ana"
+    )
     with write_session(engine) as s:
         ledger.credit(s, merchant_id=merchant_id, account_id=member.id, points=40, idempotency_key="k1", reason="test")
     return member.id

@@ -156,7 +156,7 @@ def test_refusal_reasons_say_why(db_engine, world):
         (world.staff, Action.STAFF_SCAN_MEMBER, {"store_id": world.store_2}, "store_not_assigned"),
         (world.staff, Action.STAFF_SCAN_MEMBER, {}, "store_required"),
     ]
-    for actor, action, kwargs, reason in cases:
+    for actor, action, kwargs, _reason in cases:
         with pytest.raises(NotAllowed):
             authorize(db_engine, actor, action, merchant_id=world.cafe, **kwargs)
     assert [e[3] for e in security_events(db_engine)] == [c[3] for c in cases]

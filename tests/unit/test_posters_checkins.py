@@ -9,7 +9,7 @@ import io
 import re
 import warnings
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -37,7 +37,7 @@ from loyalty_app.settings import get_settings
 
 PW = "correct horse battery"
 # 10:00 in Bucharest (UTC+3 in summer): well inside one local day.
-MORNING = datetime(2026, 7, 1, 7, 0, tzinfo=timezone.utc)
+MORNING = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
 
 
 def decode_qr(image: Image.Image) -> list[str]:
@@ -58,8 +58,13 @@ def pdf_images(data: bytes) -> list[Image.Image]:
 
 def _merchant(engine, slug: str, tz: str, stores: list[str]) -> tuple[int, list[int]]:
     with write_session(engine) as s:
-        m = Merchant(slug=slug, name=f"{slug.title()} Shop", short_name=slug.title(), timezone=tz,
-                     theme=Theme(primary="#1f5f46", accent="#f2a33a").to_dict())
+        m = Merchant(
+            slug=slug,
+            name=f"{slug.title()} Shop",
+            short_name=slug.title(),
+            timezone=tz,
+            theme=Theme(primary="#1f5f46", accent="#f2a33a").to_dict(),
+        )
         s.add(m)
         s.flush()
         m.logo_id = store_image(s, merchant_id=m.id, kind="logo", image=make_logo(CAFE, 256)).id
@@ -82,13 +87,20 @@ def world(db_engine):
     with write_session(db_engine) as s:
         s.get(Store, closed).is_active = False
     member = accounts.sign_up_member(db_engine, merchant_id=cafe, email="m@x.test", password=PW, first_name="Ana")
-    staff = accounts.create_staff(db_engine, merchant_id=cafe, email="s@x.test", password=PW, first_name="Sam", store_ids=[old_town])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=cafe, email="s@x.test", password=PW, first_name="Sam", store_ids=[old_town]
+    )
     boss = accounts.create_admin(db_engine, merchant_id=cafe, email="a@x.test", password=PW, first_name="Al")
     books_admin = accounts.create_admin(db_engine, merchant_id=books, email="a@x.test", password=PW, first_name="Bo")
     books_member = accounts.sign_up_member(db_engine, merchant_id=books, email="m@x.test", password=PW, first_name="Lu")
     return {
-        "engine": db_engine, "cafe": cafe, "books": books,
-        "old_town": old_town, "riverside": riverside, "closed": closed, "centro": centro,
+        "engine": db_engine,
+        "cafe": cafe,
+        "books": books,
+        "old_town": old_town,
+        "riverside": riverside,
+        "closed": closed,
+        "centro": centro,
         "member": Actor(member.id, cafe, Role.MEMBER, frozenset(), 1),
         "staff": Actor(staff.id, cafe, Role.STAFF, frozenset({old_town}), 2),
         "admin": Actor(boss.id, cafe, Role.ADMIN, frozenset({old_town, riverside}), 3),
@@ -105,9 +117,9 @@ def _counts(engine, account_id: int) -> tuple[int, int]:
     with read_session(engine) as s:
         entries = s.exec(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id)).one()
         visits = s.exec(
-            select(func.count()).select_from(MemberActivity).where(
-                MemberActivity.account_id == account_id, MemberActivity.action == "check_in"
-            )
+            select(func.count())
+            .select_from(MemberActivity)
+            .where(MemberActivity.account_id == account_id, MemberActivity.action == "check_in")
         ).one()
     return entries, visits
 
@@ -324,7 +336,9 @@ def test_token_is_short_enough_for_a_big_readable_qr(world):
 
 
 def _cookie(engine, merchant_id: int, email: str) -> str:
-    ticket = accounts.sign_in(engine, merchant_id=merchant_id, email=email, password=PW, ip="10.0.0.9", user_agent="pytest").activation_ticket
+    ticket = accounts.sign_in(
+        engine, merchant_id=merchant_id, email=email, password=PW, ip="10.0.0.9", user_agent="pytest"
+    ).activation_ticket
     activated = sessions.activate(engine, ticket=ticket)
     return f"ls_{activated.merchant_slug}={activated.secret}"
 
@@ -367,7 +381,7 @@ def app_world(world, monkeypatch):
     import pkgutil
 
     import loyalty_app
-    import loyalty_app.loyalty_app  # noqa: F401  (imports every page and state)
+    import loyalty_app.loyalty_app
 
     for mod in pkgutil.walk_packages(loyalty_app.__path__, "loyalty_app."):
         module = importlib.import_module(mod.name)

@@ -61,8 +61,9 @@ def member(p, index: int = 0) -> Actor:
 def open_session(engine, account_id: int) -> str:
     """A live session cookie header for the account."""
     with write_session(engine) as s:
-        _row, ticket = sessions.create_session(s, account=s.get(Account, account_id), ip="10.1.1.1", user_agent="pytest",
-                                               now=utcnow())
+        _row, ticket = sessions.create_session(
+            s, account=s.get(Account, account_id), ip="10.1.1.1", user_agent="pytest", now=utcnow()
+        )
     return f"ls_cafe={sessions.activate(engine, ticket=ticket).secret}"
 
 
@@ -161,8 +162,16 @@ def test_export_has_no_secrets_and_nothing_about_other_people(db_engine, program
     assert me.password_hash not in text and "argon2" not in text and "password" not in text.lower()
     for secret in [*secrets, cookie.split("=", 1)[1], other_cookie.split("=", 1)[1]]:
         assert secret not in text
-    for forbidden_key in ("secret_hash", "activation_hash", "referee_id", "referrer_id", "staff_id", "author_id",
-                          "idempotency_key", "request_hash"):
+    for forbidden_key in (
+        "secret_hash",
+        "activation_hash",
+        "referee_id",
+        "referrer_id",
+        "staff_id",
+        "author_id",
+        "idempotency_key",
+        "request_hash",
+    ):
         assert f'"{forbidden_key}"' not in text
     for other in others:  # the friend ana invited, the other member, the staff and the admin
         assert other.email not in text
@@ -251,8 +260,12 @@ def test_delete_anonymises_signs_out_keeps_the_ledger_and_frees_the_email(db_eng
         entries_after = s.exec(select(LedgerEntry).where(LedgerEntry.account_id == ana.account_id)).all()
         assert {e.id for e in entries_after} >= set(entries_before)  # nothing removed
         assert len(entries_after) == len(entries_before) + len(open_vouchers)  # one reversal per voucher
-        assert all(v.status == "cancelled" for v in s.exec(select(Voucher).where(Voucher.account_id == ana.account_id,
-                                                                                    Voucher.id.in_([v.id for v in open_vouchers]))))
+        assert all(
+            v.status == "cancelled"
+            for v in s.exec(
+                select(Voucher).where(Voucher.account_id == ana.account_id, Voucher.id.in_([v.id for v in open_vouchers]))
+            )
+        )
         assert s.exec(select(ReferralCode).where(ReferralCode.account_id == ana.account_id)).first() is None
         ratings = s.exec(select(RewardRating).where(RewardRating.account_id == ana.account_id)).all()
         assert len(ratings) == len(ratings_before) and all(r.review_text == "" for r in ratings)
@@ -262,18 +275,31 @@ def test_delete_anonymises_signs_out_keeps_the_ledger_and_frees_the_email(db_eng
         assert sessions.resolve(db_engine, merchant_id=program.merchant_id, cookie_header=cookie, slug="cafe") is None
     assert sessions.resolve(db_engine, merchant_id=program.merchant_id, cookie_header=friend_cookie, slug="cafe") is not None
     with pytest.raises(LoyaltyError):
-        accounts.sign_in(db_engine, merchant_id=program.merchant_id, email=f"deleted-{ana.account_id}@invalid",
-                         password=PASSWORD, ip="10.2.2.2", user_agent="pytest")
+        accounts.sign_in(
+            db_engine,
+            merchant_id=program.merchant_id,
+            email=f"deleted-{ana.account_id}@invalid",
+            password=PASSWORD,
+            ip="10.2.2.2",
+            user_agent="pytest",
+        )
     with pytest.raises(NotFound):
         member_export.export_member_data(db_engine, ana)
     with pytest.raises(LoyaltyError):
         profile.delete_account(db_engine, ana, password=PASSWORD, now=T0)
 
-    again = accounts.sign_up_member(db_engine, merchant_id=program.merchant_id, email="member0@cafe.test",
-                                    password="a brand new password", first_name="Ana")
+    again = accounts.sign_up_member(
+        db_engine, merchant_id=program.merchant_id, email="member0@cafe.test", password="a brand new password", first_name="Ana"
+    )
     assert again.id != ana.account_id
-    signed_in = accounts.sign_in(db_engine, merchant_id=program.merchant_id, email="member0@cafe.test",
-                                 password="a brand new password", ip="10.2.2.2", user_agent="pytest")
+    signed_in = accounts.sign_in(
+        db_engine,
+        merchant_id=program.merchant_id,
+        email="member0@cafe.test",
+        password="a brand new password",
+        ip="10.2.2.2",
+        user_agent="pytest",
+    )
     assert signed_in.account_id == again.id
     fresh = member_export.export_member_data(
         db_engine, Actor(account_id=again.id, merchant_id=program.merchant_id, role=Role.MEMBER)

@@ -5,7 +5,7 @@ merchant's timezone, authorization) and moderation (reviews, submissions)."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -41,7 +41,9 @@ def world(db_engine):
     cafe = make_program(db_engine, "cafe")
     books = make_program(db_engine, "books", members=1)
     return {
-        "engine": db_engine, "cafe": cafe, "books": books,
+        "engine": db_engine,
+        "cafe": cafe,
+        "books": books,
         "admin": Actor(cafe.admin_id, cafe.merchant_id, Role.ADMIN),
         "member": Actor(cafe.member_ids[0], cafe.merchant_id, Role.MEMBER),
         "staff": Actor(cafe.staff_id, cafe.merchant_id, Role.STAFF, frozenset(cafe.store_ids[:1])),
@@ -58,19 +60,39 @@ def changes(w):
     return changelog.published_changes(w["engine"], w["member"], now=NOW + timedelta(days=400))
 
 
-REWARD = {"name": "Free espresso", "kind": "free_product", "cost_points": "80", "stock": "", "per_member_limit": "",
-          "min_tier": "", "valid_from": "", "valid_until": "", "voucher_validity_days": ""}
+REWARD = {
+    "name": "Free espresso",
+    "kind": "free_product",
+    "cost_points": "80",
+    "stock": "",
+    "per_member_limit": "",
+    "min_tier": "",
+    "valid_from": "",
+    "valid_until": "",
+    "voucher_validity_days": "",
+}
 EARNING = {"name": "Newsletter", "action": "subscribe_newsletter", "points": "50", "limit_count": "1", "limit_period": "ever"}
 TIER = {"name": "Platinum", "rank": "3", "threshold": "5000", "colour": "#4b5563", "purchase_multiplier": "2.5"}
 BADGE = {"name": "Regular", "kind": "check_ins", "target": "5", "icon": "pin"}
 CHALLENGE = {"name": "Visit 3 times", "action": "visit", "target": "3", "recurrence": "monthly", "reward_points": "50"}
 QUEST = {"name": "Double points weekend", "multiplier": "2", "starts_at": "2026-11-07T12:00", "ends_at": "2026-11-08T20:00"}
 CHARITY = {"name": "Food bank", "description": "Meals for families."}
-SURVEY = {"name": "Taste survey", "questions": "choice: How often do you visit? = Daily; Weekly; Rarely\n"
-                                              "stars: Rate our coffee\ntext: What should we add? (optional)"}
+SURVEY = {
+    "name": "Taste survey",
+    "questions": "choice: How often do you visit? = Daily; Weekly; Rarely\n"
+    "stars: Rate our coffee\ntext: What should we add? (optional)",
+}
 SEGMENT = {"name": "Regulars this month", "visited_within_days": "30"}
-FORMS = {"reward": REWARD, "earning": EARNING, "tier": TIER, "badge": BADGE, "challenge": CHALLENGE, "quest": QUEST,
-         "charity": CHARITY, "survey": SURVEY}
+FORMS = {
+    "reward": REWARD,
+    "earning": EARNING,
+    "tier": TIER,
+    "badge": BADGE,
+    "challenge": CHALLENGE,
+    "quest": QUEST,
+    "charity": CHARITY,
+    "survey": SURVEY,
+}
 
 
 # ------------------------------------------------------------------------------- validation
@@ -140,8 +162,13 @@ def test_every_field_is_parsed_and_refused_with_its_own_code(world, kind, bad, f
 
 def test_all_refused_fields_come_back_together_in_form_order(world):
     with pytest.raises(pc.FormInvalid) as refused:
-        pc.save_reward(world["engine"], world["admin"], {**REWARD, "name": "", "cost_points": "ten", "valid_from": "soon"},
-                       publish_note="x" * 1001, now=NOW)
+        pc.save_reward(
+            world["engine"],
+            world["admin"],
+            {**REWARD, "name": "", "cost_points": "ten", "valid_from": "soon"},
+            publish_note="x" * 1001,
+            now=NOW,
+        )
     err = refused.value
     assert list(err.errors) == ["publish_note", "name", "cost_points", "valid_from"]
     assert err.code == "field_too_long" and err.params["field"] == "publish_note"
@@ -155,17 +182,43 @@ def test_valid_forms_save_for_every_kind_with_a_changelog_entry_each(world):
         row = pc.SAVES[kind](e, world["admin"], form, now=NOW)
         assert row.row_id and row.key
         titles.append(changes(world)[0].title)
-    assert titles == ["New reward: Free espresso", "New way to earn: Newsletter", "New tier: Platinum", "New badge: Regular",
-                      "New challenge: Visit 3 times", "Double points weekend: ×2 points from Sat 7 Nov 12:00",
-                      "New charity: Food bank", "New survey: Taste survey"]
-    assert [c.kind for c in changes(world)][::-1] == ["reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey"]
+    assert titles == [
+        "New reward: Free espresso",
+        "New way to earn: Newsletter",
+        "New tier: Platinum",
+        "New badge: Regular",
+        "New challenge: Visit 3 times",
+        "Double points weekend: ×2 points from Sat 7 Nov 12:00",
+        "New charity: Food bank",
+        "New survey: Taste survey",
+    ]
+    assert [c.kind for c in changes(world)][::-1] == [
+        "reward",
+        "earning",
+        "tier",
+        "badge",
+        "challenge",
+        "quest",
+        "charity",
+        "survey",
+    ]
 
 
 def test_numbers_decimals_and_colours_are_normalised(world):
     e = world["engine"]
-    pc.save_earning_rule(e, world["admin"], {"name": "Purchases", "action": "purchase", "points_per_unit": "1,50",
-                                             "limit_period": "none", "tier_keys:gold": "on", "store": str(world["cafe"].store_ids[1])},
-                         now=NOW)
+    pc.save_earning_rule(
+        e,
+        world["admin"],
+        {
+            "name": "Purchases",
+            "action": "purchase",
+            "points_per_unit": "1,50",
+            "limit_period": "none",
+            "tier_keys:gold": "on",
+            "store": str(world["cafe"].store_ids[1]),
+        },
+        now=NOW,
+    )
     pc.save_tier(e, world["admin"], {**TIER, "colour": "#ABC", "purchase_multiplier": "×1,5"}, now=NOW)
     with read_session(e) as s:
         rule = s.exec(select(EarningRule).where(EarningRule.name == "Purchases")).one()
@@ -188,11 +241,17 @@ def test_reward_and_its_changelog_entry_commit_together(world, monkeypatch):
         pc.save_reward(e, world["admin"], REWARD, now=NOW)
     assert count(e, Reward, Reward.name == "Free espresso") == 0  # rolled back with the failed entry
     monkeypatch.undo()
-    row = pc.save_reward(e, world["admin"], {**REWARD, "valid_from": "2026-11-20T09:00"}, publish_note="Our classic, on us.", now=NOW)
+    row = pc.save_reward(
+        e, world["admin"], {**REWARD, "valid_from": "2026-11-20T09:00"}, publish_note="Our classic, on us.", now=NOW
+    )
     entry = changes(world)[0]
-    assert (row.key, row.status, entry.title, entry.body) == ("free-espresso", "scheduled", "New reward: Free espresso",
-                                                              "Our classic, on us.")
-    assert entry.effective_at == datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc)  # the reward's start (Bucharest 09:00)
+    assert (row.key, row.status, entry.title, entry.body) == (
+        "free-espresso",
+        "scheduled",
+        "New reward: Free espresso",
+        "Our classic, on us.",
+    )
+    assert entry.effective_at == datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # the reward's start (Bucharest 09:00)
 
 
 def test_update_keeps_the_key_and_an_unchanged_save_writes_no_entry(world):
@@ -246,32 +305,42 @@ def test_quest_times_are_the_merchants_wall_clock(world):
     row = pc.save_quest(e, world["admin"], {**QUEST, "tier_keys:silver": "on", "actions": "purchase,check_in"}, now=NOW)
     with read_session(e) as s:
         quest = s.get(Quest, row.row_id)
-    assert quest.starts_at == datetime(2026, 11, 7, 10, 0, tzinfo=timezone.utc)  # 12:00 in Bucharest (UTC+2)
-    assert quest.ends_at == datetime(2026, 11, 8, 18, 0, tzinfo=timezone.utc)
+    assert quest.starts_at == datetime(2026, 11, 7, 10, 0, tzinfo=UTC)  # 12:00 in Bucharest (UTC+2)
+    assert quest.ends_at == datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
     assert (quest.multiplier_pct, quest.tier_keys, quest.actions) == (200, ["silver"], ["purchase", "check_in"])
     assert (row.status, row.form["starts_at"], row.form["ends_at"]) == ("scheduled", "2026-11-07T12:00", "2026-11-08T20:00")
     entry = changes(world)[0]
     assert entry.kind == "quest" and entry.effective_at == quest.starts_at
     # Summer time: the same wall clock is UTC+3 in July.
-    summer = pc.save_quest(e, world["admin"], {**QUEST, "name": "Summer", "starts_at": "2027-07-03 12:00",
-                                               "ends_at": "2027-07-04 12:00"}, now=NOW)
+    summer = pc.save_quest(
+        e, world["admin"], {**QUEST, "name": "Summer", "starts_at": "2027-07-03 12:00", "ends_at": "2027-07-04 12:00"}, now=NOW
+    )
     with read_session(e) as s:
-        assert s.get(Quest, summer.row_id).starts_at == datetime(2027, 7, 3, 9, 0, tzinfo=timezone.utc)
+        assert s.get(Quest, summer.row_id).starts_at == datetime(2027, 7, 3, 9, 0, tzinfo=UTC)
 
 
 def test_a_quest_starting_now_shows_on_the_members_home_with_its_end(world):
     e, cafe = world["engine"], world["cafe"]
     local_now = NOW.astimezone(pc.utc_to_local(NOW, "Europe/Bucharest").tzinfo)
-    form = {**QUEST, "name": "Happy hour", "multiplier": "1.5", "starts_at": local_now.strftime("%Y-%m-%dT%H:%M"),
-            "ends_at": (local_now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}
+    form = {
+        **QUEST,
+        "name": "Happy hour",
+        "multiplier": "1.5",
+        "starts_at": local_now.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (local_now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    }
     row = pc.save_quest(e, world["admin"], form, now=NOW)
     assert row.status == "active"
-    summary = cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], now=NOW + timedelta(minutes=1))
+    summary = cockpit.member_summary(
+        e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], now=NOW + timedelta(minutes=1)
+    )
     card = next(q for q in summary.active_quests if q.name == "Happy hour")
     assert card.multiplier_pct == 150 and card.ends_at == NOW + timedelta(hours=2)
     assert changes(world)[0].title == "Happy hour: ×1.5 points from Mon 2 Nov 12:00"
     pc.retire_quest(e, world["admin"], row.row_id, now=NOW)
-    summary = cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], now=NOW + timedelta(minutes=1))
+    summary = cockpit.member_summary(
+        e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], now=NOW + timedelta(minutes=1)
+    )
     assert all(q.name != "Happy hour" for q in summary.active_quests)
     assert changes(world)[0].title == "Cancelled: Happy hour"
 
@@ -281,8 +350,12 @@ def test_a_quest_starting_now_shows_on_the_members_home_with_its_end(world):
 
 def test_lists_show_status_facts_and_the_edit_form(world):
     e = world["engine"]
-    pc.save_reward(e, world["admin"], {**REWARD, "name": "Gold lunch", "min_tier": "gold", "stock": "5",
-                                       "valid_until": "2026-11-01T10:00"}, now=NOW)
+    pc.save_reward(
+        e,
+        world["admin"],
+        {**REWARD, "name": "Gold lunch", "min_tier": "gold", "stock": "5", "valid_until": "2026-11-01T10:00"},
+        now=NOW,
+    )
     rows = {r.name: r for r in pc.list_rewards(e, world["admin"], now=NOW)}
     lunch = rows["Gold lunch"]
     assert lunch.status == "ended" and lunch.form["min_tier"] == "gold" and lunch.form["valid_until"] == "2026-11-01T10:00"
@@ -304,11 +377,16 @@ def test_survey_questions_round_trip_and_keep_their_ids(world):
     row = pc.save_survey(e, world["admin"], SURVEY, now=NOW)
     with read_session(e) as s:
         questions = s.get(Survey, row.row_id).questions
-    assert [(q["id"], q["kind"], q["required"]) for q in questions] == [("q1", "choice", True), ("q2", "stars", True),
-                                                                      ("q3", "text", False)]
+    assert [(q["id"], q["kind"], q["required"]) for q in questions] == [
+        ("q1", "choice", True),
+        ("q2", "stars", True),
+        ("q3", "text", False),
+    ]
     assert questions[0]["options"] == ["Daily", "Weekly", "Rarely"]
     assert row.form["questions"] == pc.questions_text(questions)
-    edited = pc.save_survey(e, world["admin"], {**row.form, "questions": "stars: Rate our coffee\n" + row.form["questions"]}, now=NOW)
+    edited = pc.save_survey(
+        e, world["admin"], {**row.form, "questions": "stars: Rate our coffee\n" + row.form["questions"]}, now=NOW
+    )
     with read_session(e) as s:
         ids = [q["id"] for q in s.get(Survey, edited.row_id).questions]
     assert ids == ["q2", "q1", "q3x", "q3"]  # unchanged questions keep their ids (answers stay linked)
@@ -316,8 +394,12 @@ def test_survey_questions_round_trip_and_keep_their_ids(world):
 
 def test_badges_and_challenges_link_to_the_programs_own_rows(world):
     e = world["engine"]
-    pc.save_badge(e, world["admin"], {**BADGE, "name": "Gold member", "kind": "tier_reached", "param_tier": "gold", "icon": "crown"},
-                  now=NOW)
+    pc.save_badge(
+        e,
+        world["admin"],
+        {**BADGE, "name": "Gold member", "kind": "tier_reached", "param_tier": "gold", "icon": "crown"},
+        now=NOW,
+    )
     badge = pc.save_badge(e, world["admin"], {**BADGE, "name": "Night owl", "icon": "moon"}, now=NOW)
     challenge = pc.save_challenge(e, world["admin"], {**CHALLENGE, "reward_badge": badge.key, "hidden": "on"}, now=NOW)
     with read_session(e) as s:
@@ -401,8 +483,15 @@ def test_another_programs_admin_cannot_touch_this_programs_rows(world):
 def _rating(w, text="Lovely", i=0) -> int:
     cafe = w["cafe"]
     with write_session(w["engine"]) as s:
-        row = RewardRating(merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i], reward_id=cafe.reward_ids["coffee"], stars=2,
-                           review_text=text, created_at=NOW, updated_at=NOW)
+        row = RewardRating(
+            merchant_id=cafe.merchant_id,
+            account_id=cafe.member_ids[i],
+            reward_id=cafe.reward_ids["coffee"],
+            stars=2,
+            review_text=text,
+            created_at=NOW,
+            updated_at=NOW,
+        )
         s.add(row)
         s.flush()
         return row.id
@@ -431,12 +520,21 @@ def test_submissions_are_approved_for_points_or_rejected_with_a_reason(world):
     with write_session(e) as s:
         pa.upsert_earning_rule(s, cafe.merchant_id, "social", action="tag_social", points=15)
         pa.upsert_earning_rule(s, cafe.merchant_id, "photo", action="photo_contest", points=40)
-        blob = MediaBlob(merchant_id=cafe.merchant_id, kind="contest", content_type="image/webp", sha256="x" * 64, data=b"RIFF....WEBP")
+        blob = MediaBlob(
+            merchant_id=cafe.merchant_id, kind="contest", content_type="image/webp", sha256="x" * 64, data=b"RIFF....WEBP"
+        )
         s.add(blob)
         s.flush()
-        post = Submission(merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], kind="social",
-                          url="https://instagram.com/p/abc", created_at=NOW)
-        photo = Submission(merchant_id=cafe.merchant_id, account_id=cafe.member_ids[1], kind="photo", media_id=blob.id, created_at=NOW)
+        post = Submission(
+            merchant_id=cafe.merchant_id,
+            account_id=cafe.member_ids[0],
+            kind="social",
+            url="https://instagram.com/p/abc",
+            created_at=NOW,
+        )
+        photo = Submission(
+            merchant_id=cafe.merchant_id, account_id=cafe.member_ids[1], kind="photo", media_id=blob.id, created_at=NOW
+        )
         s.add(post)
         s.add(photo)
         s.flush()
@@ -472,7 +570,9 @@ PW = "correct horse battery"
 def _cookie(engine, merchant_id: int, email: str) -> str:
     from loyalty_app.services import accounts, sessions
 
-    ticket = accounts.sign_in(engine, merchant_id=merchant_id, email=email, password=PW, ip="10.0.0.9", user_agent="pytest").activation_ticket
+    ticket = accounts.sign_in(
+        engine, merchant_id=merchant_id, email=email, password=PW, ip="10.0.0.9", user_agent="pytest"
+    ).activation_ticket
     activated = sessions.activate(engine, ticket=ticket)
     return f"ls_{activated.merchant_slug}={activated.secret}"
 
@@ -496,7 +596,9 @@ def test_contest_photos_are_served_to_the_programs_admins_only(world):
         blob = MediaBlob(merchant_id=cafe.merchant_id, kind="contest", content_type="image/webp", sha256="y" * 64, data=b"PHOTO")
         s.add(blob)
         s.flush()
-        row = Submission(merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], kind="photo", media_id=blob.id, created_at=NOW)
+        row = Submission(
+            merchant_id=cafe.merchant_id, account_id=cafe.member_ids[0], kind="photo", media_id=blob.id, created_at=NOW
+        )
         s.add(row)
         s.flush()
         sub_id = row.id

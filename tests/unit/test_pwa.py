@@ -16,14 +16,14 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from loyalty_app.db import write_session
+from loyalty_app.i18n import translate
 from loyalty_app.models import MediaBlob, Merchant
 from loyalty_app.pwa import head_components, routes
 from loyalty_app.pwa.brand import brand_from_merchant, safe_colour
-from loyalty_app.i18n import translate
 from loyalty_app.pwa.documents import OFFLINE_MESSAGES, offline_texts
+from loyalty_app.pwa.endpoints import LruCache, PwaEndpoints
 from loyalty_app.pwa.head import REGISTER_SCRIPT
 from loyalty_app.pwa.icons import ICON_SPECS, MASKABLE_SAFE_RADIUS
-from loyalty_app.pwa.endpoints import LruCache, PwaEndpoints
 
 CAFE_THEME = {"primary": "#1f5f46", "accent": "#f2a33a", "background": "#faf6ef"}
 BOOKS_THEME = {"primary": "#3b2f8f", "accent": "#e4572e", "background": "#f6f4ff"}
@@ -39,16 +39,25 @@ def _png(image: Image.Image) -> bytes:
 def _add_merchant(engine, *, slug, name, short_name, theme, logo: Image.Image | None = None, language="en") -> int:
     with write_session(engine) as s:
         merchant = Merchant(
-            slug=slug, name=name, short_name=short_name, description=f"{name} rewards",
-            theme=theme, default_language=language,
+            slug=slug,
+            name=name,
+            short_name=short_name,
+            description=f"{name} rewards",
+            theme=theme,
+            default_language=language,
         )
         s.add(merchant)
         s.flush()
         if logo is not None:
             data = _png(logo)
             blob = MediaBlob(
-                merchant_id=merchant.id, kind="logo", content_type="image/png",
-                sha256=hashlib.sha256(data).hexdigest(), width=logo.width, height=logo.height, data=data,
+                merchant_id=merchant.id,
+                kind="logo",
+                content_type="image/png",
+                sha256=hashlib.sha256(data).hexdigest(),
+                width=logo.width,
+                height=logo.height,
+                data=data,
             )
             s.add(blob)
             s.flush()
@@ -60,10 +69,16 @@ def _add_merchant(engine, *, slug, name, short_name, theme, logo: Image.Image | 
 def shop(db_engine):
     """Two merchants: 'cafe' with a solid red square logo, 'books' without a logo."""
     _add_merchant(
-        db_engine, slug="cafe", name="Bean & Leaf Café", short_name="Bean & Leaf", theme=CAFE_THEME,
+        db_engine,
+        slug="cafe",
+        name="Bean & Leaf Café",
+        short_name="Bean & Leaf",
+        theme=CAFE_THEME,
         logo=Image.new("RGBA", (300, 300), LOGO_RED + (255,)),
     )
-    _add_merchant(db_engine, slug="books", name="Paper Lantern Books", short_name="paper lantern", theme=BOOKS_THEME, language="ro")
+    _add_merchant(
+        db_engine, slug="books", name="Paper Lantern Books", short_name="paper lantern", theme=BOOKS_THEME, language="ro"
+    )
     return db_engine
 
 
@@ -150,8 +165,9 @@ def test_theme_publish_changes_manifest_icon_urls_and_icon_etags(client, shop):
 
 
 def test_unsafe_theme_colours_fall_back_to_defaults(db_engine):
-    _add_merchant(db_engine, slug="evil", name="Evil", short_name="Evil",
-                  theme={"primary": "red;}body{display:none", "background": "#ABC"})
+    _add_merchant(
+        db_engine, slug="evil", name="Evil", short_name="Evil", theme={"primary": "red;}body{display:none", "background": "#ABC"}
+    )
     with TestClient(Starlette(routes=routes(db_engine))) as c:
         data = c.get("/m/evil/manifest.webmanifest").json()
         page = c.get("/m/evil/offline.html").text
@@ -200,7 +216,7 @@ def test_monogram_without_logo_uses_primary_and_first_letter_inside_the_safe_zon
     primary = ImageColor.getrgb(BOOKS_THEME["primary"]) + (255,)
     maskable = _icon(client, "books", "maskable-512").convert("RGBA")
     assert maskable.getpixel((0, 0)) == primary
-    not_background = lambda px: px != primary  # noqa: E731
+    not_background = lambda px: px != primary
     assert _pixels_outside_safe_zone(maskable, not_background) == 0
     # The letter is there: a real share of the safe zone is white ink.
     white = sum(1 for px in maskable.getdata() if px[0] > 200 and px[1] > 200 and px[2] > 200)
@@ -403,8 +419,12 @@ def test_head_components_render_the_pwa_tags():
     rendered = json.dumps([c.render() for c in head_components()])
     assert 'href:\\"manifest.webmanifest\\"' in rendered
     assert 'href:\\"icons/apple-touch-icon.png\\"' in rendered
-    for name in ("theme-color", "mobile-web-app-capable", "apple-mobile-web-app-capable",
-                 "apple-mobile-web-app-status-bar-style"):
+    for name in (
+        "theme-color",
+        "mobile-web-app-capable",
+        "apple-mobile-web-app-capable",
+        "apple-mobile-web-app-status-bar-style",
+    ):
         assert f'name:\\"{name}\\"' in rendered
     assert "viewport-fit=cover" in rendered
     # Our viewport replaces Reflex's default one instead of adding a second.

@@ -87,7 +87,7 @@ def rasterize_qr_svg(svg: bytes, scale: int = 8) -> Image.Image:
 def svg_from_data_uri(uri: str) -> bytes:
     prefix = "data:image/svg+xml;base64,"
     assert uri.startswith(prefix)
-    return base64.b64decode(uri[len(prefix):])
+    return base64.b64decode(uri[len(prefix) :])
 
 
 @pytest.fixture
@@ -99,13 +99,18 @@ def shop(db_engine):
         store = Store(merchant_id=m.id, code="main", name="Main street")
         s.add(store)
         s.flush()
-        admin.upsert_earning_rule(s, m.id, "newsletter", action="subscribe_newsletter", points=500, limit_count=1, limit_period="ever")
+        admin.upsert_earning_rule(
+            s, m.id, "newsletter", action="subscribe_newsletter", points=500, limit_count=1, limit_period="ever"
+        )
         reward = admin.upsert_reward(s, m.id, "espresso", name="Free espresso", kind="free_product", cost_points=80)
         merchant_id, store_id, reward_id = m.id, store.id, reward.id
     member = accounts.sign_up_member(db_engine, merchant_id=merchant_id, email="m@x.test", password=PW, first_name="Ana")
     boss = accounts.create_admin(db_engine, merchant_id=merchant_id, email="a@x.test", password=PW, first_name="Al")
     return {
-        "engine": db_engine, "merchant": merchant_id, "store": store_id, "reward": reward_id,
+        "engine": db_engine,
+        "merchant": merchant_id,
+        "store": store_id,
+        "reward": reward_id,
         "member": Actor(member.id, merchant_id, Role.MEMBER, frozenset(), 1),
         "admin": Actor(boss.id, merchant_id, Role.ADMIN, frozenset({store_id}), 2),
     }
@@ -123,17 +128,23 @@ def test_member_card_code_png_and_svg_decode_to_the_issued_code(shop):
     # What the card tab shows: an SVG data URI (pages/card.py).
     assert decode(rasterize_qr_svg(svg_from_data_uri(qr_svg_data_uri(code)))) == [code]
     # And the decoded text is a code the till accepts for this member.
-    claims = member_codes.verify(decode_png(qr_png(code))[0], keys=get_settings().code_keys(),
-                                 merchant_id=shop["merchant"], now=_expires - timedelta(seconds=1))
+    claims = member_codes.verify(
+        decode_png(qr_png(code))[0],
+        keys=get_settings().code_keys(),
+        merchant_id=shop["merchant"],
+        now=_expires - timedelta(seconds=1),
+    )
     assert claims.account_id == shop["member"].account_id
 
 
 def test_voucher_code_png_and_svg_decode_to_the_voucher_code(shop):
     e, member = shop["engine"], shop["member"]
-    earning.record_action(e, merchant_id=shop["merchant"], account_id=member.account_id,
-                          action="subscribe_newsletter", idempotency_key="nl-1")
-    outcome = rewards.redeem_reward(e, merchant_id=shop["merchant"], account_id=member.account_id,
-                                    reward_id=shop["reward"], idempotency_key="redeem-1")
+    earning.record_action(
+        e, merchant_id=shop["merchant"], account_id=member.account_id, action="subscribe_newsletter", idempotency_key="nl-1"
+    )
+    outcome = rewards.redeem_reward(
+        e, merchant_id=shop["merchant"], account_id=member.account_id, reward_id=shop["reward"], idempotency_key="redeem-1"
+    )
     assert outcome.code
     assert decode_png(qr_png(outcome.code)) == [outcome.code]
     # What the voucher page shows (pages/vouchers.py): the SVG data URI of the code.

@@ -4,7 +4,7 @@ members outside the segment), the console editor, and retiring tiers and badges.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
@@ -64,7 +64,7 @@ def test_visited_within_counts_the_shops_calendar_days_including_today():
 
 
 def test_days_follow_the_merchants_time_zone_not_utc():
-    late = datetime(2026, 11, 2, 22, 30, tzinfo=timezone.utc)  # already 3 November, 00:30 in Bucharest
+    late = datetime(2026, 11, 2, 22, 30, tzinfo=UTC)  # already 3 November, 00:30 in Bucharest
     c = SegmentCriteria(visited_within_days=7)
     oct_27 = facts(last_visit_day=date(2026, 10, 27))
     assert seg.matches(c, oct_27, late, "UTC")  # UTC's today is 2 Nov: 27 Oct is the 7th day
@@ -113,13 +113,16 @@ def test_criteria_combine_with_and():
     assert not seg.matches(c, facts(tier_key="silver", consents=frozenset({"email"}), last_visit_day=date(2026, 10, 20)), NOW, TZ)
 
 
-@pytest.mark.parametrize("criteria,field,code", [
-    (SegmentCriteria(), "criteria", "no_criteria"),
-    (SegmentCriteria(visited_within_days=30, not_visited_days=30), "not_visited_days", "visit_windows_clash"),
-    (SegmentCriteria(spend_min=100), "spend_days", "spend_days_required"),
-    (SegmentCriteria(spend_days=30), "spend_min", "spend_bound_required"),
-    (SegmentCriteria(spend_days=30, spend_min=100, spend_max=50), "spend_max", "spend_max_below_min"),
-])
+@pytest.mark.parametrize(
+    "criteria,field,code",
+    [
+        (SegmentCriteria(), "criteria", "no_criteria"),
+        (SegmentCriteria(visited_within_days=30, not_visited_days=30), "not_visited_days", "visit_windows_clash"),
+        (SegmentCriteria(spend_min=100), "spend_days", "spend_days_required"),
+        (SegmentCriteria(spend_days=30), "spend_min", "spend_bound_required"),
+        (SegmentCriteria(spend_days=30, spend_min=100, spend_max=50), "spend_max", "spend_max_below_min"),
+    ],
+)
 def test_contradictions_are_refused_by_field(criteria, field, code):
     errors = seg.criteria_errors(criteria)
     assert errors[field].code == code and errors[field].params["field"] == field
@@ -128,10 +131,19 @@ def test_contradictions_are_refused_by_field(criteria, field, code):
 
 
 def test_criteria_round_trip_and_references():
-    c = SegmentCriteria(tier_keys=("gold",), spend_measure="points", spend_days=30, spend_min=10, rfm_classes=("new",),
-                        consent_channels=("push",), not_visited_days=3)
+    c = SegmentCriteria(
+        tier_keys=("gold",),
+        spend_measure="points",
+        spend_days=30,
+        spend_min=10,
+        rfm_classes=("new",),
+        consent_channels=("push",),
+        not_visited_days=3,
+    )
     assert SegmentCriteria.from_dict(c.as_dict()) == c
-    assert SegmentCriteria.from_dict({"rfm_classes": ["vip", "loyal"], "spend_days": "30"}) == SegmentCriteria(rfm_classes=("loyal",))
+    assert SegmentCriteria.from_dict({"rfm_classes": ["vip", "loyal"], "spend_days": "30"}) == SegmentCriteria(
+        rfm_classes=("loyal",)
+    )
     assert seg.parse_ref(seg.segment_ref(12)) == 12
     assert seg.parse_ref("new_members") is None and seg.parse_ref("seg:x") is None
 
@@ -149,14 +161,25 @@ def _fresh_rfm_cache():
 @pytest.fixture
 def world(db_engine):
     cafe = make_program(db_engine, "cafe", members=6)
-    return {"engine": db_engine, "cafe": cafe, "admin": Actor(cafe.admin_id, cafe.merchant_id, Role.ADMIN),
-            "members": [Actor(m, cafe.merchant_id, Role.MEMBER) for m in cafe.member_ids]}
+    return {
+        "engine": db_engine,
+        "cafe": cafe,
+        "admin": Actor(cafe.admin_id, cafe.merchant_id, Role.ADMIN),
+        "members": [Actor(m, cafe.merchant_id, Role.MEMBER) for m in cafe.member_ids],
+    }
 
 
 def buy(w, i: int, euros: float, when: datetime, receipt: str):
     cafe = w["cafe"]
-    return earning.credit_purchase(w["engine"], merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i], store_id=cafe.store_ids[0],
-                                   amount_cents=int(round(euros * 100)), receipt=receipt, now=when)
+    return earning.credit_purchase(
+        w["engine"],
+        merchant_id=cafe.merchant_id,
+        account_id=cafe.member_ids[i],
+        store_id=cafe.store_ids[0],
+        amount_cents=int(round(euros * 100)),
+        receipt=receipt,
+        now=when,
+    )
 
 
 def segment(w, name: str, **form) -> int:
@@ -168,8 +191,12 @@ def test_a_targeted_reward_is_invisible_and_unredeemable_outside_its_segment(wor
     buy(world, 0, 60, NOW - timedelta(days=3), "r1")  # 60 EUR in the last 30 days: in
     buy(world, 1, 20, NOW - timedelta(days=3), "r2")  # 20 EUR: out
     sid = segment(world, "Big spenders", spend_days="30", spend_min="50")
-    reward = pc.save_reward(e, world["admin"], {"name": "Thank-you cake", "kind": "free_product", "cost_points": "5",
-                                                "segment": f"seg:{sid}"}, now=NOW)
+    reward = pc.save_reward(
+        e,
+        world["admin"],
+        {"name": "Thank-you cake", "kind": "free_product", "cost_points": "5", "segment": f"seg:{sid}"},
+        now=NOW,
+    )
     assert reward.form["segment"] == f"seg:{sid}" and ("Only for: {segment}", {"segment": "Big spenders"}) in reward.facts
     seen = {i.name for i in catalog_view.member_catalog(e, m[0], now=NOW).items}
     unseen = {i.name for i in catalog_view.member_catalog(e, m[1], now=NOW).items}
@@ -199,8 +226,12 @@ def test_news_of_a_targeted_offer_reaches_only_its_segment(world):
     e, m = world["engine"], world["members"]
     buy(world, 0, 60, NOW - timedelta(days=3), "n1")
     sid = segment(world, "Big spenders", spend_days="30", spend_min="50")
-    pc.save_reward(e, world["admin"], {"name": "Thank-you cake", "kind": "free_product", "cost_points": "5",
-                                       "segment": f"seg:{sid}"}, now=NOW)
+    pc.save_reward(
+        e,
+        world["admin"],
+        {"name": "Thank-you cake", "kind": "free_product", "cost_points": "5", "segment": f"seg:{sid}"},
+        now=NOW,
+    )
     pc.save_reward(e, world["admin"], {"name": "Lemonade", "kind": "free_product", "cost_points": "5"}, now=NOW)
 
     def titles(actor):
@@ -213,18 +244,27 @@ def test_news_of_a_targeted_offer_reaches_only_its_segment(world):
 
 
 def test_a_targeted_challenge_counts_and_shows_only_for_its_segment(world):
-    e, cafe, m = world["engine"], world["cafe"], world["members"]
+    e, cafe = world["engine"], world["cafe"]
     with write_session(e) as s:
         s.get(Account, cafe.member_ids[0]).consents = {"email": {"granted": True, "at": NOW.isoformat()}}
     sid = segment(world, "Newsletter readers", **{"consent_channels:email": "on"})
-    pc.save_challenge(e, world["admin"], {"name": "Come by", "action": "visit", "target": "1", "reward_points": "30",
-                                          "segment": f"seg:{sid}"}, now=NOW)
+    pc.save_challenge(
+        e,
+        world["admin"],
+        {"name": "Come by", "action": "visit", "target": "1", "reward_points": "30", "segment": f"seg:{sid}"},
+        now=NOW,
+    )
     outside = buy(world, 1, 10, NOW, "c1")
     inside = buy(world, 0, 10, NOW, "c2")
     assert [c.name for c in inside.challenges_completed] == ["Come by"] and inside.bonus_points == 30
     assert outside.challenges_completed == () and outside.bonus_points == 0
-    views = {i: [c.name for c in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i],
-                                                          now=NOW).challenges] for i in (0, 1)}
+    views = {
+        i: [
+            c.name
+            for c in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i], now=NOW).challenges
+        ]
+        for i in (0, 1)
+    }
     assert views == {0: ["Come by"], 1: []}
 
 
@@ -233,16 +273,32 @@ def test_a_targeted_quest_multiplies_only_for_its_segment(world):
     buy(world, 0, 5, NOW - timedelta(days=1), "q0")
     sid = segment(world, "Recent visitors", visited_within_days="7")
     local = NOW.astimezone(pc.utc_to_local(NOW, TZ).tzinfo)
-    pc.save_quest(e, world["admin"], {"name": "Welcome back", "multiplier": "2", "segment": f"seg:{sid}",
-                                      "starts_at": (local - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                                      "ends_at": (local + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")}, now=NOW)
+    pc.save_quest(
+        e,
+        world["admin"],
+        {
+            "name": "Welcome back",
+            "multiplier": "2",
+            "segment": f"seg:{sid}",
+            "starts_at": (local - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (local + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        now=NOW,
+    )
     assert buy(world, 0, 10, NOW, "q1").points == 20
     assert buy(world, 1, 10, NOW, "q2").points == 10
-    quests = {i: [q.name for q in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i],
-                                                          now=NOW).active_quests] for i in (0, 1)}
+    quests = {
+        i: [
+            q.name
+            for q in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i], now=NOW).active_quests
+        ]
+        for i in (0, 1)
+    }
     assert quests == {0: ["Welcome back"], 1: ["Welcome back"]}  # member 1 visited just now: in the segment too
-    assert [q.name for q in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[2],
-                                                    now=NOW).active_quests] == []
+    assert [
+        q.name
+        for q in cockpit.member_summary(e, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[2], now=NOW).active_quests
+    ] == []
 
 
 def _population(w):
@@ -254,8 +310,10 @@ def _population(w):
     buy(w, 2, 1600, NOW - timedelta(days=10), "p2")  # gold
     buy(w, 3, 5, NOW - timedelta(days=100), "p3")
     with write_session(e) as s:
-        s.get(Account, cafe.member_ids[1]).consents = {"email": {"granted": True, "at": "2026-10-01T00:00:00"},
-                                                       "sms": {"granted": False, "at": "2026-10-02T00:00:00"}}
+        s.get(Account, cafe.member_ids[1]).consents = {
+            "email": {"granted": True, "at": "2026-10-01T00:00:00"},
+            "sms": {"granted": False, "at": "2026-10-02T00:00:00"},
+        }
         s.get(Account, cafe.member_ids[2]).consents = {"email": "2026-10-01T00:00:00", "sms": {"granted": True, "at": "x"}}
         s.get(Account, cafe.member_ids[4]).created_at = NOW - timedelta(days=5)  # new in RFM
     tiers.evaluate_tiers(e, cafe.merchant_id, NOW)
@@ -285,8 +343,9 @@ def test_the_sql_count_equals_the_evaluation_function_member_by_member(world):
         accounts = [s.get(Account, i) for i in cafe.member_ids]
         for criteria in CRITERIA:
             by_sql = segments.matching_ids(s, cafe.merchant_id, criteria, now=NOW, tz=TZ)
-            by_rule = {a.id for a in accounts
-                       if seg.matches(criteria, segments.member_facts(s, a, [criteria], now=NOW, tz=TZ), NOW, TZ)}
+            by_rule = {
+                a.id for a in accounts if seg.matches(criteria, segments.member_facts(s, a, [criteria], now=NOW, tz=TZ), NOW, TZ)
+            }
             assert by_sql == by_rule, criteria
             assert segments.count_matching(s, cafe.merchant_id, criteria, now=NOW, tz=TZ) == len(by_rule)
         ids = cafe.member_ids
@@ -306,7 +365,7 @@ def test_rfm_classes_agree_with_the_analytics_chart_and_the_pure_rules(world):
     counts = {k: sum(1 for c in classes.values() if c == k) for k in analytics.SEGMENTS}
     assert counts == chart.segments and sum(counts.values()) == chart.scored == 6
     for _id, r, f, m, joined, name in rows:
-        joined = joined if joined.tzinfo else joined.replace(tzinfo=timezone.utc)
+        joined = joined if joined.tzinfo else joined.replace(tzinfo=UTC)
         assert seg.classify_rfm(r, f, m, is_new=joined >= NOW - timedelta(days=analytics.RFM_NEW_DAYS)) == name
 
 
@@ -332,14 +391,18 @@ def test_the_segment_editor_refuses_bad_fields_and_saves_nothing(world):
             return s.exec(select(func.count()).select_from(model)).one()
 
     before = (total(Segment), total(AdminAuditEntry))
-    cases = [({}, "criteria", "no_criteria"), ({"visited_within_days": "0"}, "visited_within_days", "number_out_of_range"),
-             ({"spend_days": "30", "spend_min": "lots"}, "spend_min", "not_an_amount"),
-             ({"spend_days": "30", "spend_min": "50", "spend_max": "20"}, "spend_max", "spend_max_below_min"),
-             ({"spend_min": "50"}, "spend_days", "spend_days_required"),
-             ({"visited_within_days": "10", "not_visited_days": "20"}, "not_visited_days", "visit_windows_clash"),
-             ({"tier_keys:diamond": "on"}, "tier_keys", "unknown_tier"), ({"rfm_classes:vip": "on"}, "rfm_classes", "unknown_option"),
-             ({"consent_channels:fax": "on"}, "consent_channels", "unknown_option"),
-             ({"spend_measure": "euros", "spend_days": "3", "spend_min": "1"}, "spend_measure", "unknown_option")]
+    cases = [
+        ({}, "criteria", "no_criteria"),
+        ({"visited_within_days": "0"}, "visited_within_days", "number_out_of_range"),
+        ({"spend_days": "30", "spend_min": "lots"}, "spend_min", "not_an_amount"),
+        ({"spend_days": "30", "spend_min": "50", "spend_max": "20"}, "spend_max", "spend_max_below_min"),
+        ({"spend_min": "50"}, "spend_days", "spend_days_required"),
+        ({"visited_within_days": "10", "not_visited_days": "20"}, "not_visited_days", "visit_windows_clash"),
+        ({"tier_keys:diamond": "on"}, "tier_keys", "unknown_tier"),
+        ({"rfm_classes:vip": "on"}, "rfm_classes", "unknown_option"),
+        ({"consent_channels:fax": "on"}, "consent_channels", "unknown_option"),
+        ({"spend_measure": "euros", "spend_days": "3", "spend_min": "1"}, "spend_measure", "unknown_option"),
+    ]
     for form, field, code in cases:
         with pytest.raises(pc.FormInvalid) as refused:
             pc.save_segment(e, world["admin"], {"name": "X", **form}, now=NOW)
@@ -373,16 +436,30 @@ def test_segments_are_audited_not_published_and_listed_with_counts(world):
 def test_a_targeted_segment_cannot_be_retired_and_a_retired_one_cannot_be_chosen(world):
     e = world["engine"]
     sid = segment(world, "Lapsed", not_visited_days="60")
-    reward = pc.save_reward(e, world["admin"], {"name": "Come back gift", "kind": "free_product", "cost_points": "1",
-                                                "segment": f"seg:{sid}"}, now=NOW)
+    reward = pc.save_reward(
+        e,
+        world["admin"],
+        {"name": "Come back gift", "kind": "free_product", "cost_points": "1", "segment": f"seg:{sid}"},
+        now=NOW,
+    )
     with pytest.raises(LoyaltyError) as refused:
         pc.set_active(e, world["admin"], "segment", sid, False, now=NOW)
     assert refused.value.code == "segment_in_use" and refused.value.params["n"] == 1
     pc.retire_reward(e, world["admin"], reward.row_id, now=NOW)
     assert pc.set_active(e, world["admin"], "segment", sid, False, now=NOW).status == "retired"
     with pytest.raises(pc.FormInvalid) as refused:
-        pc.save_quest(e, world["admin"], {"name": "Q", "multiplier": "2", "starts_at": "2026-11-07T12:00",
-                                          "ends_at": "2026-11-08T12:00", "segment": f"seg:{sid}"}, now=NOW)
+        pc.save_quest(
+            e,
+            world["admin"],
+            {
+                "name": "Q",
+                "multiplier": "2",
+                "starts_at": "2026-11-07T12:00",
+                "ends_at": "2026-11-08T12:00",
+                "segment": f"seg:{sid}",
+            },
+            now=NOW,
+        )
     assert refused.value.errors["segment"].code == "unknown_option"
     kept = pc.save_reward(e, world["admin"], {**reward.form, "cost_points": "2"}, now=NOW)  # keeps its own segment
     assert kept.form["segment"] == f"seg:{sid}"
@@ -407,8 +484,9 @@ def test_retiring_a_tier_moves_its_members_down_and_keeps_their_history(world):
     assert retired.status == "retired" and pc.list_changes(e, world["admin"])[0].title == "Tier retired: Silver"
     assert (_tier_of(e, cafe.member_ids[0]), _tier_of(e, cafe.member_ids[1])) == ("bronze", "gold")
     with read_session(e) as s:
-        history = s.exec(select(MemberTierChange).where(MemberTierChange.account_id == cafe.member_ids[0])
-                         .order_by(MemberTierChange.id)).all()
+        history = s.exec(
+            select(MemberTierChange).where(MemberTierChange.account_id == cafe.member_ids[0]).order_by(MemberTierChange.id)
+        ).all()
     assert [(h.reason, h.to_tier_id) for h in history][-1] == ("tier_retired", cafe.tier_ids["bronze"])
     assert history[-2].to_tier_id == cafe.tier_ids["silver"]  # the earlier upgrade stays
     buy(world, 0, 100, NOW, "t2")  # 700 points: Silver's threshold, but Silver is out of the ladder
@@ -432,8 +510,9 @@ def test_a_holding_left_on_a_retired_tier_reads_as_the_tier_below_and_is_rewritt
     tiers.evaluate_tiers(e, cafe.merchant_id, NOW)
     assert _tier_of(e, cafe.member_ids[0]) == "silver"
     with read_session(e) as s:
-        last = s.exec(select(MemberTierChange).where(MemberTierChange.account_id == cafe.member_ids[0])
-                      .order_by(MemberTierChange.id.desc())).first()
+        last = s.exec(
+            select(MemberTierChange).where(MemberTierChange.account_id == cafe.member_ids[0]).order_by(MemberTierChange.id.desc())
+        ).first()
     assert (last.reason, last.from_tier_id) == ("tier_retired", cafe.tier_ids["gold"])
 
 
@@ -441,7 +520,9 @@ def test_a_retired_badge_is_not_awarded_but_earned_ones_stay_visible(world):
     e, cafe = world["engine"], world["cafe"]
     with write_session(e) as s:
         first = pa.upsert_badge(s, cafe.merchant_id, "first", name="First purchase", kind="first_purchase").id
-        regular = pa.upsert_badge(s, cafe.merchant_id, "regular", name="Regular", kind="action_count", param="purchase", target=2).id
+        regular = pa.upsert_badge(
+            s, cafe.merchant_id, "regular", name="Regular", kind="action_count", param="purchase", target=2
+        ).id
     buy(world, 0, 5, NOW, "b0")  # member 0 earns "First purchase"
     pc.retire_badge(e, world["admin"], first, now=NOW)
     pc.set_active(e, world["admin"], "badge", regular, False, now=NOW)
@@ -450,8 +531,13 @@ def test_a_retired_badge_is_not_awarded_but_earned_ones_stay_visible(world):
     buy(world, 0, 5, NOW + timedelta(minutes=1), "b2")  # reaches "Regular"'s target after it was retired
     with read_session(e) as s:
         owned = {(a, b) for a, b in s.exec(select(MemberBadge.account_id, MemberBadge.badge_id)).all()}
-        views = {i: [(v.key, v.earned) for v in member_badges(s, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i],
-                                                               tier_rank=0, tier_ranks={})] for i in (0, 1)}
+        views = {
+            i: [
+                (v.key, v.earned)
+                for v in member_badges(s, merchant_id=cafe.merchant_id, account_id=cafe.member_ids[i], tier_rank=0, tier_ranks={})
+            ]
+            for i in (0, 1)
+        }
     assert owned == {(cafe.member_ids[0], first)}
     assert views == {0: [("first", True)], 1: []}
     options = pc.program_options(e, world["admin"])

@@ -1,10 +1,9 @@
 """The HTTP session endpoints through Starlette's TestClient: cookie flags, single-use tickets,
 the open-redirect guard, sign-out that really ends the session, no-store caching."""
 
+import warnings
 from dataclasses import replace
 from urllib.parse import quote
-
-import warnings
 
 import pytest
 from starlette.applications import Starlette
@@ -148,9 +147,7 @@ def test_sign_out_clears_the_cookie_and_really_ends_the_session(db_engine, cafe,
     old_cookie = f"ls_cafe={secret}"
     assert sessions.resolve(db_engine, merchant_id=cafe, cookie_header=old_cookie, slug="cafe") is not None
 
-    signed_out = client.request(
-        method, "/api/session/signout?next=%2Fm%2Fcafe%2Fprofile", headers={"Cookie": old_cookie}
-    )
+    signed_out = client.request(method, "/api/session/signout?next=%2Fm%2Fcafe%2Fprofile", headers={"Cookie": old_cookie})
     assert signed_out.status_code == 303
     assert signed_out.headers["location"] == "/m/cafe/signin?next=%2Fm%2Fcafe%2Fprofile"
     assert signed_out.headers["cache-control"] == "no-store"

@@ -1,7 +1,7 @@
 """Server-side sessions: activation ticket (single use, 60 s), resolve with idle and absolute
 timeouts, throttled last-seen writes, revocation."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -11,7 +11,7 @@ from loyalty_app.models import Account, AuthSession, Merchant, Role, SecurityEve
 from loyalty_app.services import accounts, sessions
 from loyalty_app.settings import get_settings
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "a good long password"
 SETTINGS = get_settings()
 
@@ -178,9 +178,7 @@ def test_staff_timeouts_are_short_and_carry_store_ids(db_engine, cafe):
         first_name="Sam",
         store_ids=[store_a, store_c],
     )
-    accounts.create_admin(
-        db_engine, merchant_id=merchant_id, email="boss@example.com", password=PASSWORD, first_name="Alex"
-    )
+    accounts.create_admin(db_engine, merchant_id=merchant_id, email="boss@example.com", password=PASSWORD, first_name="Alex")
     staff_cookie = cookie_for(db_engine, merchant_id, email="staff@example.com")
     admin_cookie = cookie_for(db_engine, merchant_id, email="boss@example.com")
     staff = resolve(db_engine, merchant_id, staff_cookie, T0 + timedelta(minutes=1))

@@ -14,7 +14,6 @@ import pytest
 from reflex.state import State
 from sqlmodel import select
 
-import loyalty_app
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account, LedgerEntry, Merchant, Store
@@ -26,7 +25,7 @@ PW = "correct horse battery"
 @pytest.fixture
 def app_db(db_engine, monkeypatch):
     """Point every module's get_engine() at the test database."""
-    import loyalty_app.loyalty_app  # noqa: F401  (imports every page and state)
+    import loyalty_app.loyalty_app
 
     for mod in pkgutil.walk_packages(loyalty_app.__path__, "loyalty_app."):
         module = importlib.import_module(mod.name)
@@ -43,7 +42,9 @@ def app_db(db_engine, monkeypatch):
         s.flush()
         ids = {"cafe": cafe.id, "books": books.id, "store": store.id}
     member = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="m@x.test", password=PW, first_name="Ana")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="s@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="s@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]]
+    )
     books_member = accounts.sign_up_member(db_engine, merchant_id=ids["books"], email="m@x.test", password=PW, first_name="Bo")
     ids.update(member=member.id, member_number=member.member_number, staff=staff.id, books_member=books_member.id)
     return db_engine, ids
@@ -155,7 +156,9 @@ def test_profile_save_needs_a_session_and_validates(app_db):
     profile = substate(root_state(page="profile", cookie=cookie_for(engine, ids["member"], "cafe")), ProfileState)
     asyncio.run(run(profile.save({"first_name": "Ana", "last_name": "", "birthday": "2999-01-01", "timezone": "UTC"})))
     assert profile.error == "Enter your birthday as a date."
-    asyncio.run(run(profile.save({"first_name": "Ana Maria", "last_name": "P", "birthday": "1990-05-04", "timezone": "Europe/Madrid"})))
+    asyncio.run(
+        run(profile.save({"first_name": "Ana Maria", "last_name": "P", "birthday": "1990-05-04", "timezone": "Europe/Madrid"}))
+    )
     assert profile.error == "" and profile.notice == "Saved"
     with read_session(engine) as s:
         account = s.get(Account, ids["member"])

@@ -39,8 +39,9 @@ def world(db_engine, monkeypatch):
         ids = {"cafe": cafe.id, "books": books.id, "store": store.id}
     admin = accounts.create_admin(db_engine, merchant_id=ids["cafe"], email="boss@x.test", password=PW, first_name="Bo")
     books_admin = accounts.create_admin(db_engine, merchant_id=ids["books"], email="boss@x.test", password=PW, first_name="Bk")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
-                                  store_ids=[ids["store"]])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]]
+    )
     member = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana")
     return {
         **ids,
@@ -193,8 +194,14 @@ def test_logo_upload_is_cleaned_stored_and_becomes_the_icon_when_published(world
     assert icon.getpixel((256, 256))[:3] == (200, 20, 60)  # drawn from the new logo
 
 
-@pytest.mark.parametrize("data, code", [(b"", "image_empty"), (b"GIF89a not really", "image_format"),
-                                        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image_format")])
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (b"", "image_empty"),
+        (b"GIF89a not really", "image_format"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image_format"),
+    ],
+)
 def test_bad_logo_files_are_refused_and_nothing_is_stored(world, data, code):
     with pytest.raises(LoyaltyError) as info:
         theme_admin.upload_logo(world["engine"], world["admin"], data, "evil.png")
@@ -268,7 +275,7 @@ def app_world(world, monkeypatch):
     import pkgutil
 
     import loyalty_app
-    import loyalty_app.loyalty_app  # noqa: F401  (imports every page and state)
+    import loyalty_app.loyalty_app
 
     for mod in pkgutil.walk_packages(loyalty_app.__path__, "loyalty_app."):
         module = importlib.import_module(mod.name)

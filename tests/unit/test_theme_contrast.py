@@ -170,10 +170,27 @@ def test_css_vars_follow_the_mode_and_never_carry_unsafe_values():
 
 
 def test_validation_normalises_good_input():
-    theme = validate_theme({"brand_name": "  Bean \n & Leaf ", "primary": "ABC", "accent": "#F2A33A", "background": "#faf6ef",
-                            "radius": "12", "mode": "dark", "font": "Merriweather", "unknown": "ignored"})
-    assert theme == Theme(brand_name="Bean & Leaf", primary="#aabbcc", accent="#f2a33a", background="#faf6ef", radius=12,
-                          mode="dark", font="Merriweather")
+    theme = validate_theme(
+        {
+            "brand_name": "  Bean \n & Leaf ",
+            "primary": "ABC",
+            "accent": "#F2A33A",
+            "background": "#faf6ef",
+            "radius": "12",
+            "mode": "dark",
+            "font": "Merriweather",
+            "unknown": "ignored",
+        }
+    )
+    assert theme == Theme(
+        brand_name="Bean & Leaf",
+        primary="#aabbcc",
+        accent="#f2a33a",
+        background="#faf6ef",
+        radius=12,
+        mode="dark",
+        font="Merriweather",
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Login throttling: the pure counting rules, then per-account and per-IP lockouts at sign-in."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from loyalty_app.models import LoginAttempt, Merchant, SecurityEvent
 from loyalty_app.services import accounts, passwords, throttle
 from loyalty_app.settings import Settings
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
 PASSWORD = "a good long password"
 SETTINGS = Settings(

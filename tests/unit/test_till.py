@@ -32,7 +32,9 @@ def world(db_engine):
     cafe, store_a, store_b = _merchant(db_engine, "cafe")
     books, books_store, _ = _merchant(db_engine, "books")
     member = accounts.sign_up_member(db_engine, merchant_id=cafe, email="m@x.test", password=PW, first_name="Ana")
-    staff = accounts.create_staff(db_engine, merchant_id=cafe, email="s@x.test", password=PW, first_name="Sam", store_ids=[store_a])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=cafe, email="s@x.test", password=PW, first_name="Sam", store_ids=[store_a]
+    )
     admin = accounts.create_admin(db_engine, merchant_id=cafe, email="a@x.test", password=PW, first_name="Al")
     other_staff = accounts.create_staff(
         db_engine, merchant_id=books, email="s@x.test", password=PW, first_name="Bo", store_ids=[books_store]
@@ -53,8 +55,12 @@ def test_staff_finds_member_and_credits_once_per_receipt(world):
     e, staff = world["engine"], world["staff"]
     found = till.find_member(e, staff, store_id=world["store_a"], member_number=world["member"].member_number)
     assert found.account_id == world["member"].id and found.name == "Ana" and found.available == 0
-    first = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24,50", receipt="R1").outcome
-    again = till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24.50", receipt="R1").outcome
+    first = till.credit_purchase_at_till(
+        e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24,50", receipt="R1"
+    ).outcome
+    again = till.credit_purchase_at_till(
+        e, staff, store_id=world["store_a"], member_account_id=found.account_id, amount_text="24.50", receipt="R1"
+    ).outcome
     assert first.points == 24 and not first.replayed
     assert again.replayed and again.entry_id == first.entry_id
     with read_session(e) as s:
@@ -67,7 +73,9 @@ def test_staff_finds_member_and_credits_once_per_receipt(world):
 def test_bad_amounts_are_refused_and_write_nothing(world, text):
     e, staff = world["engine"], world["staff"]
     with pytest.raises(LoyaltyError):
-        till.credit_purchase_at_till(e, staff, store_id=world["store_a"], member_account_id=world["member"].id, amount_text=text, receipt="R9")
+        till.credit_purchase_at_till(
+            e, staff, store_id=world["store_a"], member_account_id=world["member"].id, amount_text=text, receipt="R9"
+        )
     with read_session(e) as s:
         assert s.exec(select(LedgerEntry)).all() == []
 
@@ -107,7 +115,9 @@ def test_unknown_number_gets_a_clear_message(world):
 
 def test_admin_overview_is_admin_only_and_counts_this_merchant(world):
     e = world["engine"]
-    till.credit_purchase_at_till(e, world["admin"], store_id=world["store_b"], member_account_id=world["member"].id, amount_text="10", receipt="A1")
+    till.credit_purchase_at_till(
+        e, world["admin"], store_id=world["store_b"], member_account_id=world["member"].id, amount_text="10", receipt="A1"
+    )
     figures = overview.program_overview(e, world["admin"])
     assert figures.members == 1 and figures.stores == 2 and figures.outstanding_points == 10 and figures.earned_30d == 10
     with pytest.raises(NotAllowed):

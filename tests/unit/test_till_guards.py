@@ -26,8 +26,11 @@ def world(db_engine):
         s.add(m)
         s.add(other)
         s.flush()
-        a, b, c = (Store(merchant_id=m.id, code="a", name="A"), Store(merchant_id=m.id, code="b", name="B"),
-                   Store(merchant_id=other.id, code="c", name="C"))
+        a, b, c = (
+            Store(merchant_id=m.id, code="a", name="A"),
+            Store(merchant_id=m.id, code="b", name="B"),
+            Store(merchant_id=other.id, code="c", name="C"),
+        )
         for st in (a, b, c):
             s.add(st)
         s.flush()
@@ -35,8 +38,9 @@ def world(db_engine):
         reward = program_admin.upsert_reward(s, m.id, "coffee", name="Free coffee", kind="free_product", cost_points=10)
         ids = dict(cafe=m.id, books=other.id, a=a.id, b=b.id, c=c.id, reward=reward.id)
     member = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
-                                  store_ids=[ids["a"]])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam", store_ids=[ids["a"]]
+    )
     books_member = accounts.sign_up_member(db_engine, merchant_id=ids["books"], email="bo@x.test", password=PW, first_name="Bo")
     return {
         **ids,
@@ -49,8 +53,15 @@ def world(db_engine):
 
 
 def _credit(w, receipt: str, amount: str = "10", store: str = "a", actor=None, now=None):
-    return till.credit_purchase_at_till(w["engine"], actor or w["staff"], store_id=w[store], member_account_id=w["member"].id,
-                                        amount_text=amount, receipt=receipt, now=now)
+    return till.credit_purchase_at_till(
+        w["engine"],
+        actor or w["staff"],
+        store_id=w[store],
+        member_account_id=w["member"].id,
+        amount_text=amount,
+        receipt=receipt,
+        now=now,
+    )
 
 
 def _balance(w) -> int:
@@ -70,6 +81,7 @@ def _flags(w) -> list[FraudFlag]:
 
 # --- scanning: the keyboard wedge types the same text the camera reads ---------------------
 
+
 def test_keyboard_wedge_text_with_spaces_and_newline_finds_the_member_once(world):
     code, _ = member_codes.issue_member_code(world["engine"], world["member_actor"])
     found = till.scan(world["engine"], world["staff"], store_id=world["a"], text=f"  {code}\r\n")
@@ -82,7 +94,7 @@ def test_keyboard_wedge_text_with_spaces_and_newline_finds_the_member_once(world
 
 def test_scan_by_member_number_with_spaces(world):
     number = world["member"].member_number
-    spaced = " ".join(number[i:i + 4] for i in range(0, len(number), 4))
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
     found = till.scan(world["engine"], world["staff"], store_id=world["a"], text=spaced)
     assert found.account_id == world["member"].id
 
@@ -110,6 +122,7 @@ def test_staff_of_another_store_cannot_scan_there(world):
 
 # --- velocity ------------------------------------------------------------------------------
 
+
 def test_velocity_limit_refuses_and_flags_then_allows_after_an_hour(world):
     now = utcnow()
     for i in range(3):
@@ -131,6 +144,7 @@ def test_velocity_limit_refuses_and_flags_then_allows_after_an_hour(world):
 
 # --- the cashier's own member account --------------------------------------------------------
 
+
 def test_staff_never_serve_their_own_member_account(world):
     e = world["engine"]
     mine = accounts.sign_up_member(e, merchant_id=world["cafe"], email="Sam+coffee@x.test", password=PW, first_name="Sam")
@@ -138,7 +152,9 @@ def test_staff_never_serve_their_own_member_account(world):
         till.find_member(e, world["staff"], store_id=world["a"], member_number=mine.member_number)
     assert err.value.code == "own_member_account"
     with pytest.raises(NotAllowed):
-        till.credit_purchase_at_till(e, world["staff"], store_id=world["a"], member_account_id=mine.id, amount_text="5", receipt="S1")
+        till.credit_purchase_at_till(
+            e, world["staff"], store_id=world["a"], member_account_id=mine.id, amount_text="5", receipt="S1"
+        )
     # Linked explicitly, with an unrelated address.
     linked = accounts.sign_up_member(e, merchant_id=world["cafe"], email="private@y.test", password=PW, first_name="S")
     with write_session(e) as s:
@@ -146,7 +162,9 @@ def test_staff_never_serve_their_own_member_account(world):
         staff_row.personal_account_id = linked.id
         s.add(staff_row)
     with pytest.raises(NotAllowed):
-        till.credit_purchase_at_till(e, world["staff"], store_id=world["a"], member_account_id=linked.id, amount_text="5", receipt="S2")
+        till.credit_purchase_at_till(
+            e, world["staff"], store_id=world["a"], member_account_id=linked.id, amount_text="5", receipt="S2"
+        )
     flags = [f for f in _flags(world) if f.kind == "own_account"]
     assert len(flags) == 3 and {f.member_account_id for f in flags} == {mine.id, linked.id}
     with read_session(e) as s:
@@ -161,11 +179,14 @@ def test_canonical_email():
 
 # --- undo --------------------------------------------------------------------------------------
 
+
 def test_undo_within_minutes_reverses_and_frees_the_receipt(world):
     now = utcnow()
     done = _credit(world, "U1", amount="50", now=now)
     assert done.undo_until is not None and _balance(world) == 50
-    undone = till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=2))
+    undone = till.undo_credit(
+        world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=2)
+    )
     assert undone.points == 50 and undone.balance.available == 0 and _balance(world) == 0
     # Twice is harmless (idempotent), and the receipt can be credited again with the right amount.
     till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=3))
@@ -182,7 +203,9 @@ def test_undo_too_late_other_store_or_unknown_entry_is_refused(world):
     now = utcnow()
     done = _credit(world, "U2", now=now)
     with pytest.raises(LoyaltyError) as late:
-        till.undo_credit(world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=11))
+        till.undo_credit(
+            world["engine"], world["staff"], store_id=world["a"], entry_id=done.entry_id, now=now + timedelta(minutes=11)
+        )
     assert late.value.code == "undo_too_late"
     with pytest.raises(NotAllowed):
         till.undo_credit(world["engine"], world["staff"], store_id=world["b"], entry_id=done.entry_id, now=now)
@@ -195,10 +218,12 @@ def test_undo_too_late_other_store_or_unknown_entry_is_refused(world):
 
 # --- undo takes back what the purchase caused -------------------------------------------------
 
+
 def _visit_challenge(w, target: int = 2, points: int = 50) -> None:
     with write_session(w["engine"]) as s:
-        program_admin.upsert_challenge(s, w["cafe"], "visits", name="Visit twice", action="visit", target=target,
-                                       recurrence="monthly", reward_points=points)
+        program_admin.upsert_challenge(
+            s, w["cafe"], "visits", name="Visit twice", action="visit", target=target, recurrence="monthly", reward_points=points
+        )
 
 
 def _progress(w) -> tuple[int, bool]:
@@ -281,8 +306,14 @@ def test_undo_is_refused_whole_when_the_bonus_was_already_spent(world):
     second = _credit(world, "S2", amount="10", now=now + timedelta(minutes=1))
     assert _balance(world) == 70
     for n in range(6):  # spend 60 of the 70 points on coffees (10 each)
-        rewards.redeem_reward(world["engine"], merchant_id=world["cafe"], account_id=world["member"].id,
-                              reward_id=world["reward"], idempotency_key=f"spend-{n}", now=now + timedelta(minutes=2))
+        rewards.redeem_reward(
+            world["engine"],
+            merchant_id=world["cafe"],
+            account_id=world["member"].id,
+            reward_id=world["reward"],
+            idempotency_key=f"spend-{n}",
+            now=now + timedelta(minutes=2),
+        )
     assert _balance(world) == 10
     with pytest.raises(LoyaltyError) as refused:
         _undo(world, second, now + timedelta(minutes=3))
@@ -295,10 +326,16 @@ def test_undo_is_refused_whole_when_the_bonus_was_already_spent(world):
 
 # --- vouchers at the till ---------------------------------------------------------------------
 
+
 def _voucher(w) -> str:
     _credit(w, "V-points", amount="30")
-    out = rewards.redeem_reward(w["engine"], merchant_id=w["cafe"], account_id=w["member"].id, reward_id=w["reward"],
-                                idempotency_key=f"redeem-{utcnow().timestamp()}")
+    out = rewards.redeem_reward(
+        w["engine"],
+        merchant_id=w["cafe"],
+        account_id=w["member"].id,
+        reward_id=w["reward"],
+        idempotency_key=f"redeem-{utcnow().timestamp()}",
+    )
     return out.code
 
 
@@ -333,6 +370,7 @@ def test_expired_cancelled_and_foreign_vouchers_are_refused_with_the_reason(worl
 
 # --- live tabs ----------------------------------------------------------------------------------
 
+
 def test_live_tabs_are_per_member_and_purged(world):
     e, member = world["engine"], world["member_actor"]
     assert live.register_client(e, member, "tok-1")
@@ -345,8 +383,9 @@ def test_live_tabs_are_per_member_and_purged(world):
 
 
 def test_the_cashier_sees_the_members_own_photo(world):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     from loyalty_app.services import member_media
 

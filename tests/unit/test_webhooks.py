@@ -55,22 +55,30 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 timestamp = self.headers.get("X-Loyalty-Timestamp", "")
-                verified = webhooks.verify_signature(receiver.secret, timestamp, body, self.headers.get("X-Loyalty-Signature", ""),
-                                                     now=float(timestamp or 0))
+                verified = webhooks.verify_signature(
+                    receiver.secret, timestamp, body, self.headers.get("X-Loyalty-Signature", ""), now=float(timestamp or 0)
+                )
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver.lock:
                     code = receiver.codes.pop(0) if receiver.codes else 200
                     if not verified:
                         code = 401
-                    receiver.requests.append({
-                        "event": self.headers.get("X-Loyalty-Event"), "delivery": self.headers.get("X-Loyalty-Delivery"),
-                        "timestamp": timestamp, "verified": verified, "code": code, "body": json.loads(body or b"{}"),
-                        "host": self.headers.get("Host"), "path": self.path,
-                    })
+                    receiver.requests.append(
+                        {
+                            "event": self.headers.get("X-Loyalty-Event"),
+                            "delivery": self.headers.get("X-Loyalty-Delivery"),
+                            "timestamp": timestamp,
+                            "verified": verified,
+                            "code": code,
+                            "body": json.loads(body or b"{}"),
+                            "host": self.headers.get("Host"),
+                            "path": self.path,
+                        }
+                    )
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -118,13 +126,17 @@ def world(db_engine):
         reward = program_admin.upsert_reward(s, cafe.id, "coffee", name="Coffee", kind="free_product", cost_points=10)
         ids = dict(cafe=cafe.id, books=books.id, store=store.id, reward=reward.id)
     admin = accounts.create_admin(db_engine, merchant_id=ids["cafe"], email="boss@x.test", password=PW, first_name="Bo")
-    staff = accounts.create_staff(db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam",
-                                  store_ids=[ids["store"]])
+    staff = accounts.create_staff(
+        db_engine, merchant_id=ids["cafe"], email="sam@x.test", password=PW, first_name="Sam", store_ids=[ids["store"]]
+    )
     books_admin = accounts.create_admin(db_engine, merchant_id=ids["books"], email="boss@x.test", password=PW, first_name="Bk")
-    ana = accounts.sign_up_member(db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana",
-                                  last_name="Pop")
+    ana = accounts.sign_up_member(
+        db_engine, merchant_id=ids["cafe"], email="ana@x.test", password=PW, first_name="Ana", last_name="Pop"
+    )
     return {
-        **ids, "engine": db_engine, "ana": ana,
+        **ids,
+        "engine": db_engine,
+        "ana": ana,
         "ana_actor": Actor(ana.id, ids["cafe"], Role.MEMBER),
         "admin": Actor(admin.id, ids["cafe"], Role.ADMIN),
         "staff": Actor(staff.id, ids["cafe"], Role.STAFF, frozenset({ids["store"]})),
@@ -139,8 +151,17 @@ def add_endpoint(w, url: str, events=("points.credited", "points.debited"), acto
 
 def credit(w, key: str, points: int = 25, session=None, now=None):
     def run(s):
-        return ledger.credit(s, merchant_id=w["cafe"], account_id=w["ana"].id, points=points, idempotency_key=key,
-                             reason="Purchase", source={"store_id": w["store"], "receipt": key, "staff_id": 99}, now=now)
+        return ledger.credit(
+            s,
+            merchant_id=w["cafe"],
+            account_id=w["ana"].id,
+            points=points,
+            idempotency_key=key,
+            reason="Purchase",
+            source={"store_id": w["store"], "receipt": key, "staff_id": 99},
+            now=now,
+        )
+
     if session is not None:
         return run(session)
     with write_session(w["engine"]) as s:
@@ -165,7 +186,9 @@ def test_a_credit_enqueues_exactly_one_delivery_in_its_own_transaction(world):
     with write_session(e) as s:
         result = credit(world, "R1", session=s)
         inside = s.exec(select(WebhookDelivery)).all()  # visible in the same transaction, before commit
-        assert [(d.event_type, d.endpoint_id, d.status, d.attempts) for d in inside] == [("points.credited", endpoint_id, "pending", 0)]
+        assert [(d.event_type, d.endpoint_id, d.status, d.attempts) for d in inside] == [
+            ("points.credited", endpoint_id, "pending", 0)
+        ]
     rows = deliveries(e)
     assert len(rows) == 1 and rows[0].payload["data"]["entry"]["id"] == result.entry_id
     assert rows[0].payload["id"] == rows[0].event_id and rows[0].payload["type"] == "points.credited"
@@ -206,12 +229,16 @@ def test_enrolment_voucher_use_and_consent_change_are_events(world):
     e = world["engine"]
     add_endpoint(world, "http://127.0.0.1:9/all", events=webhooks.WEBHOOK_EVENTS)
     bob = accounts.sign_up_member(e, merchant_id=world["cafe"], email="bob@x.test", password=PW, first_name="Bob")
-    accounts.create_staff(e, merchant_id=world["cafe"], email="sue@x.test", password=PW, first_name="Sue", store_ids=[world["store"]])
+    accounts.create_staff(
+        e, merchant_id=world["cafe"], email="sue@x.test", password=PW, first_name="Sue", store_ids=[world["store"]]
+    )
     credit(world, "R1", points=50)
-    outcome = rewards.redeem_reward(e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"],
-                                    idempotency_key="redeem-1")
-    rewards.use_voucher(e, merchant_id=world["cafe"], code=outcome.code, store_id=world["store"],
-                        staff_account_id=world["staff"].account_id)
+    outcome = rewards.redeem_reward(
+        e, merchant_id=world["cafe"], account_id=world["ana"].id, reward_id=world["reward"], idempotency_key="redeem-1"
+    )
+    rewards.use_voucher(
+        e, merchant_id=world["cafe"], code=outcome.code, store_id=world["store"], staff_account_id=world["staff"].account_id
+    )
     profile.set_consent(e, world["ana_actor"], "sms", True)
     profile.set_consent(e, world["ana_actor"], "sms", True)  # no change: no event
     types = [d.event_type for d in deliveries(e)]
@@ -219,9 +246,14 @@ def test_enrolment_voucher_use_and_consent_change_are_events(world):
     by_type = {d.event_type: d.payload["data"] for d in deliveries(e)}
     assert by_type["member.enrolled"]["member"]["id"] == bob.id  # staff accounts are not "members enrolled"
     assert by_type["voucher.redeemed"]["voucher"] == {
-        "id": outcome.voucher_id, "reward_id": world["reward"], "reward_key": "coffee", "reward_name": "Coffee",
-        "store_id": world["store"], "issued_at": by_type["voucher.redeemed"]["voucher"]["issued_at"],
-        "used_at": by_type["voucher.redeemed"]["voucher"]["used_at"]}
+        "id": outcome.voucher_id,
+        "reward_id": world["reward"],
+        "reward_key": "coffee",
+        "reward_name": "Coffee",
+        "store_id": world["store"],
+        "issued_at": by_type["voucher.redeemed"]["voucher"]["issued_at"],
+        "used_at": by_type["voucher.redeemed"]["voucher"]["used_at"],
+    }
     assert by_type["consent.changed"]["consent"]["channel"] == "sms" and by_type["consent.changed"]["consent"]["granted"] is True
     assert by_type["points.debited"]["entry"]["reward_id"] == world["reward"]
 
@@ -235,8 +267,12 @@ def test_payloads_carry_only_consented_fields_and_no_secrets(world):
         s.add(row)
     credit(world, "R1")
     before = deliveries(e)[-1].payload["data"]
-    assert before["member"] == {"id": world["ana"].id, "member_number": world["ana"].member_number, "first_name": "Ana",
-                                "email_consent": False}
+    assert before["member"] == {
+        "id": world["ana"].id,
+        "member_number": world["ana"].member_number,
+        "first_name": "Ana",
+        "email_consent": False,
+    }
     assert set(before["entry"]) == {"id", "kind", "points", "created_at", "reverses_entry_id", "store_id", "receipt"}
     assert before["balance"] == {"available": 25, "pending": 0, "lifetime_earned": 25}
 
@@ -284,15 +320,24 @@ def test_released_points_are_one_event_with_the_amount_and_the_balance_after_in_
     credits_only, _ = add_endpoint(world, "http://127.0.0.1:9/credits")  # points.credited + points.debited
     books, _ = add_endpoint(world, "http://127.0.0.1:9/books", events=webhooks.WEBHOOK_EVENTS, actor=world["books_admin"])
     with write_session(e) as s:
-        earn = ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
-                             reason="Purchase", pending_days=3, now=t0)
+        earn = ledger.credit(
+            s,
+            merchant_id=world["cafe"],
+            account_id=world["ana"].id,
+            points=25,
+            idempotency_key="R1",
+            reason="Purchase",
+            pending_days=3,
+            now=t0,
+        )
     assert earn.balance.pending == 25 and events_of(e, released_only) == []
 
     # The job's transaction rolls back: the lot stays pending and nothing is queued.
     with pytest.raises(RuntimeError), write_session(e) as s:
         assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=3)) == 1
         assert [d.event_type for d in s.exec(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == released_only))] == [
-            "points.released"]  # queued in the release's own transaction...
+            "points.released"
+        ]  # queued in the release's own transaction...
         raise RuntimeError("job crashed before commit")
     assert events_of(e, released_only) == [] and entries_of_kind(e, "release") == []  # ...and gone with it
 
@@ -305,11 +350,21 @@ def test_released_points_are_one_event_with_the_amount_and_the_balance_after_in_
     assert row.event_type == "points.released" and row.payload["type"] == "points.released"
     assert row.created_at == t0 + timedelta(days=3)
     data = row.payload["data"]
-    assert data["entry"] == {"id": release.id, "kind": "release", "points": 25, "created_at": release.created_at.isoformat(),
-                             "lot_id": release.lot_id, "source_entry_id": earn.entry_id}
+    assert data["entry"] == {
+        "id": release.id,
+        "kind": "release",
+        "points": 25,
+        "created_at": release.created_at.isoformat(),
+        "lot_id": release.lot_id,
+        "source_entry_id": earn.entry_id,
+    }
     assert data["balance"] == {"available": 25, "pending": 0, "lifetime_earned": 25}
-    assert data["member"] == {"id": world["ana"].id, "member_number": world["ana"].member_number, "first_name": "Ana",
-                              "email_consent": False}
+    assert data["member"] == {
+        "id": world["ana"].id,
+        "member_number": world["ana"].member_number,
+        "first_name": "Ana",
+        "email_consent": False,
+    }
     # Not subscribed (or another program's endpoint): nothing.
     assert events_of(e, credits_only) == [("points.credited", earn.entry_id)]
     assert events_of(e, books) == []
@@ -319,16 +374,34 @@ def test_a_release_settled_by_a_members_own_debit_is_sent_before_the_debit_and_o
     e, t0 = world["engine"], utcnow()
     everything, _ = add_endpoint(world, "http://127.0.0.1:9/all", events=webhooks.WEBHOOK_EVENTS)
     with write_session(e) as s:
-        earn = ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
-                             reason="Purchase", pending_days=2, now=t0)
+        earn = ledger.credit(
+            s,
+            merchant_id=world["cafe"],
+            account_id=world["ana"].id,
+            points=25,
+            idempotency_key="R1",
+            reason="Purchase",
+            pending_days=2,
+            now=t0,
+        )
     with write_session(e) as s:  # the pending period is over: the debit settles the release first
-        spent = ledger.debit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=10, idempotency_key="D1",
-                             reason="Gift", now=t0 + timedelta(days=2, hours=1))
+        spent = ledger.debit(
+            s,
+            merchant_id=world["cafe"],
+            account_id=world["ana"].id,
+            points=10,
+            idempotency_key="D1",
+            reason="Gift",
+            now=t0 + timedelta(days=2, hours=1),
+        )
     with write_session(e) as s:  # the job finds nothing left to release
         assert ledger.release_pending(s, merchant_id=world["cafe"], now=t0 + timedelta(days=5)) == 0
     [release] = entries_of_kind(e, "release")
-    assert events_of(e, everything) == [("points.credited", earn.entry_id), ("points.released", release.id),
-                                        ("points.debited", spent.entry_id)]
+    assert events_of(e, everything) == [
+        ("points.credited", earn.entry_id),
+        ("points.released", release.id),
+        ("points.debited", spent.entry_id),
+    ]
     by_type = {d.event_type: d.payload["data"] for d in deliveries(e)}
     assert by_type["points.released"]["entry"]["points"] == 25
     assert by_type["points.released"]["balance"] == {"available": 25, "pending": 0, "lifetime_earned": 25}
@@ -357,22 +430,37 @@ def test_expiry_is_sent_once_as_points_expired_and_never_as_points_debited(world
         assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=32)) == 0  # idempotent
     [expiry] = entries_of_kind(e, "expire")
     assert events_of(e, expired_only) == [("points.expired", expiry.id)]
-    assert events_of(e, everything) == [("points.credited", first.entry_id), ("points.credited", second.entry_id),
-                                        ("points.expired", expiry.id)]
+    assert events_of(e, everything) == [
+        ("points.credited", first.entry_id),
+        ("points.credited", second.entry_id),
+        ("points.expired", expiry.id),
+    ]
     assert events_of(e, credits_only) == [("points.credited", first.entry_id), ("points.credited", second.entry_id)]
     [row] = deliveries(e, endpoint_id=expired_only)
     data = row.payload["data"]
-    assert data["entry"] == {"id": expiry.id, "kind": "expire", "points": -25, "created_at": expiry.created_at.isoformat(),
-                             "lot_id": expiry.lot_id, "source_entry_id": first.entry_id,
-                             "expires_at": (t0 + timedelta(days=30)).isoformat()}
+    assert data["entry"] == {
+        "id": expiry.id,
+        "kind": "expire",
+        "points": -25,
+        "created_at": expiry.created_at.isoformat(),
+        "lot_id": expiry.lot_id,
+        "source_entry_id": first.entry_id,
+        "expires_at": (t0 + timedelta(days=30)).isoformat(),
+    }
     assert data["balance"] == {"available": 40, "pending": 0, "lifetime_earned": 65, "expired": 25}
     assert data["member"]["id"] == world["ana"].id
 
     # Reversing the expired purchase takes back nothing more (its points already expired): no
     # points.debited for points that were reported as expired.
     with write_session(e) as s:
-        undo = ledger.reverse(s, merchant_id=world["cafe"], entry_id=first.entry_id, idempotency_key="U1", reason="Return",
-                              now=t0 + timedelta(days=33))
+        undo = ledger.reverse(
+            s,
+            merchant_id=world["cafe"],
+            entry_id=first.entry_id,
+            idempotency_key="U1",
+            reason="Return",
+            now=t0 + timedelta(days=33),
+        )
     assert undo.points == 0
     assert [t for t, _ in events_of(e, everything)] == ["points.credited", "points.credited", "points.expired"]
 
@@ -384,13 +472,24 @@ def test_an_expiry_settled_by_a_debit_is_one_points_expired_plus_the_debit_itsel
     first = credit(world, "R1", points=25, now=t0)
     second = credit(world, "R2", points=40, now=t0 + timedelta(days=20))
     with write_session(e) as s:
-        spent = ledger.debit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=10, idempotency_key="D1",
-                             reason="Gift", now=t0 + timedelta(days=31))
+        spent = ledger.debit(
+            s,
+            merchant_id=world["cafe"],
+            account_id=world["ana"].id,
+            points=10,
+            idempotency_key="D1",
+            reason="Gift",
+            now=t0 + timedelta(days=31),
+        )
     with write_session(e) as s:  # the job then finds nothing to expire
         assert ledger.expire_due(s, merchant_id=world["cafe"], now=t0 + timedelta(days=31)) == 0
     [expiry] = entries_of_kind(e, "expire")
-    assert events_of(e, everything) == [("points.credited", first.entry_id), ("points.credited", second.entry_id),
-                                        ("points.expired", expiry.id), ("points.debited", spent.entry_id)]
+    assert events_of(e, everything) == [
+        ("points.credited", first.entry_id),
+        ("points.credited", second.entry_id),
+        ("points.expired", expiry.id),
+        ("points.debited", spent.entry_id),
+    ]
     by_type = {d.event_type: d.payload["data"] for d in deliveries(e)}
     assert by_type["points.expired"]["entry"]["points"] == -25
     assert by_type["points.expired"]["balance"]["available"] == 40
@@ -404,16 +503,25 @@ def test_the_jobs_round_releases_expires_and_delivers_each_event_once(world, rec
     set_expiry(world, days=30)
     endpoint_id, receiver.secret = add_endpoint(world, receiver.url, events=("points.released", "points.expired"))
     with write_session(e) as s:
-        ledger.credit(s, merchant_id=world["cafe"], account_id=world["ana"].id, points=25, idempotency_key="R1",
-                      reason="Purchase", pending_days=3, now=t0)
+        ledger.credit(
+            s,
+            merchant_id=world["cafe"],
+            account_id=world["ana"].id,
+            points=25,
+            idempotency_key="R1",
+            reason="Purchase",
+            pending_days=3,
+            now=t0,
+        )
     monkeypatch.setattr(webhooks, "get_settings", lambda: DEV)  # the jobs use the app's settings
     totals = run_periodic_jobs(e, now=t0 + timedelta(days=40))
     assert (totals["released"], totals["expired"]) == (1, 1)
     run_periodic_jobs(e, now=t0 + timedelta(days=41))
     assert [(r["event"], r["verified"], r["body"]["data"]["entry"]["points"]) for r in receiver.requests] == [
-        ("points.released", True, 25), ("points.expired", True, -25)]
-    assert receiver.requests[1]["body"]["data"]["balance"] == {"available": 0, "pending": 0, "lifetime_earned": 25,
-                                                               "expired": 25}
+        ("points.released", True, 25),
+        ("points.expired", True, -25),
+    ]
+    assert receiver.requests[1]["body"]["data"]["balance"] == {"available": 0, "pending": 0, "lifetime_earned": 25, "expired": 25}
     assert {d.status for d in deliveries(e)} == {"delivered"}
 
 
@@ -422,8 +530,9 @@ def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction
 
     e = world["engine"]
     deleted_only, _ = add_endpoint(world, "http://127.0.0.1:9/deleted", events=("member.deleted",))
-    others, _ = add_endpoint(world, "http://127.0.0.1:9/others",
-                             events=[x for x in webhooks.WEBHOOK_EVENTS if x != "member.deleted"])
+    others, _ = add_endpoint(
+        world, "http://127.0.0.1:9/others", events=[x for x in webhooks.WEBHOOK_EVENTS if x != "member.deleted"]
+    )
     books, _ = add_endpoint(world, "http://127.0.0.1:9/books", events=webhooks.WEBHOOK_EVENTS, actor=world["books_admin"])
     profile.set_consent(e, world["ana_actor"], "email", True)  # the CRM may see name and email until the deletion
     with write_session(e) as s:
@@ -446,8 +555,10 @@ def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction
     profile.delete_account(e, world["ana_actor"], password=PW, now=now)
     [row] = deliveries(e, endpoint_id=deleted_only)
     assert row.event_type == "member.deleted" and row.payload["type"] == "member.deleted"
-    assert row.payload["data"] == {"member": {"id": world["ana"].id, "member_number": world["ana"].member_number},
-                                   "deleted_at": now.isoformat()}
+    assert row.payload["data"] == {
+        "member": {"id": world["ana"].id, "member_number": world["ana"].member_number},
+        "deleted_at": now.isoformat(),
+    }
     text = json.dumps(row.payload)
     for erased in ("Ana", "Pop", "ana@x.test", "1990", "email", "first_name", "consent"):
         assert erased not in text, erased
@@ -469,8 +580,9 @@ def test_console_offers_every_event_with_a_translated_label():
     for event in webhooks.WEBHOOK_EVENTS:
         assert f'name:"event:{event}"' in rendered, event  # a checkbox per event
         # ...labelled through t(): a per-language lookup keyed by the English msgid.
-        assert '{en:"%s"' % webhooks.EVENT_LABELS[event] in rendered, event
+        assert f'{{en:"{webhooks.EVENT_LABELS[event]}"' in rendered, event
     assert {"points.released", "points.expired", "member.deleted"} <= set(webhooks.WEBHOOK_EVENTS)
+
 
 # ------------------------------------------------------------------------------ delivery
 
@@ -560,7 +672,11 @@ def test_500_twice_then_200_is_delivered_on_the_third_attempt_at_the_backoff_tim
     webhooks.deliver_due(e, now=second.next_attempt_at, settings=DEV, rng=rng)
     third = deliveries(e)[0]
     assert (third.status, third.attempts, third.last_status_code, third.delivered_at) == (
-        "delivered", 3, 200, second.next_attempt_at)
+        "delivered",
+        3,
+        200,
+        second.next_attempt_at,
+    )
     assert [r["code"] for r in receiver.requests] == [500, 500, 200]
     assert {r["delivery"] for r in receiver.requests} == {third.event_id}  # one idempotency key for every retry
     assert all(r["verified"] for r in receiver.requests)
@@ -704,26 +820,29 @@ def test_jobs_round_delivers_due_retries(world, receiver, monkeypatch):
 # ------------------------------------------------------------------------------ URL checks (SSRF)
 
 
-@pytest.mark.parametrize("url,settings,code", [
-    ("", PROD, "url_required"),
-    ("crm.example.com/hook", PROD, "url_invalid"),
-    ("ftp://crm.example.com/hook", PROD, "url_invalid"),
-    ("https://crm.example.com:99999/hook", PROD, "url_invalid"),
-    ("https://user:pw@crm.example.com/hook", PROD, "url_credentials"),
-    ("http://crm.example.com/hook", PROD, "url_not_https"),
-    ("http://localhost:8080/hook", PROD, "url_private"),
-    ("http://127.0.0.1:8080/hook", PROD, "url_private"),
-    ("https://[::1]/hook", PROD, "url_private"),
-    ("https://10.1.2.3/hook", DEV, "url_private"),
-    ("https://192.168.1.20/hook", DEV, "url_private"),
-    ("https://169.254.169.254/latest/meta-data", DEV, "url_private"),
-    ("https://100.64.0.1/hook", DEV, "url_private"),
-    ("https://[::ffff:10.0.0.1]/hook", DEV, "url_private"),
-    ("https://crm.internal/hook", PROD, "url_private"),
-    ("https://intranet/hook", PROD, "url_private"),
-    ("https://rebind.example.com/hook", PROD, "url_private"),  # resolves to a private address (below)
-    ("https://x.example.com/" + "a" * 500, PROD, "url_too_long"),
-])
+@pytest.mark.parametrize(
+    "url,settings,code",
+    [
+        ("", PROD, "url_required"),
+        ("crm.example.com/hook", PROD, "url_invalid"),
+        ("ftp://crm.example.com/hook", PROD, "url_invalid"),
+        ("https://crm.example.com:99999/hook", PROD, "url_invalid"),
+        ("https://user:pw@crm.example.com/hook", PROD, "url_credentials"),
+        ("http://crm.example.com/hook", PROD, "url_not_https"),
+        ("http://localhost:8080/hook", PROD, "url_private"),
+        ("http://127.0.0.1:8080/hook", PROD, "url_private"),
+        ("https://[::1]/hook", PROD, "url_private"),
+        ("https://10.1.2.3/hook", DEV, "url_private"),
+        ("https://192.168.1.20/hook", DEV, "url_private"),
+        ("https://169.254.169.254/latest/meta-data", DEV, "url_private"),
+        ("https://100.64.0.1/hook", DEV, "url_private"),
+        ("https://[::ffff:10.0.0.1]/hook", DEV, "url_private"),
+        ("https://crm.internal/hook", PROD, "url_private"),
+        ("https://intranet/hook", PROD, "url_private"),
+        ("https://rebind.example.com/hook", PROD, "url_private"),  # resolves to a private address (below)
+        ("https://x.example.com/" + "a" * 500, PROD, "url_too_long"),
+    ],
+)
 def test_url_refusals(url, settings, code):
     def resolve(host, port):
         return ["10.0.0.7"] if host == "rebind.example.com" else ["93.184.216.34"]
@@ -734,13 +853,18 @@ def test_url_refusals(url, settings, code):
 
 
 def test_url_acceptances():
-    public = lambda host, port: ["93.184.216.34"]  # noqa: E731
-    assert webhooks.validate_url(" https://crm.example.com/hooks?x=1 ", settings=PROD, resolve=public) == "https://crm.example.com/hooks?x=1"
+    public = lambda host, port: ["93.184.216.34"]
+    assert (
+        webhooks.validate_url(" https://crm.example.com/hooks?x=1 ", settings=PROD, resolve=public)
+        == "https://crm.example.com/hooks?x=1"
+    )
     assert webhooks.validate_url("http://127.0.0.1:8080/h", settings=DEV, resolve=public) == "http://127.0.0.1:8080/h"
     assert webhooks.validate_url("http://localhost/h", settings=DEV, resolve=public) == "http://localhost/h"
+
     # DNS down at save time: accepted, every send checks again.
     def down(host, port):
         raise OSError("no DNS")
+
     assert webhooks.validate_url("https://crm.example.com/h", settings=PROD, resolve=down)
 
 
@@ -769,10 +893,14 @@ def test_a_refused_destination_is_a_failed_attempt_without_a_request(world, rece
 def test_endpoint_form_errors_come_back_per_field_and_nothing_is_saved(world):
     e = world["engine"]
     with pytest.raises(webhooks.WebhookFormInvalid) as refused:
-        webhooks.save_endpoint(e, world["admin"], {"url": "http://crm.example.com", "description": "x" * 121,
-                                                   "event:nope": "on"}, settings=PROD)
+        webhooks.save_endpoint(
+            e, world["admin"], {"url": "http://crm.example.com", "description": "x" * 121, "event:nope": "on"}, settings=PROD
+        )
     assert {k: v.code for k, v in refused.value.errors.items()} == {
-        "url": "url_not_https", "description": "description_too_long", "events": "unknown_event"}
+        "url": "url_not_https",
+        "description": "description_too_long",
+        "events": "unknown_event",
+    }
     with pytest.raises(webhooks.WebhookFormInvalid) as no_events:
         webhooks.save_endpoint(e, world["admin"], {"url": "https://93.184.216.34/h"}, settings=PROD)
     assert set(no_events.value.errors) == {"events"}
@@ -794,19 +922,22 @@ def test_only_the_programs_admins_manage_webhooks_and_every_change_is_audited(wo
             webhooks.list_endpoints(e, actor)
     view, secret = webhooks.save_endpoint(e, world["admin"], data, settings=DEV)
     assert view.events == ("points.credited",) and view.description == "Our CRM" and view.is_active
-    for call in (lambda a: webhooks.reveal_secret(e, a, view.endpoint_id),
-                 lambda a: webhooks.rotate_secret(e, a, view.endpoint_id),
-                 lambda a: webhooks.set_active(e, a, view.endpoint_id, False),
-                 lambda a: webhooks.send_test_event(e, a, view.endpoint_id),
-                 lambda a: webhooks.save_endpoint(e, a, data, endpoint_id=view.endpoint_id, settings=DEV)):
+    for call in (
+        lambda a: webhooks.reveal_secret(e, a, view.endpoint_id),
+        lambda a: webhooks.rotate_secret(e, a, view.endpoint_id),
+        lambda a: webhooks.set_active(e, a, view.endpoint_id, False),
+        lambda a: webhooks.send_test_event(e, a, view.endpoint_id),
+        lambda a: webhooks.save_endpoint(e, a, data, endpoint_id=view.endpoint_id, settings=DEV),
+    ):
         with pytest.raises(NotFound):
             call(world["books_admin"])  # another program's admin: not found, nothing learnt
         with pytest.raises(NotAllowed):
             call(world["staff"])
     assert webhooks.list_endpoints(e, world["books_admin"]) == []
 
-    edited, no_secret = webhooks.save_endpoint(e, world["admin"], {**data, "event:member.enrolled": "on", "is_active": ""},
-                                               endpoint_id=view.endpoint_id, settings=DEV)
+    edited, no_secret = webhooks.save_endpoint(
+        e, world["admin"], {**data, "event:member.enrolled": "on", "is_active": ""}, endpoint_id=view.endpoint_id, settings=DEV
+    )
     assert no_secret is None and edited.events == ("member.enrolled", "points.credited") and not edited.is_active
     with pytest.raises(LoyaltyError) as off:
         webhooks.send_test_event(e, world["admin"], view.endpoint_id)
@@ -818,8 +949,14 @@ def test_only_the_programs_admins_manage_webhooks_and_every_change_is_audited(wo
     assert deliveries(e)[0].id == delivery_id and deliveries(e)[0].event_type == "webhook.test"
     with read_session(e) as s:
         audit = s.exec(select(AdminAuditEntry).order_by(AdminAuditEntry.id)).all()
-    assert [a.action for a in audit] == ["webhook.create", "webhook.update", "webhook.enable", "webhook.reveal_secret",
-                                         "webhook.rotate_secret", "webhook.test"]
+    assert [a.action for a in audit] == [
+        "webhook.create",
+        "webhook.update",
+        "webhook.enable",
+        "webhook.reveal_secret",
+        "webhook.rotate_secret",
+        "webhook.test",
+    ]
     assert all(secret not in json.dumps(a.detail) + a.target and rotated not in json.dumps(a.detail) for a in audit)
 
 
@@ -834,11 +971,22 @@ def test_console_handlers_refuse_non_admins(app_db, monkeypatch):
     engine, ids = app_db
     monkeypatch.setattr(webhooks, "get_settings", lambda: DEV)
     form = {"url": "http://127.0.0.1:9/h", "event:points.credited": "on", "is_active": "on"}
-    for cookie, expected in (("", "Please sign in first."), (cookie_for(engine, ids["member"], "cafe"), "You are not allowed to do this."),
-                             (cookie_for(engine, ids["staff"], "cafe"), "You are not allowed to do this.")):
+    for cookie, expected in (
+        ("", "Please sign in first."),
+        (cookie_for(engine, ids["member"], "cafe"), "You are not allowed to do this."),
+        (cookie_for(engine, ids["staff"], "cafe"), "You are not allowed to do this."),
+    ):
         state = substate(root_state(cookie=cookie, page="admin-webhooks"), WebhooksState)
-        for handler in (state.load(), state.save(form), state.reveal("1"), state.rotate("1"), state.send_test("1"),
-                        state.retry("1"), state.toggle_active("1", False), state.edit("1")):
+        for handler in (
+            state.load(),
+            state.save(form),
+            state.reveal("1"),
+            state.rotate("1"),
+            state.send_test("1"),
+            state.retry("1"),
+            state.toggle_active("1", False),
+            state.edit("1"),
+        ):
             state.error = ""
             asyncio.run(run(handler))
             assert state.error == expected
@@ -861,16 +1009,31 @@ def test_console_add_shows_the_secret_once_and_field_errors_translated(app_db, m
 
     substate(root, LanguageState).lang = "es"
     asyncio.run(run(state.save({"url": "https://10.0.0.1/h", "description": "", "is_active": "on"})))
-    assert state.errors == {"url": translate("es", webhooks.PRIVATE_ADDRESS),
-                            "events": translate("es", "Choose at least one event to send.")}
+    assert state.errors == {
+        "url": translate("es", webhooks.PRIVATE_ADDRESS),
+        "events": translate("es", "Choose at least one event to send."),
+    }
     assert state.error == translate("es", "Some fields need a fix: see the messages below.")
     assert state.values["url"] == "https://10.0.0.1/h"  # what was typed stays for fixing
     substate(root, LanguageState).lang = "en"
 
-    asyncio.run(run(state.save({"url": receiver.url, "description": "CRM", "is_active": "on",
-                                "event:points.credited": "on", "event:member.enrolled": "on"})))
+    asyncio.run(
+        run(
+            state.save(
+                {
+                    "url": receiver.url,
+                    "description": "CRM",
+                    "is_active": "on",
+                    "event:points.credited": "on",
+                    "event:member.enrolled": "on",
+                }
+            )
+        )
+    )
     assert state.errors == {} and state.secret.startswith("whsec_") and state.secret_for == receiver.url
-    assert [(e["url"], e["events"], e["active"]) for e in state.endpoints] == [(receiver.url, "member.enrolled, points.credited", "1")]
+    assert [(e["url"], e["events"], e["active"]) for e in state.endpoints] == [
+        (receiver.url, "member.enrolled, points.credited", "1")
+    ]
     receiver.secret = state.secret
     endpoint_id = state.endpoints[0]["id"]
     state.hide_secret()
@@ -892,11 +1055,11 @@ def test_the_readme_receiver_snippet_verifies_our_signature():
     from loyalty_app.settings import PROJECT_ROOT
 
     readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme[readme.index("## CRM webhooks"):]
+    section = readme[readme.index("## CRM webhooks") :]
     snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert len(snippet.strip().splitlines()) == 6
     namespace: dict = {}
-    exec(snippet, namespace)  # noqa: S102 - our own README
+    exec(snippet, namespace)
     body = webhooks.body_bytes({"id": "evt_1", "type": "points.credited", "data": {"points": 5}})
     ts = str(int(time.time()))
     headers = {"X-Loyalty-Timestamp": ts, "X-Loyalty-Signature": webhooks.sign("whsec_a", ts, body)}
