@@ -19,16 +19,18 @@ export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PYTHONDONTWRITEBYTECODE := 1
 
 
-.PHONY: help install python-deps js-tools run run-scaled test test-unit test-browser chromium audit i18n i18n-check bench bench-load bench-tools screenshots clean
+.PHONY: help install install-dev python-deps dev-deps js-tools lint run run-scaled test test-unit test-browser chromium audit i18n i18n-check bench bench-load bench-tools screenshots clean
 
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
 	@echo "make test   - install everything (Chromium too) and run the whole test suite"
 	@echo "make bench  - run the benchmarks (figures, not pass/fail)"
 	@echo "make audit  - prove every member's balance equals the sum of their ledger entries"
+	@echo "make lint   - ruff (lint, format), mypy and the import contracts (make test runs them first)"
 
 # Re-install only when the file's content changed (a hash stamp, not mtimes: a fresh clone
-# or a checkout touches every file).
+# or a checkout touches every file). requirements.txt: what the app runs on; requirements-dev.txt
+# adds the test, benchmark and lint tools.
 python-deps:
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.11+ is required"; exit 1; }
 	@$(PYTHON_BOOT) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -36,6 +38,12 @@ python-deps:
 	if [ "$$(cat $(VENV)/.installed 2>/dev/null)" != "$$want" ]; then \
 		test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV); \
 		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt && echo "$$want" > $(VENV)/.installed; \
+	fi
+
+dev-deps: python-deps
+	@want=$$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-64); \
+	if [ "$$(cat $(VENV)/.installed-dev 2>/dev/null)" != "$$want" ]; then \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt && echo "$$want" > $(VENV)/.installed-dev; \
 	fi
 
 js-tools:
@@ -46,6 +54,8 @@ js-tools:
 	fi
 
 install: python-deps js-tools
+
+install-dev: dev-deps js-tools
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -71,13 +81,21 @@ run-scaled: install
 		APP_ORIGIN=$${APP_ORIGIN:-http://localhost:$(PORT)} PORT=$(PORT) \
 		$(PY) -m loyalty_app.cli serve run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
-test: install chromium
+test: install-dev chromium lint
 	$(PY) -m loyalty_app.cli test
 
-test-unit: install
+# The code's own checks, before any test: lint and format (ruff), types (mypy), layers (import-linter).
+LINT_PATHS := loyalty_app tests benchmarks scripts alembic rxconfig.py
+lint: dev-deps
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test-unit: install-dev
 	$(PY) -m pytest -m "not browser and not faults" -q
 
-test-browser: install chromium
+test-browser: install-dev chromium
 	$(PY) -m pytest -m browser -q -p no:cacheprovider
 
 audit: install
@@ -89,7 +107,7 @@ i18n: install
 i18n-check: install
 	$(PY) scripts/i18n.py check
 
-screenshots: install chromium
+screenshots: install-dev chromium
 	$(PY) scripts/screenshots.py
 
 bench-tools:
@@ -98,7 +116,7 @@ bench-tools:
 		(cd tools/bench && npm install --no-audit --no-fund --loglevel=error) && echo "$$want" > tools/bench/node_modules/.installed; \
 	fi
 
-bench: install chromium bench-tools
+bench: install-dev chromium bench-tools
 	$(PY) -m benchmarks.ledger
 	$(PY) -m benchmarks.scan
 	$(PY) -m benchmarks.cockpit
@@ -107,7 +125,7 @@ bench: install chromium bench-tools
 
 # Load on the backend only (1 worker, then 2), on fresh databases of this PostgreSQL server.
 LOAD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-bench-load: install
+bench-load: install-dev
 	$(PY) -m benchmarks.load --database-url $(LOAD_DATABASE_URL)
 
 clean:

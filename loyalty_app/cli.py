@@ -56,7 +56,7 @@ def analytics_rollup(rebuild: bool, slug: str | None) -> int:
     ids = None
     if slug:
         with read_session(engine) as s:
-            ids = list(s.exec(select(Merchant.id).where(Merchant.slug == slug)).all())
+            ids = [i for i in s.exec(select(Merchant.id).where(Merchant.slug == slug)).all() if i is not None]
         if not ids:
             print(f"no merchant {slug!r}", file=sys.stderr)
             return 1

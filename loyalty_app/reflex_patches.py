@@ -39,7 +39,7 @@ def respawn_failed_workers() -> None:
         original(self, *args, **kwargs)
 
     init._loyalty_patched = True  # type: ignore[attr-defined]
-    common.AbstractServer.__init__ = init
+    common.AbstractServer.__init__ = init  # type: ignore[method-assign]
 
 
 def cancel_safe_state_locks() -> None:
@@ -69,7 +69,7 @@ def cancel_safe_state_locks() -> None:
             raise
 
     _wait_lock._loyalty_patched = True  # type: ignore[attr-defined]
-    StateManagerRedis._wait_lock = _wait_lock
+    StateManagerRedis._wait_lock = _wait_lock  # type: ignore[method-assign]
 
 
 async def _release_if_ours(redis, lock_key: bytes, lock_id: bytes) -> None:

@@ -25,7 +25,7 @@ def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route
         match = _FILE.match(request.path_params["file"])
         engine = engine_getter()
         found = request_actor(engine, request) if match else None
-        if found is None:
+        if match is None or found is None:
             return not_found()
         if found.actor is None:
             return to_sign_in(found.slug, "admin-data")

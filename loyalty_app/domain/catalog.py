@@ -127,6 +127,7 @@ def recommend(
     for reward in sorted(eligible, key=sort_key)[:limit]:
         average, count = ratings.get(reward.id, (None, 0))
         affordable = reward.cost_points <= available_points
+        params: dict[str, object]
         if affordable and personal(reward) == 2:
             reason, params = N_("One of your favourites, you can get it now"), {}
         elif affordable and average is not None and count > 0 and average >= 4:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import colorsys
 import re
+from typing import Any
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -310,7 +311,7 @@ def validate_theme(fields_: dict, base: Theme | None = None) -> Theme:
     ignored. Colours are normalised to lower-case #rrggbb, the name is trimmed.
     """
     base = base or Theme()
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if "brand_name" in fields_:
         name = clean_brand_name(fields_["brand_name"])
         if not name:

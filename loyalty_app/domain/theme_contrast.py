@@ -147,10 +147,11 @@ def suggest_fix(theme: Theme, check: ContrastCheck) -> str | None:
     if check.passes or check.field is None:
         return None
     spec = PAIRS_BY_KEY[check.key]
-    start = getattr(theme, check.field)
+    field = check.field
+    start = getattr(theme, field)
 
     def passes(candidate: str) -> bool:
-        p = palette(theme.with_changes(**{check.field: candidate}), check.mode)
+        p = palette(theme.with_changes(**{field: candidate}), check.mode)
         return contrast_ratio(getattr(p, spec.fg), getattr(p, spec.bg)) >= spec.required
 
     found = nearest_lightness(start, passes)

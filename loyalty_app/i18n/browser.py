@@ -10,7 +10,7 @@ values or from state vars (numbers are grouped the member's way by ``Intl.Number
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from reflex_base.vars.base import LiteralVar, Var, VarData
 
@@ -36,7 +36,7 @@ def _language_var() -> Var:
     # Imported late: the state module imports Reflex's state machinery, the catalogs do not.
     from loyalty_app.state.language import LanguageState
 
-    return LanguageState.lang
+    return cast(Var, LanguageState.lang)
 
 
 def _js_string(text: str) -> str:

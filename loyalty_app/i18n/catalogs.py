@@ -66,7 +66,7 @@ def _load_language(lang: str) -> LanguageCatalog:
             if forms and all(forms):
                 plurals[message.id[0]] = forms
         elif message.string:
-            singulars[message.id] = message.string
+            singulars[str(message.id)] = str(message.string)
     expr = catalog.plural_expr
     return LanguageCatalog(lang, singulars, plurals, expr, gettext.c2py(expr))
 

@@ -7,6 +7,7 @@ Shared by ``scripts/i18n.py`` (extract/check) and the tests, so a message added 
 from __future__ import annotations
 
 import string
+from typing import Any
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ SOURCE_DIR = PROJECT_ROOT / "loyalty_app"
 BABEL_CFG = PROJECT_ROOT / "babel.cfg"
 
 # Our translation entry points and which (1-based) arguments are the English msgid(s).
-KEYWORDS: dict[str, object] = {
+KEYWORDS: dict[str, Any] = {
     "t": None,  # t(msgid, **params)
     "tn": (1, 2),  # tn(singular, plural, n, **params)
     "translate": (2,),  # translate(lang, msgid, **params)
@@ -124,7 +125,7 @@ def update_catalogs(source_dir: Path = SOURCE_DIR) -> dict[str, object]:
     return {"msgids": len([m for m in template if m.id]), "written": written, "missing": missing}
 
 
-def _msgid_text(msgid: str | tuple[str, ...]) -> str:
+def _msgid_text(msgid: str | tuple[str, ...] | list[str]) -> str:
     return msgid if isinstance(msgid, str) else " | ".join(msgid)
 
 
@@ -177,7 +178,7 @@ def check_catalogs(template: Catalog | None = None) -> list[Problem]:
                 continue
             if wanted.pluralizable:
                 expected = placeholders(wanted.id[0]) | placeholders(wanted.id[1])
-                forms = list(found.string)
+                forms = list(found.string or ())
                 if len(forms) != catalog.num_plurals:
                     problems.append(Problem(lang, text, f"needs {catalog.num_plurals} plural forms"))
                 for form in forms:
@@ -186,8 +187,8 @@ def check_catalogs(template: Catalog | None = None) -> list[Problem]:
                     if not got <= expected or (expected - {"n"}) - got:
                         problems.append(Problem(lang, text, f"placeholders {sorted(got)} != {sorted(expected)}"))
             else:
-                expected = placeholders(wanted.id)
-                got = placeholders(found.string)
+                expected = placeholders(_msgid_text(wanted.id))
+                got = placeholders(str(found.string))
                 if got != expected:
                     problems.append(Problem(lang, text, f"placeholders {sorted(got)} != {sorted(expected)}"))
     return problems
@@ -198,7 +199,7 @@ def read_template() -> Catalog:
         return read_po(fh)
 
 
-def iter_msgids(catalog: Catalog) -> Iterable[str | tuple[str, ...]]:
+def iter_msgids(catalog: Catalog) -> Iterable[str | tuple[str, ...] | list[str]]:
     return (m.id for m in catalog if m.id)
 
 

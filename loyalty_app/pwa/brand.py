@@ -93,8 +93,9 @@ def brand_from_merchant(merchant: Merchant) -> PwaBrand:
     primary = safe_colour(theme.primary, _DEFAULT_THEME.primary)
     language = merchant.default_language if merchant.default_language in SUPPORTED_LANGUAGES else "en"
     short_name = (merchant.short_name or merchant.name or merchant.slug).strip()
+    assert merchant.id is not None, "a stored merchant"
     return PwaBrand(
-        merchant_id=int(merchant.id),
+        merchant_id=merchant.id,
         slug=merchant.slug,
         name=(merchant.name or short_name).strip(),
         short_name=short_name,

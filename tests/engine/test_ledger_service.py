@@ -562,6 +562,12 @@ def test_audit_reports_tampering(db_engine, capsys):
     program.credit(20, "receipt:2", account_id=program.other_member_id)
     program.assert_audit_ok()
     with program.engine.begin() as conn:
+        # The database refuses a lot above its original points (a CHECK constraint); the audit must
+        # still catch it where that guard is missing (a copy restored without it): lift it here.
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        else:
+            conn.exec_driver_sql("ALTER TABLE pointlot DROP CONSTRAINT ck_pointlot_remaining_in_range")
         conn.execute(text("UPDATE memberbalance SET available = available + 5 WHERE account_id = :a"), {"a": program.member_id})
         conn.execute(
             text("UPDATE pointlot SET remaining = remaining + 500 WHERE account_id = :a"), {"a": program.other_member_id}
