@@ -24,6 +24,9 @@ that is available at once and expires by the current program policy.
 Matured pending lots and due expiries of a member are settled (release/expire entries) at the
 start of every write for that member, so a debit never spends expired points nor misses points
 whose pending period ended; ``release_pending``/``expire_due`` do the same for a whole program.
+
+Every entry written (never a replay) is published as ``services.events.PointsPosted`` in the
+same transaction; subscribers (the CRM outbox) react there. The ledger imports none of them.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from loyalty_app.domain.ledger import (
 )
 from loyalty_app.models.accounts import Account, Merchant, Role
 from loyalty_app.models.loyalty import LedgerEntry, LotMovement, MemberBalance, PointLot, ProgramSettings
-from loyalty_app.services import webhooks
+from loyalty_app.services import events
 
 __all__ = [
     "AuditReport",
@@ -349,8 +352,9 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
     """Release the member's matured pending lots and expire the due ones, as entries.
 
     Returns (release entries, expire entries) written. Caller holds the member's lock. Each
-    entry is reported to the CRM outbox in this transaction (points.released / points.expired,
-    see ``webhooks.ledger_posted``); ``post`` reports only its own entry, so none is sent twice.
+    entry is published (``events.PointsPosted``, ``settlement=True``) in this transaction: the
+    CRM outbox sends it as points.released / points.expired; ``post`` publishes only its own
+    entry, so none is reported twice.
     """
     conditions = [and_(PointLot.is_pending == True, PointLot.available_at <= now)]  # noqa: E712
     if expire:
@@ -380,7 +384,7 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
                 now,
             )
             lot.is_pending = False
-            webhooks.ledger_posted(session, entry)  # CRM outbox: points.released, same transaction
+            events.publish(session, events.PointsPosted.of(entry, settlement=True))  # e.g. points.released
             released += 1
         if expire and not lot.is_pending and lot.expires_at is not None and lot.expires_at <= now:
             amount = lot.remaining
@@ -400,7 +404,7 @@ def _catch_up(session: Session, balance: MemberBalance, now: datetime, *, expire
                 now,
             )
             _move(session, entry, lot, -amount)
-            webhooks.ledger_posted(session, entry)  # CRM outbox: points.expired (never points.debited)
+            events.publish(session, events.PointsPosted.of(entry, settlement=True))  # points.expired, never .debited
             expired += 1
     return released, expired
 
@@ -452,7 +456,7 @@ def post(session: Session, request: LedgerRequest) -> LedgerResult:
         if existing is None:
             raise
         return _replay(existing, fingerprint)
-    webhooks.ledger_posted(session, entry)  # CRM outbox, same transaction (one indexed query if none)
+    events.publish(session, events.PointsPosted.of(entry))  # same transaction (CRM outbox: one indexed query if none)
     return LedgerResult(entry_id=entry.id, points=entry.points, balance=_snapshot(balance), replayed=False)
 
 

@@ -3,7 +3,8 @@ transaction, and their delivery.
 
 Outbox: ``enqueue`` adds one ``WebhookDelivery`` row per subscribed, active endpoint in the
 caller's transaction (member sign-up, ledger post, release and expiry of points, voucher use,
-consent change, account deletion). A crash loses no event and a rolled-back change sends
+consent change, account deletion); the ledger's entries arrive as ``services.events.PointsPosted``,
+which this module subscribes to at import. A crash loses no event and a rolled-back change sends
 nothing. When the merchant has no active endpoint, the only cost is one indexed query
 (``webhookendpoint.merchant_id``) per event.
 
@@ -63,7 +64,7 @@ from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LedgerEntry, PointLot, Reward, Voucher
 from loyalty_app.models.webhooks import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
-from loyalty_app.services import admin_audit, permissions
+from loyalty_app.services import admin_audit, events, permissions
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.settings import Settings, get_settings
 
@@ -389,11 +390,12 @@ def member_enrolled(session: Session, account: Account, now: datetime | None = N
 
 
 def ledger_posted(session: Session, entry: LedgerEntry) -> int:
-    """Hook of the ledger: one event per new entry, in the transaction that writes it.
+    """One event per new ledger entry, in the transaction that writes it (called for each
+    ``events.PointsPosted`` the ledger publishes, see ``on_points_posted``).
 
-    ``ledger.post`` calls it for the entry it was asked for: points.credited (positive points) or
+    ``ledger.post`` publishes the entry it was asked for: points.credited (positive points) or
     points.debited (negative). The ledger's own settlement (``ledger._catch_up``: at the start of
-    every write for the member, and the ``release_pending``/``expire_due`` jobs) calls it for each
+    every write for the member, and the ``release_pending``/``expire_due`` jobs) publishes each
     release entry (points.released) and each expire entry (points.expired). The entry's kind
     decides before its sign does, so an expiry is sent once, as points.expired, never also as
     points.debited (and reversing a credit whose lot partly expired takes back, and reports, only
@@ -409,6 +411,15 @@ def ledger_posted(session: Session, entry: LedgerEntry) -> int:
         now=entry.created_at,
         data=lambda: _entry_payload(session, entry, event_type),
     )
+
+
+def on_points_posted(session: Session, event: events.PointsPosted) -> None:
+    """Subscriber of the ledger's ``PointsPosted`` (registered below, at import; ``services.events``
+    imports this module before delivering the first event)."""
+    ledger_posted(session, event.entry)
+
+
+events.subscribe(events.PointsPosted, on_points_posted)
 
 
 def _entry_payload(session: Session, entry: LedgerEntry, event_type: str) -> dict:
