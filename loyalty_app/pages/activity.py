@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 import reflex as rx
 
 from loyalty_app.components.shell import back_link, error_alert, member_frame, segmented
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, format_number, format_time, localized_number, t, translate, translate_plural
 from loyalty_app.services import activity
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState

@@ -20,10 +20,10 @@ from babel.numbers import format_percent
 
 from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_currency, format_date, format_number, normalize_language, t, tn, translate
 from loyalty_app.services import analytics
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState
 

@@ -21,12 +21,12 @@ from typing import Any
 import reflex as rx
 
 from loyalty_app.components.console import admin_frame
+from loyalty_app.components.news import KIND_LABELS
 from loyalty_app.components.shell import error_alert
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.pages.news import KIND_LABELS
 from loyalty_app.services import program_console as pc
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, translated

@@ -15,9 +15,10 @@ from typing import Any
 
 import reflex as rx
 
+from loyalty_app.components.cockpit import challenge_row, progress_bar, quest_card
 from loyalty_app.components.console import admin_frame
+from loyalty_app.components.rewards import reward_tile
 from loyalty_app.components.shell import confirm_sheet, tab_bar
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.domain.theme import (
     BAD_COLOUR,
@@ -35,9 +36,8 @@ from loyalty_app.domain.theme import (
 )
 from loyalty_app.domain.theme_contrast import MODE_LABELS, check_theme, suggest_fix
 from loyalty_app.i18n import format_datetime, localized_number, t, translate
-from loyalty_app.pages.home import challenge_row, progress_bar, quest_card
-from loyalty_app.pages.rewards import reward_tile
 from loyalty_app.services import member_media, theme_admin
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
 from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated

@@ -14,10 +14,10 @@ import reflex as rx
 
 from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import webhooks
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, translated
 from loyalty_app.state.session import SessionState

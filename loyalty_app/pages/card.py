@@ -21,16 +21,14 @@ from reflex_components_core.core.banner import has_connection_errors
 
 from loyalty_app.components.offline import OFFLINE_BADGE, OFFLINE_NO_CARD, offline_t, stored
 from loyalty_app.components.shell import brand_stylesheet, tab_bar, top_bar
-from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import t
-from loyalty_app.models import Account
 from loyalty_app.pwa import offline_card
-from loyalty_app.services.member_codes import issue_member_code
+from loyalty_app.services.engine import get_engine
+from loyalty_app.services.member_codes import issue_member_code, member_card
 from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.services.tiers import current_tier, load_tiers
-from loyalty_app.state.forms import current_language
+from loyalty_app.state.forms import current_language, off_loop
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState
 
@@ -71,14 +69,12 @@ class CardState(rx.State):
             actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
         except Exception:  # noqa: BLE001 - the page guard redirects signed-out visitors
             return
-        with read_session() as s:
-            account = s.get(Account, actor.account_id)
-            tier = current_tier(s, actor.merchant_id, actor.account_id, load_tiers(s, actor.merchant_id)) if account else None
-        if account is None:
+        card = await off_loop(member_card, get_engine(), actor)
+        if card is None:
             return
-        self.tier_name = tier.name if tier else ""
-        self.member_number = format_member_number(account.member_number)
-        self.full_name = f"{account.first_name} {account.last_name}".strip()
+        self.tier_name = card.tier_name
+        self.member_number = format_member_number(card.member_number)
+        self.full_name = f"{card.first_name} {card.last_name}".strip()
         self._issue(actor)
         kept = {
             "name": self.full_name,

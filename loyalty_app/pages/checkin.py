@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from loyalty_app.components.cockpit import progress_bar
 from loyalty_app.components.shell import member_frame
-from loyalty_app.db import get_engine
 from loyalty_app.i18n import localized_number, t, tn, translate
-from loyalty_app.pages.home import progress_bar
 from loyalty_app.services import checkins
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState
 

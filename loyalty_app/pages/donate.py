@@ -13,10 +13,10 @@ import uuid
 import reflex as rx
 
 from loyalty_app.components.shell import back_link, error_alert, member_frame
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.i18n import localized_number, t, tn
 from loyalty_app.services import activity
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import error_message, off_loop
 from loyalty_app.state.session import SessionState

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from loyalty_app.components.inbox import STATUS_LABELS, TOPIC_LABELS
 from loyalty_app.components.shell import back_link, error_alert, field, member_frame, segmented
-from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.models import Store
 from loyalty_app.services import catalog_view, inbox
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, route_id, translated
 from loyalty_app.state.inbox_badge import InboxBadgeState  # noqa: F401  (re-exported for the app module)
+from loyalty_app.state.live import reload_when_open
 from loyalty_app.state.session import SessionState
-
-TOPIC_LABELS = {"question": N_("Question"), "complaint": N_("Complaint"), "praise": N_("Praise")}
-STATUS_LABELS = {"open": N_("Waiting for an answer"), "answered": N_("Answered"), "closed": N_("Closed")}
 
 
 class InboxState(rx.State):
@@ -49,17 +47,7 @@ class InboxState(rx.State):
                 self.error = await error_message(self, err)
             return
         lang, tz = await current_language(self), session._merchant_tz
-        with read_session() as s:
-            from sqlmodel import select
-
-            self.stores = [
-                {"id": str(i), "name": n}
-                for i, n in s.exec(
-                    select(Store.id, Store.name)
-                    .where(Store.merchant_id == actor.merchant_id, Store.is_active)
-                    .order_by(Store.name)
-                ).all()
-            ]
+        self.stores = [{"id": str(i), "name": n} for i, n in await off_loop(inbox.store_choices, engine, actor)]
         self.vouchers = [{"id": str(v.voucher_id), "name": v.reward_name} for v in own_vouchers[:20]]
         self.threads = [self._row(th, lang, tz) for th in threads]
         opened = route_id(self, "id")
@@ -135,6 +123,10 @@ class InboxState(rx.State):
             return
         self.notice = await translated(self, N_("Sent. We will answer here."))
         await self.load()
+
+
+# An answer pushed live (state/live.py) shows at once in an open conversation list.
+reload_when_open("/inbox", InboxState, "load")
 
 
 def _form_id(raw: str) -> int | None:

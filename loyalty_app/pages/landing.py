@@ -6,28 +6,27 @@ their home screen; this page helps someone who typed the bare address."""
 from __future__ import annotations
 
 import reflex as rx
-from sqlmodel import select
 
-from loyalty_app.db import read_session
 from loyalty_app.i18n import t
-from loyalty_app.models import Merchant
+from loyalty_app.services import merchants
+from loyalty_app.services.engine import get_engine
+from loyalty_app.state.forms import off_loop
 
 
 class LandingState(rx.State):
     programs: list[dict[str, str]] = []
 
     @rx.event
-    def load(self):
-        with read_session() as s:
-            merchants = s.exec(select(Merchant).order_by(Merchant.name)).all()
+    async def load(self):
+        programs = await off_loop(merchants.programs, get_engine())
         self.programs = [
             {
-                "slug": m.slug,
-                "name": m.name,
-                "description": m.description,
-                "logo": f"/m/{m.slug}/media/{m.logo_id}" if m.logo_id else "",
+                "slug": p.slug,
+                "name": p.name,
+                "description": p.description,
+                "logo": f"/m/{p.slug}/media/{p.logo_id}" if p.logo_id else "",
             }
-            for m in merchants
+            for p in programs
         ]
 
 

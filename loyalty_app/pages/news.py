@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from loyalty_app.components.news import KIND_LABELS
 from loyalty_app.components.shell import error_alert, member_frame
 from loyalty_app.domain.errors import N_
 from loyalty_app.domain.quests import utc_to_local as to_local
@@ -12,17 +13,6 @@ from loyalty_app.i18n import format_date, t, translate
 from loyalty_app.services import changelog
 from loyalty_app.state.forms import current_language, read_own
 
-KIND_LABELS = {
-    "reward": N_("Rewards"),
-    "earning": N_("Ways to earn"),
-    "tier": N_("Tiers"),
-    "quest": N_("Double points"),
-    "challenge": N_("Challenges"),
-    "badge": N_("Badges"),
-    "charity": N_("Charities"),
-    "survey": N_("Surveys"),
-    "program": N_("Program"),
-}
 KIND_ICONS = {
     "reward": "gift",
     "earning": "coins",

@@ -10,10 +10,9 @@ import reflex as rx
 
 from loyalty_app.components.member_photo import avatar_view, photo_backdrop_props
 from loyalty_app.components.shell import error_alert, field, member_frame
-from loyalty_app.db import get_engine, read_session
 from loyalty_app.i18n import format_datetime, t
-from loyalty_app.models import Account
 from loyalty_app.services import member_media, profile
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.settings import SUPPORTED_LANGUAGES
 from loyalty_app.state.forms import error_message, off_loop, translated
@@ -92,8 +91,7 @@ class ProfileState(rx.State):
             actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=actor.account_id)
         except Exception:  # noqa: BLE001 - staff are sent to their own page by the guard
             return
-        with read_session() as s:
-            account = s.get(Account, actor.account_id)
+        account = await off_loop(profile.own_profile, get_engine(), actor)
         if account is None:
             return
         self.first_name, self.last_name, self.email = account.first_name, account.last_name, account.email

@@ -9,14 +9,14 @@ import secrets
 
 import reflex as rx
 
+from loyalty_app.components.cockpit import progress_bar
+from loyalty_app.components.rewards import item_row, kind_label, local, media_url, short_date
 from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, member_frame, star_rating
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t, tn, translate
-from loyalty_app.pages.home import progress_bar
-from loyalty_app.pages.rewards import item_row, kind_label, local, media_url, short_date
 from loyalty_app.services import catalog_view
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.rewards import MAX_REVIEW_LENGTH
 from loyalty_app.state.forms import (

@@ -12,10 +12,10 @@ import reflex as rx
 from loyalty_app.components.console import console_frame
 from loyalty_app.components.qr_scanner import qr_scanner
 from loyalty_app.components.shell import error_alert, field
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, format_time, t, translate
 from loyalty_app.services import till
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.forms import current_language, error_message, off_loop, translated
 from loyalty_app.state.live import POINTS_TAKEN_BACK, VOUCHER_USED, _Reason, earn_messages, push_to_member
 from loyalty_app.state.session import SessionState

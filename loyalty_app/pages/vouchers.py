@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from loyalty_app.components.rewards import kind_label, local, media_url, short_date
 from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, member_frame
-from loyalty_app.db import get_engine
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
-from loyalty_app.pages.rewards import kind_label, local, media_url, short_date
 from loyalty_app.services import catalog_view
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
 from loyalty_app.state.forms import current_language, error_message, off_loop, read_own, route_id, translated
+from loyalty_app.state.live import reload_when_open
 from loyalty_app.state.session import SessionState
 
 
@@ -210,6 +211,9 @@ class VoucherState(rx.State):
         self.cancelling = self.confirming = False
         await self._fetch()
 
+
+# A voucher screen left open at the till turns "used" by itself (a live update, state/live.py).
+reload_when_open("/voucher", VoucherState, "_fetch")
 
 V = VoucherState
 

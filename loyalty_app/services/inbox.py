@@ -197,6 +197,16 @@ def member_threads(engine: Engine, actor: Actor | None, *, limit: int = 50) -> l
         return _threads(s, member.merchant_id, account_id=member.account_id, for_merchant=False, limit=limit)
 
 
+def store_choices(engine: Engine, actor: Actor | None) -> list[tuple[int, str]]:
+    """The stores a member may write about (their merchant's active stores), by name: (id, name)."""
+    member = permissions.authorize(engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    with read_session(engine) as s:
+        rows = s.exec(
+            select(Store.id, Store.name).where(Store.merchant_id == member.merchant_id, Store.is_active).order_by(Store.name)
+        ).all()
+    return [(store_id, name) for store_id, name in rows]
+
+
 def merchant_threads(engine: Engine, actor: Actor | None, *, limit: int = 100) -> list[ThreadView]:
     admin = _admin(engine, actor)
     with read_session(engine) as s:

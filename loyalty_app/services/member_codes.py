@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from loyalty_app.db import write_session
+from loyalty_app.db import read_session, write_session
 from loyalty_app.domain import member_codes
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.models import Account, Role, UsedMemberCode
 from loyalty_app.services import permissions
 from loyalty_app.services.permissions import Action, Actor
+from loyalty_app.services.tiers import current_tier, load_tiers
 from loyalty_app.settings import get_settings
 
 
@@ -27,6 +29,32 @@ def issue_member_code(engine: Engine, actor: Actor | None, *, now: datetime | No
         merchant_id=member.merchant_id, account_id=member.account_id, kid=kid, key=settings.code_keys()[kid], now=now or utcnow()
     )
     return code, claims.expires_at
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """What the member's own card shows besides the live code."""
+
+    member_number: str
+    first_name: str
+    last_name: str
+    tier_name: str  # "" without a tier
+
+
+def member_card(engine: Engine, actor: Actor | None) -> MemberCard | None:
+    """The signed-in member's own card, or None when the account is gone."""
+    member = permissions.authorize(engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    with read_session(engine) as s:
+        account = s.get(Account, member.account_id)
+        if account is None:
+            return None
+        tier = current_tier(s, member.merchant_id, member.account_id, load_tiers(s, member.merchant_id))
+    return MemberCard(
+        member_number=account.member_number,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        tier_name=tier.name if tier else "",
+    )
 
 
 def consume_member_code(

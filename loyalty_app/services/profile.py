@@ -166,6 +166,13 @@ def set_consent(
         return consent_statuses(account.consents)
 
 
+def own_profile(engine: Engine, actor: Actor | None) -> Account | None:
+    """The signed-in member's own account as the profile page shows it, or None when it is gone."""
+    member = authorize(engine, actor, Action.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
+    with read_session(engine) as s:
+        return s.get(Account, member.account_id)
+
+
 def _own_account(session: Session, actor: Actor) -> Account:
     account = session.get(Account, actor.account_id)
     if account is None or account.merchant_id != actor.merchant_id or account.deleted_at is not None:

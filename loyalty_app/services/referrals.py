@@ -25,7 +25,7 @@ from loyalty_app.domain.earning import Action, local_date, local_midnight_utc
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.models import Account, Referral, ReferralCode, Role
-from loyalty_app.services import ledger
+from loyalty_app.services import ledger, permissions
 from loyalty_app.services.earning import EarnOutcome, load_context, lock_member, record_action_in_session
 from loyalty_app.services.tx import run_in_transaction
 
@@ -132,6 +132,22 @@ def register_referral(
         return ReferralOutcome(referral.id, owner.account_id, points)
 
     return run_in_transaction(engine, run)
+
+
+def register_referral_quietly(engine: Engine, merchant_id: int, account_id: int, code: str) -> None:
+    """A bad referral code must not block the sign-up itself; the refusal is logged instead
+    (self-referral and repeat referrals are fraud signals for the merchant)."""
+    try:
+        register_referral(engine, merchant_id=merchant_id, referee_account_id=account_id, code=code)
+    except LoyaltyError as err:
+        permissions.record_security_event(
+            engine,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            action="register_referral",
+            reason=err.code,
+            detail={"code": code[:40]},
+        )
 
 
 def reward_first_purchase(session: Session, *, merchant_id: int, referee_account_id: int, now: datetime) -> Referral | None:

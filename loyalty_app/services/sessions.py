@@ -214,6 +214,22 @@ def resolve(
     )
 
 
+@dataclass(frozen=True)
+class SignedInAccount:
+    """What the app frame shows of the signed-in person (never secrets)."""
+
+    first_name: str
+    language: str
+
+
+def signed_in_account(engine: Engine | None, account_id: int) -> SignedInAccount | None:
+    """The name and saved language of the account behind a session ``resolve`` accepted (the
+    caller passes that actor's id), or None when the account is gone."""
+    with read_session(engine) as s:
+        account = s.get(Account, account_id)
+    return SignedInAccount(first_name=account.first_name, language=account.language) if account else None
+
+
 def revoke(engine: Engine, *, merchant_id: int, cookie_header: str, slug: str, now: datetime | None = None) -> bool:
     """Revoke the session named by this merchant's cookie; True when one was revoked."""
     secret = parse_cookie(cookie_header, cookie_name(slug))

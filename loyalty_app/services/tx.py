@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import exc as sa_errors
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -78,3 +79,43 @@ def run_in_transaction(
             log.info("retrying transaction after %s (attempt %d, %.3fs)", _sqlstate(exc) or exc.orig, attempt + 1, delay)
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# What a failed event handler tells the person (state/forms.py): the database or Redis being
+# unreachable, or the database refusing a typed value, each gets its own "nothing was changed".
+
+
+def is_unstorable(err: BaseException) -> bool:
+    """True when the database refused a value itself (``DataError``), not the request's meaning."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, sa_errors.DataError) or type(err).__name__ == "DataError":
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """True when ``err`` (or what caused it) says the database or Redis is unreachable, not
+    that the request was wrong."""
+    from redis import exceptions as redis_errors
+
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, sa_errors.DBAPIError) and err.connection_invalidated:
+            return True
+        if isinstance(
+            err,
+            (
+                sa_errors.OperationalError,
+                sa_errors.InterfaceError,
+                sa_errors.TimeoutError,
+                redis_errors.ConnectionError,
+                redis_errors.TimeoutError,
+            ),
+        ):
+            return True
+        err = err.__cause__ or err.__context__
+    return False

@@ -8,30 +8,12 @@ The password is read from the submitted form only; it is never stored in a state
 from __future__ import annotations
 
 import reflex as rx
-from sqlalchemy.engine import Engine
 
 from loyalty_app.api.session_routes import safe_next
-from loyalty_app.db import get_engine
-from loyalty_app.domain.errors import LoyaltyError
-from loyalty_app.services import accounts, permissions, referrals
+from loyalty_app.services import accounts, referrals
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState, activate_session, home_path
-
-
-def register_referral_quietly(engine: Engine, merchant_id: int, account_id: int, code: str) -> None:
-    """A bad referral code must not block the sign-up itself; the refusal is logged instead
-    (self-referral and repeat referrals are fraud signals for the merchant)."""
-    try:
-        referrals.register_referral(engine, merchant_id=merchant_id, referee_account_id=account_id, code=code)
-    except LoyaltyError as err:
-        permissions.record_security_event(
-            engine,
-            merchant_id=merchant_id,
-            account_id=account_id,
-            action="register_referral",
-            reason=err.code,
-            detail={"code": code[:40]},
-        )
 
 
 class AuthFormState(rx.State):
@@ -72,7 +54,7 @@ class AuthFormState(rx.State):
                 )
                 referral_code = str(self.router.page.params.get("ref", "") or "").strip()
                 if referral_code:
-                    await off_loop(register_referral_quietly, engine, session._merchant_id, account.id, referral_code)
+                    await off_loop(referrals.register_referral_quietly, engine, session._merchant_id, account.id, referral_code)
             result = await self._sign_in(session, email, password)
         except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
             self.error = await error_message(self, err)

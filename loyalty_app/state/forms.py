@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from loyalty_app.domain.errors import N_, LoyaltyError
+from loyalty_app.services.tx import is_unavailable, is_unstorable
 
 T = TypeVar("T")
 log = logging.getLogger("loyalty_app")
@@ -25,45 +26,6 @@ UNAVAILABLE_ERROR = N_("We could not reach our records just now. Nothing was cha
 UNSTORABLE_ERROR = N_(
     "Some of what you typed cannot be saved (an invisible control character or a number too large). Nothing was changed: please check it and try again."
 )
-
-
-def is_unstorable(err: BaseException) -> bool:
-    """True when the database refused a value itself (``DataError``), not the request's meaning."""
-    from sqlalchemy import exc as sa_errors
-
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, sa_errors.DataError) or type(err).__name__ == "DataError":
-            return True
-        err = err.__cause__ or err.__context__
-    return False
-
-
-def is_unavailable(err: BaseException) -> bool:
-    """True when ``err`` (or what caused it) says the database or Redis is unreachable, not
-    that the request was wrong."""
-    from redis import exceptions as redis_errors
-    from sqlalchemy import exc as sa_errors
-
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, sa_errors.DBAPIError) and err.connection_invalidated:
-            return True
-        if isinstance(
-            err,
-            (
-                sa_errors.OperationalError,
-                sa_errors.InterfaceError,
-                sa_errors.TimeoutError,
-                redis_errors.ConnectionError,
-                redis_errors.TimeoutError,
-            ),
-        ):
-            return True
-        err = err.__cause__ or err.__context__
-    return False
 
 
 async def current_language(state: rx.State) -> str:
@@ -123,7 +85,7 @@ async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: 
     *args)`` off the event loop. A refusal is shown translated on ``state.error``.
 
     Returns (SessionState, result), or None when there is nothing to show."""
-    from loyalty_app.db import get_engine
+    from loyalty_app.services.engine import get_engine
     from loyalty_app.services.permissions import Action
     from loyalty_app.state.session import SessionState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.db import get_engine
 from loyalty_app.services import inbox
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.forms import off_loop
 from loyalty_app.state.session import SessionState
 

@@ -14,11 +14,11 @@ import logging
 
 import reflex as rx
 
-from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import translate
 from loyalty_app.services import live
 from loyalty_app.services.earning import EarnOutcome
+from loyalty_app.services.engine import get_engine
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.forms import current_language
 from loyalty_app.state.session import SessionState
@@ -30,6 +30,18 @@ POINTS_TAKEN_BACK = N_("{points} points were taken back: {reason}")
 TIER_REACHED = N_("Welcome to {tier}!")
 NEW_BADGE = N_("New badge: {badge}")
 VOUCHER_USED = N_("Voucher used: {reward}. Enjoy!")
+
+
+# Member pages that re-read their own data when a live update reaches a tab showing them:
+# path suffix -> (the page's state, the method that loads it). Each page registers itself
+# (``reload_when_open``), so this shared state never imports a page.
+_RELOAD_WHEN_OPEN: dict[str, tuple[type[rx.State], str]] = {}
+
+
+def reload_when_open(path_suffix: str, page_state: type[rx.State], method: str) -> None:
+    """Called by a page module: a live update reaching a tab whose path ends with
+    ``path_suffix`` awaits ``page_state.<method>()`` in that tab, after the cockpit's refresh."""
+    _RELOAD_WHEN_OPEN[path_suffix] = (page_state, method)
 
 
 class LiveState(rx.State):
@@ -55,15 +67,10 @@ class LiveState(rx.State):
         from loyalty_app.state.inbox_badge import InboxBadgeState
 
         await (await self.get_state(InboxBadgeState)).load()
-        if str(self.router.page.path).endswith("/inbox"):
-            from loyalty_app.pages.inbox import InboxState
-
-            await (await self.get_state(InboxState)).load()
-        if str(self.router.page.path).endswith("/voucher"):
-            # A voucher screen left open at the till turns "used" by itself.
-            from loyalty_app.pages.vouchers import VoucherState
-
-            await (await self.get_state(VoucherState))._fetch()
+        path = str(self.router.page.path)
+        for suffix, (page_state, method) in _RELOAD_WHEN_OPEN.items():
+            if path.endswith(suffix):
+                await getattr(await self.get_state(page_state), method)()
         lang = await current_language(self)
         self.toast = " · ".join(translate(lang, msgid, **params) for msgid, params in messages)
         self.toast_seq += 1

@@ -13,14 +13,12 @@ import json
 from urllib.parse import quote
 
 import reflex as rx
-from sqlmodel import select
 
-from loyalty_app.db import get_engine, read_session
 from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed
-from loyalty_app.domain.theme import Theme
-from loyalty_app.models import Account, Merchant, Role
+from loyalty_app.models import Role
 from loyalty_app.pwa import offline_card
-from loyalty_app.services import live, permissions, sessions
+from loyalty_app.services import live, merchants, permissions, sessions
+from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action, Actor
 
 
@@ -66,19 +64,17 @@ class SessionState(rx.State):
         slug = self._route_slug()
         if not fresh and slug and slug == self.merchant_slug and self._merchant_id:
             return True
-        with read_session() as s:
-            merchant = s.exec(select(Merchant).where(Merchant.slug == slug)).first() if slug else None
-            if merchant is None:
-                self.merchant_slug = ""
-                self._merchant_id = 0
-                return False
-            theme = Theme.from_dict(merchant.theme)
-            self.merchant_slug = merchant.slug
-            self.merchant_name = merchant.name
-            self.merchant_short_name = theme.brand_name or merchant.short_name
-            self.logo_url = f"/m/{merchant.slug}/media/{merchant.logo_id}" if merchant.logo_id else ""
-            self._merchant_id = merchant.id
-            self._merchant_tz = merchant.timezone or "UTC"
+        merchant = merchants.branding(get_engine(), slug)
+        if merchant is None:
+            self.merchant_slug = ""
+            self._merchant_id = 0
+            return False
+        self.merchant_slug = merchant.slug
+        self.merchant_name = merchant.name
+        self.merchant_short_name = merchant.short_name
+        self.logo_url = f"/m/{merchant.slug}/media/{merchant.logo_id}" if merchant.logo_id else ""
+        self._merchant_id = merchant.merchant_id
+        self._merchant_tz = merchant.timezone
         return True
 
     def _current_actor(self) -> Actor | None:
@@ -108,8 +104,7 @@ class SessionState(rx.State):
         if actor is None:
             self.signed_in, self.first_name, self.role, self._account_id = False, "", "", 0
             return
-        with read_session() as s:
-            account = s.get(Account, actor.account_id)
+        account = sessions.signed_in_account(get_engine(), actor.account_id)
         self.signed_in = True
         self.first_name = account.first_name if account else ""
         self.role = actor.role.value
@@ -122,8 +117,7 @@ class SessionState(rx.State):
         # so for them the device's choice (browser or remembered) stands.
         if not self._account_id or self.role != Role.MEMBER.value:
             return
-        with read_session() as s:
-            account = s.get(Account, self._account_id)
+        account = sessions.signed_in_account(get_engine(), self._account_id)
         if account and account.language:
             lang_state = await self.get_state(LanguageState)
             lang_state._apply(account.language)

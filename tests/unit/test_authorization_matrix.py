@@ -53,12 +53,11 @@ from loyalty_app.models import (
     WebhookEndpoint,
 )
 from loyalty_app.pages.activity import ActivityState
-from loyalty_app.pages.admin import AdminState
+from loyalty_app.pages.admin import AdminState, PostersState
 from loyalty_app.pages.admin_analytics import AnalyticsState
 from loyalty_app.pages.admin_data import DataState
 from loyalty_app.pages.admin_fraud import FraudState
 from loyalty_app.pages.admin_inbox import AdminInboxState
-from loyalty_app.pages.admin_posters import PostersState
 from loyalty_app.pages.admin_program import ChangelogState, ModerationState, ProgramState
 from loyalty_app.pages.admin_theme import ThemeEditorState
 from loyalty_app.pages.admin_webhooks import WebhooksState
