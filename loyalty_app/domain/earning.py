@@ -1,4 +1,5 @@
-"""Earning rules as pure data: which actions exist, when a rule applies, how many points.
+"""Earning rules as pure data: when a rule applies, how many points (which actions exist: the
+registry of ways to earn, ``domain.ways_to_earn``).
 
 Why pure: the arithmetic members complain about ("why did I get these points?") must be
 testable without a database, and the same functions build the explanation stored with each
@@ -16,49 +17,28 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from loyalty_app.domain.errors import N_, LoyaltyError
+from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN
+from loyalty_app.domain.ways_to_earn import Action as Action  # re-exported: services import it from here
+
+# Which actions exist and their facts (reasons, who may record them, visits) live in the registry
+# of ways to earn (``domain.ways_to_earn``); the tables below are derived from it.
 
 
-class Action(str, enum.Enum):
-    PURCHASE = "purchase"
-    WRITE_REVIEW = "write_review"
-    RATE_REWARD = "rate_reward"
-    FILL_SURVEY = "fill_survey"
-    SUBSCRIBE_NEWSLETTER = "subscribe_newsletter"
-    TAG_SOCIAL = "tag_social"
-    ATTEND_EVENT = "attend_event"
-    PHOTO_CONTEST = "photo_contest"
-    CHECK_IN = "check_in"
-    BIRTHDAY = "birthday"
-    COMPLETE_PROFILE = "complete_profile"
-    REFER_FRIEND = "refer_friend"
+def earn_reasons(action: str) -> tuple[str, str]:
+    """(reason, reason with multipliers): the msgids of ``action``'s ledger entries, from the registry."""
+    return WAYS_TO_EARN[action].reasons
 
 
 # Actions that only their own service may record: purchases need a receipt and a staff member,
 # ratings need a redeemed reward, referral bonuses need a referee's first purchase.
-SERVICE_ONLY_ACTIONS = frozenset({Action.PURCHASE, Action.RATE_REWARD, Action.REFER_FRIEND})
+SERVICE_ONLY_ACTIONS = frozenset(a for a in Action if WAYS_TO_EARN[a].service_only)
 
 # Actions that count as a visit (for streaks and distinct stores).
-VISIT_ACTIONS = frozenset({Action.PURCHASE, Action.CHECK_IN})
+VISIT_ACTIONS = frozenset(a for a in Action if WAYS_TO_EARN[a].visit)
 
 # (reason without multipliers, reason with multipliers) per action; English gettext msgids.
-ACTION_REASONS: dict[Action, tuple[str, str]] = {
-    Action.WRITE_REVIEW: (N_("Wrote a review"), N_("Wrote a review, {multipliers}")),
-    Action.RATE_REWARD: (N_("Rated a reward"), N_("Rated a reward, {multipliers}")),
-    Action.FILL_SURVEY: (N_("Filled in a survey"), N_("Filled in a survey, {multipliers}")),
-    Action.SUBSCRIBE_NEWSLETTER: (
-        N_("Subscribed to the newsletter"),
-        N_("Subscribed to the newsletter, {multipliers}"),
-    ),
-    Action.TAG_SOCIAL: (N_("Tagged us on social media"), N_("Tagged us on social media, {multipliers}")),
-    Action.ATTEND_EVENT: (N_("Attended event {event_code}"), N_("Attended event {event_code}, {multipliers}")),
-    Action.PHOTO_CONTEST: (N_("Entered the photo contest"), N_("Entered the photo contest, {multipliers}")),
-    Action.CHECK_IN: (N_("Checked in at {store}"), N_("Checked in at {store}, {multipliers}")),
-    Action.BIRTHDAY: (N_("Happy birthday!"), N_("Happy birthday!, {multipliers}")),
-    Action.COMPLETE_PROFILE: (N_("Completed your profile"), N_("Completed your profile, {multipliers}")),
-    Action.REFER_FRIEND: (N_("Referred a friend"), N_("Referred a friend, {multipliers}")),
-}
-PURCHASE_REASON = N_("Purchase {amount} {currency} × {rate} pt/{currency}")
-PURCHASE_REASON_MULTIPLIED = N_("Purchase {amount} {currency} × {rate} pt/{currency}, {multipliers}")
+ACTION_REASONS: dict[Action, tuple[str, str]] = {a: earn_reasons(a) for a in Action}
+PURCHASE_REASON, PURCHASE_REASON_MULTIPLIED = ACTION_REASONS[Action.PURCHASE]
 
 
 class LimitPeriod(str, enum.Enum):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import colorsys
 import re
-from typing import Any
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.domain.text import one_line

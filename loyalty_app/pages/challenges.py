@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
+from loyalty_app.components.cockpit import progress_bar
 from loyalty_app.components.shell import member_frame
 from loyalty_app.components.shell import segmented as shell_segmented
-from loyalty_app.db import get_engine
+from loyalty_app.domain.challenges import VISIT
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError
+from loyalty_app.domain.ways_to_earn import VISIT_HOW, WAYS_TO_EARN
 from loyalty_app.i18n import (
     format_date,
     format_duration,
@@ -32,32 +34,24 @@ from loyalty_app.i18n import (
     translate,
     translate_plural,
 )
-from loyalty_app.pages.home import progress_bar
 from loyalty_app.services import engagement
 from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import current_language, error_message, run_service, translated
 from loyalty_app.state.session import SessionState
 
 VIEWS = ("challenges", "earn", "badges")
 PHOTO_UPLOAD_ID = "contest_photo"
 PHOTO_ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]}
 
-# How a challenge is completed, per action it counts (shown under its description).
-ACTION_HOW = {
-    "visit": N_("Visit us: make a purchase or check in"),
-    "purchase": N_("Make a purchase"),
-    "check_in": N_("Check in at a store by scanning the poster"),
-    "write_review": N_("Write a review"),
-    "rate_reward": N_("Rate a reward you redeemed"),
-    "fill_survey": N_("Answer a survey"),
-    "subscribe_newsletter": N_("Subscribe to the newsletter"),
-    "tag_social": N_("Tag us on social media"),
-    "attend_event": N_("Come to one of our events and enter its code"),
-    "photo_contest": N_("Enter the photo contest"),
-    "birthday": N_("Claim your birthday treat"),
-    "complete_profile": N_("Complete your profile"),
-    "refer_friend": N_("Invite a friend who makes a purchase"),
-}
+
+def action_how() -> dict[str, str]:
+    """How a challenge is completed, per action it counts (shown under its description), and how
+    an action-count badge is earned: the "visit" pseudo-action, then each way to earn's how-to
+    from the registry (``domain.ways_to_earn``)."""
+    return {VISIT: VISIT_HOW, **WAYS_TO_EARN.how_tos()}
+
+
+ACTION_HOW = action_how()
 
 # Badge icon names from the program -> icons we ship (anything else shows an award).
 BADGE_ICONS = (
@@ -197,12 +191,10 @@ class ChallengesState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return  # staff and admins are sent to their own pages by the guard
-        try:
-            overview = await off_loop(engagement.engagement_overview, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
-            if session.signed_in:
-                self.error = await error_message(self, err)
+        ran = await run_service(self, engagement.engagement_overview, error_var="error" if session.signed_in else None)
+        if ran is None:
             return
+        _actor, overview = ran
         lang = await current_language(self)
         now = utcnow()
         tz = overview.timezone
@@ -393,13 +385,12 @@ class ChallengesState(rx.State):
         self._clear_feedback()
         self.busy = "fill_survey"
         yield
-        session = await self.get_state(SessionState)
         answers = {k[2:]: v for k, v in form.items() if isinstance(k, str) and k.startswith("q_")}
-        try:
-            result = await off_loop(engagement.submit_survey, get_engine(), session._current_actor(), self._survey_id, answers)
-        except Exception as err:  # noqa: BLE001
-            await self._failed("fill_survey", err)
+        ran = await run_service(self, engagement.submit_survey, self._survey_id, answers, error_var="err_text")
+        if ran is None:
+            self.err_action = "fill_survey"
         else:
+            _actor, result = ran
             await self._earned("fill_survey", result, await translated(self, "Thanks for your answers!"))
             self.survey_open = False
             await self._fetch()
@@ -412,12 +403,11 @@ class ChallengesState(rx.State):
         self._clear_feedback()
         self.busy = "subscribe_newsletter"
         yield
-        session = await self.get_state(SessionState)
-        try:
-            result = await off_loop(engagement.subscribe_newsletter, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001
-            await self._failed("subscribe_newsletter", err)
+        ran = await run_service(self, engagement.subscribe_newsletter, error_var="err_text")
+        if ran is None:
+            self.err_action = "subscribe_newsletter"
         else:
+            _actor, result = ran
             plain = await translated(self, "You're subscribed. Thank you!")
             if result.already:
                 plain = await translated(self, "You're subscribed. You already earned points for this before.")
@@ -432,18 +422,17 @@ class ChallengesState(rx.State):
         self._clear_feedback()
         self.busy = "attend_event"
         yield
-        session = await self.get_state(SessionState)
-        try:
-            result = await off_loop(
-                engagement.enter_event_code,
-                get_engine(),
-                session._current_actor(),
-                str(form.get("code", "")),
-                ip=self.router.session.client_ip or "",
-            )
-        except Exception as err:  # noqa: BLE001
-            await self._failed("attend_event", err)
+        ran = await run_service(
+            self,
+            engagement.enter_event_code,
+            str(form.get("code", "")),
+            error_var="err_text",
+            ip=self.router.session.client_ip or "",
+        )
+        if ran is None:
+            self.err_action = "attend_event"
         else:
+            _actor, result = ran
             await self._earned("attend_event", result, await translated(self, "Thanks for coming!"))
             await self._fetch()
         self.busy = ""
@@ -455,11 +444,9 @@ class ChallengesState(rx.State):
         self._clear_feedback()
         self.busy = "tag_social"
         yield
-        session = await self.get_state(SessionState)
-        try:
-            await off_loop(engagement.submit_social_link, get_engine(), session._current_actor(), str(form.get("url", "")))
-        except Exception as err:  # noqa: BLE001
-            await self._failed("tag_social", err)
+        ran = await run_service(self, engagement.submit_social_link, str(form.get("url", "")), error_var="err_text")
+        if ran is None:
+            self.err_action = "tag_social"
         else:
             await self._sent_for_review("tag_social")
             await self._fetch()
@@ -484,11 +471,9 @@ class ChallengesState(rx.State):
         yield
         upload = files[0]
         data = await upload.read(MAX_UPLOAD_BYTES + 1)  # one byte over the limit is enough to refuse
-        session = await self.get_state(SessionState)
-        try:
-            await off_loop(engagement.submit_photo, get_engine(), session._current_actor(), data, filename=upload.name or "")
-        except Exception as err:  # noqa: BLE001
-            await self._failed("photo_contest", err)
+        ran = await run_service(self, engagement.submit_photo, data, error_var="err_text", filename=upload.name or "")
+        if ran is None:
+            self.err_action = "photo_contest"
         else:
             await self._sent_for_review("photo_contest")
             await self._fetch()
@@ -518,12 +503,11 @@ class ChallengesState(rx.State):
         self._clear_feedback()
         self.busy = action
         yield
-        session = await self.get_state(SessionState)
-        try:
-            result = await off_loop(engagement.claim_action, get_engine(), session._current_actor(), action)
-        except Exception as err:  # noqa: BLE001
-            await self._failed(action, err)
+        ran = await run_service(self, engagement.claim_action, action, error_var="err_text")
+        if ran is None:
+            self.err_action = action
         else:
+            _actor, result = ran
             await self._earned(action, result, "")
             await self._fetch()
         self.busy = ""

@@ -33,6 +33,7 @@ from loyalty_app.domain import donations as donation_rules
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.ledger import EntryKind, insufficient_points, validate_points
+from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN
 from loyalty_app.i18n.catalogs import lookup, normalize_language
 from loyalty_app.i18n.server import safe_format
 from loyalty_app.models import Account, Charity, Donation, LedgerEntry, PointLot, Role
@@ -127,25 +128,12 @@ def direction(kind: str, points: int) -> str:
 # --------------------------------------------------------------------------- history
 
 
-# What an entry was about, for its icon: from the kind, and for earns from the ledger source.
-_EARN_TOPICS = {
-    "purchase": "purchase",
-    "check_in": "visit",
-    "refer_friend": "friend",
-    "birthday": "birthday",
-    "attend_event": "event",
-    "write_review": "review",
-    "rate_reward": "review",
-    "fill_survey": "review",
-    "photo_contest": "social",
-    "tag_social": "social",
-    "subscribe_newsletter": "profile",
-    "complete_profile": "profile",
-}
-
-
 def topic(kind: str, source: dict | None) -> str:
-    """A small fixed vocabulary the page maps to icons (``earn`` when nothing more is known)."""
+    """What an entry was about, for its icon: a small fixed vocabulary the page maps to icons.
+
+    From the kind, and for earns from the ledger source: a challenge bonus, a referral, else the
+    action's topic in the registry of ways to earn (``domain.ways_to_earn``); ``earn`` when
+    nothing more is known."""
     source = source if isinstance(source, dict) else {}
     if kind != EntryKind.EARN.value:
         return kind
@@ -153,7 +141,7 @@ def topic(kind: str, source: dict | None) -> str:
         return "challenge"
     if "referral_id" in source:
         return "friend"
-    return _EARN_TOPICS.get(str(source.get("action") or ""), "earn")
+    return WAYS_TO_EARN.topic(str(source.get("action") or ""), default="earn")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotAllowed, No
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.quests import QuestSpec
 from loyalty_app.domain.tiers import TierSpec
+from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN
 from loyalty_app.models import (
     Account,
     EarningRule,
@@ -462,7 +463,8 @@ def _check_action_requirements(
         if store is None:
             raise LoyaltyError(N_("Choose the store you are checking in at."), code="store_required")
         return {"store": store.name}
-    if action is Action.ATTEND_EVENT:
+    way = WAYS_TO_EARN.get(action.value)
+    if way is not None and "event_codes" in way.params:  # attend_event, and any way that takes event codes
         code = str(detail.get("event_code", "")).strip().upper()
         allowed = {str(c).strip().upper() for c in rule.params.get("event_codes", [])}
         if not code or (allowed and code not in allowed):

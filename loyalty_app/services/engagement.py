@@ -39,6 +39,7 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.earning import LimitPeriod, RuleSpec
 from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
+from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN, Claim
 from loyalty_app.models import (
     Account,
     Challenge,
@@ -64,17 +65,12 @@ from loyalty_app.services.tx import run_in_transaction
 # (member role, own account only), and services.member_media uses it for uploads as well.
 MEMBER_ENGAGE = Action.EDIT_OWN_PROFILE
 
-# The ways to earn the Challenges tab offers, in the order it shows them.
-WAYS: tuple[str, ...] = (
-    EarnAction.FILL_SURVEY.value,
-    EarnAction.ATTEND_EVENT.value,
-    EarnAction.TAG_SOCIAL.value,
-    EarnAction.PHOTO_CONTEST.value,
-    EarnAction.SUBSCRIBE_NEWSLETTER.value,
-    EarnAction.COMPLETE_PROFILE.value,
-    EarnAction.BIRTHDAY.value,
-)
+# The ways to earn the Challenges tab offers, in the order it shows them (the registry's cards).
+WAYS: tuple[str, ...] = WAYS_TO_EARN.on_challenges_tab()
+# What a member sends for review (``Submission.kind``) -> the way to earn it pays once approved:
+# the registry's ways claimed by review, each with its own submit function below.
 SUBMISSION_ACTIONS = {"social": EarnAction.TAG_SOCIAL.value, "photo": EarnAction.PHOTO_CONTEST.value}
+assert set(SUBMISSION_ACTIONS.values()) == set(WAYS_TO_EARN.claimed(Claim.REVIEWED)), "a reviewed way needs its kind"
 
 SOCIAL_HOSTS: tuple[str, ...] = ("instagram.com", "facebook.com", "tiktok.com", "x.com", "twitter.com", "threads.net")
 MAX_URL_LENGTH = 500
@@ -779,23 +775,26 @@ def enter_event_code(engine: Engine, actor: Actor | None, code: str, *, now: dat
     return _result(outcome)
 
 
-CLAIMABLE = {EarnAction.COMPLETE_PROFILE.value, EarnAction.BIRTHDAY.value}
+# The ways a member claims with a button on the Challenges tab (the registry's claim buttons).
+CLAIMABLE = frozenset(WAYS_TO_EARN.claimed(Claim.CLAIM_BUTTON))
 
 
 def claim_action(engine: Engine, actor: Actor | None, action: str, *, now: datetime | None = None) -> EarnResult:
-    """Profile-completion points (once) or birthday points (once a year, birthday month); the
-    engine checks the condition and the rule's limit."""
+    """Profile-completion points (once) or birthday points (once a year, birthday month), or any
+    other way the registry marks as claimed with a button (once per member); the engine checks
+    the condition and the rule's limit."""
     now = now or utcnow()
     member = _member(engine, actor)
     if action not in CLAIMABLE:
         raise LoyaltyError(NOT_CLAIMABLE, code="not_claimable")
     with read_session(engine) as s:
         ctx = load_context(s, member.merchant_id)
-    key = (
-        f"profile:{member.account_id}"
-        if action == EarnAction.COMPLETE_PROFILE.value
-        else f"birthday:{member.account_id}:{rules.local_date(now, ctx.tz).year}"
-    )
+    if action == EarnAction.COMPLETE_PROFILE.value:
+        key = f"profile:{member.account_id}"
+    elif action == EarnAction.BIRTHDAY.value:
+        key = f"birthday:{member.account_id}:{rules.local_date(now, ctx.tz).year}"
+    else:  # another claimable way: once per member
+        key = f"claim:{action}:{member.account_id}"
     outcome = earning.record_action(
         engine,
         merchant_id=member.merchant_id,

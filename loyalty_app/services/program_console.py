@@ -61,6 +61,7 @@ from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.quests import local_to_utc, utc_to_local
 from loyalty_app.domain.text import lines, one_line
+from loyalty_app.domain.ways_to_earn import VISIT_HOW, WAYS_TO_EARN
 from loyalty_app.i18n import format_datetime, translate
 from loyalty_app.models import (
     Account,
@@ -175,21 +176,21 @@ REWARD_KIND_LABELS = {
     RewardKind.EARLY_ACCESS.value: N_("Early access"),
     RewardKind.PARTNER_COUPON.value: N_("Partner offer"),
 }
-ACTION_LABELS = {
-    EarnAction.PURCHASE.value: N_("Make a purchase"),
-    EarnAction.CHECK_IN.value: N_("Check in at a store by scanning the poster"),
-    EarnAction.WRITE_REVIEW.value: N_("Write a review"),
-    EarnAction.RATE_REWARD.value: N_("Rate a reward you redeemed"),
-    EarnAction.FILL_SURVEY.value: N_("Answer a survey"),
-    EarnAction.SUBSCRIBE_NEWSLETTER.value: N_("Subscribe to the newsletter"),
-    EarnAction.TAG_SOCIAL.value: N_("Tag us on social media"),
-    EarnAction.ATTEND_EVENT.value: N_("Come to one of our events and enter its code"),
-    EarnAction.PHOTO_CONTEST.value: N_("Enter the photo contest"),
-    EarnAction.BIRTHDAY.value: N_("Claim your birthday treat"),
-    EarnAction.COMPLETE_PROFILE.value: N_("Complete your profile"),
-    EarnAction.REFER_FRIEND.value: N_("Invite a friend who makes a purchase"),
-}
-CHALLENGE_ACTION_LABELS = {VISIT: N_("Visit us: make a purchase or check in"), **ACTION_LABELS}
+
+
+def action_labels() -> dict[str, str]:
+    """What the console calls each way to earn (earning rules, action-count badges, quests), in the
+    registry's order: the registry's labels (``domain.ways_to_earn``)."""
+    return WAYS_TO_EARN.labels()
+
+
+def challenge_action_labels() -> dict[str, str]:
+    """What a challenge can count: the "visit" pseudo-action (a purchase or a check-in), then every way to earn."""
+    return {VISIT: VISIT_HOW, **action_labels()}
+
+
+ACTION_LABELS = action_labels()
+CHALLENGE_ACTION_LABELS = challenge_action_labels()
 LIMIT_PERIOD_LABELS = {
     LimitPeriod.NONE.value: N_("No limit"),
     LimitPeriod.DAY.value: N_("Per day"),
@@ -962,7 +963,8 @@ def _parse_earning(f: _Form, session: Session, merchant: Merchant, row: EarningR
     f.window("valid_until", values["valid_from"], values["valid_until"])
     params = dict(row.params or {}) if row is not None else {}
     codes_text = f.s("event_codes")
-    if action == EarnAction.ATTEND_EVENT.value:
+    way = WAYS_TO_EARN.get(action)
+    if way is not None and "event_codes" in way.params:  # the registry says which rules take event codes
         codes = [c.strip().upper() for c in re.split(r"[,\s;]+", codes_text) if c.strip()]
         if len(codes) > 50 or any(not EVENT_CODE_RE.fullmatch(c) for c in codes):
             f.fail("event_codes", BAD_EVENT_CODES, "invalid_event_codes")
