@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SUBSCRIBER_MODULES", "PointsPosted", "publish", "subscribe", "subscribers", "unsubscribe"]
 
 # Every module that subscribes at import time (imported by the hub before the first delivery).
-SUBSCRIBER_MODULES: tuple[str, ...] = ("loyalty_app.services.webhooks",)
+SUBSCRIBER_MODULES: tuple[str, ...] = ("loyalty_app.services.webhooks.outbox",)
 
 
 @dataclass(frozen=True)
