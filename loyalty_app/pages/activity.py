@@ -18,8 +18,8 @@ from loyalty_app.i18n import format_date, format_number, format_time, localized_
 from loyalty_app.services import activity
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, error_message, off_loop, run_service
+from loyalty_app.state.session import SessionState, require_actor
 
 MINUS = "\u2212"
 EXPIRING_LINES = 3  # the soonest days; the pill above says the whole amount
@@ -99,25 +99,24 @@ class ActivityState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return None, session
-        return session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None), session
+        return await require_actor(self, Action.VIEW_OWN_MEMBER_DATA, own=True), session
 
     async def _fetch(self, *, append: bool) -> None:
-        try:
-            actor, session = await self._actor()
-            if actor is None:
-                return
-            lang = await current_language(self)
-            page = await off_loop(
-                activity.history_page,
-                get_engine(),
-                actor,
-                filter=self.filter,
-                before_id=self._before_id if append and self._before_id else None,
-                lang=lang,
-            )
-        except Exception as err:  # noqa: BLE001 - shown translated
-            self.error = await error_message(self, err)
+        if (await self.get_state(SessionState)).role != "member":
             return
+        lang = await current_language(self)
+        ran = await run_service(
+            self,
+            activity.history_page,
+            action=Action.VIEW_OWN_MEMBER_DATA,
+            own=True,
+            filter=self.filter,
+            before_id=self._before_id if append and self._before_id else None,
+            lang=lang,
+        )
+        if ran is None:
+            return
+        _actor, page = ran
         now = utcnow()
         previous_day = self.items[-1]["day"] if append and self.items else ""
         rows = history_rows(page, lang, now, previous_day)

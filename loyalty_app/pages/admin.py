@@ -16,8 +16,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_number, t, translate
 from loyalty_app.services import overview, posters
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 
 
@@ -27,12 +26,10 @@ class AdminState(rx.State):
 
     @rx.event
     async def load(self):
-        session = await self.get_state(SessionState)
-        try:
-            o = await off_loop(overview.program_overview, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, overview.program_overview)
+        if ran is None:
             return
+        _actor, o = ran
         lang = await current_language(self)
         rows = (
             (N_("Members"), o.members),
@@ -57,11 +54,10 @@ class PostersState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "admin":
             return
-        try:
-            rows = await off_loop(posters.list_stores, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
-            self.error = await error_message(self, err)
+        ran = await run_service(self, posters.list_stores)
+        if ran is None:
             return
+        _actor, rows = ran
         base = f"/m/{session.merchant_slug}/admin/posters"
         self.stores = [
             {

@@ -23,8 +23,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_currency, format_date, format_number, normalize_language, t, tn, translate
 from loyalty_app.services import analytics
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 
 # Chart colours: fixed, distinguishable, each at least 3:1 against white (WCAG 1.4.11).
@@ -195,18 +194,11 @@ class AnalyticsState(rx.State):
         self.loading, self.error = True, ""
         yield
         session = await self.get_state(SessionState)
-        try:
-            board = await off_loop(
-                analytics.dashboard,
-                get_engine(),
-                session._current_actor(),
-                period=self.period,
-                merchant_id=session._merchant_id or None,
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, analytics.dashboard, period=self.period, merchant_id=session._merchant_id or None)
+        if ran is None:
             self.loading = False
             return
+        _actor, board = ran
         for name, value in build_view(board, await current_language(self)).items():
             setattr(self, name, value)
         self.loading, self.loaded = False, True

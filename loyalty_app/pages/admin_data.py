@@ -10,8 +10,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t
 from loyalty_app.services import admin_audit
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 
 EXPORTS = (
@@ -34,11 +33,10 @@ class DataState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        try:
-            rows = await off_loop(admin_audit.recent, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, admin_audit.recent)
+        if ran is None:
             return
+        _actor, rows = ran
         lang = await current_language(self)
         self.audit = [
             {

@@ -11,8 +11,7 @@ from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import fraud
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
+from loyalty_app.state.forms import current_language, form_id, run_service, translated
 from loyalty_app.state.session import SessionState
 
 FLAG_KINDS = {
@@ -35,11 +34,10 @@ class FraudState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        try:
-            o = await off_loop(fraud.fraud_overview, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, fraud.fraud_overview)
+        if ran is None:
             return
+        _actor, o = ran
         lang, tz = await current_language(self), session._merchant_tz
         self.flags = [
             {
@@ -76,11 +74,7 @@ class FraudState(rx.State):
 
     async def _act(self, fn, notice: str, **kwargs) -> None:
         self.error = self.notice = ""
-        session = await self.get_state(SessionState)
-        try:
-            await off_loop(fn, get_engine(), session._current_actor(), **kwargs)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        if await run_service(self, fn, **kwargs) is None:
             return
         self.notice = await translated(self, notice)
         await self.load()

@@ -13,9 +13,9 @@ from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import inbox
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
+from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, run_service, translated
 from loyalty_app.state.live import push_to_member
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, require_actor
 
 NEW_ANSWER = N_("New answer from the shop: {subject}")
 
@@ -31,11 +31,10 @@ class AdminInboxState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        try:
-            rows = await off_loop(inbox.merchant_threads, get_engine(), session._current_actor())
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, inbox.merchant_threads)
+        if ran is None:
             return
+        _actor, rows = ran
         lang, tz = await current_language(self), session._merchant_tz
         self.threads = [
             {
@@ -62,23 +61,19 @@ class AdminInboxState(rx.State):
     @rx.event
     async def open(self, thread_id: str):
         self.open_id, self.notice = str(thread_id), ""
-        session = await self.get_state(SessionState)
         if form_id(thread_id):
-            try:
-                actor = session._require_actor(Action.ADMIN_MODERATE)  # the console's, not a member's own inbox
-                await off_loop(inbox.mark_read, get_engine(), actor, thread_id=form_id(thread_id))
-            except Exception as err:  # noqa: BLE001
-                self.error = await error_message(self, err)
+            # ADMIN_MODERATE: the console's, not a member's own inbox
+            ran = await run_service(self, inbox.mark_read, action=Action.ADMIN_MODERATE, thread_id=form_id(thread_id))
+            if ran is None:
                 return
         await self.load()
 
     @rx.event
     async def answer(self, form: dict):
         self.error = self.notice = ""
-        session = await self.get_state(SessionState)
         thread = next((th for th in self.threads if th["id"] == self.open_id), None)
         try:
-            actor = session._require_actor(Action.ADMIN_MODERATE)  # the console's, not a member's own inbox
+            actor = await require_actor(self, Action.ADMIN_MODERATE)  # the console's, not a member's own inbox
             await off_loop(inbox.reply, get_engine(), actor, thread_id=form_id(self.open_id) or 0, body=str(form.get("body", "")))
             member_id = await off_loop(inbox.thread_member, get_engine(), actor, thread_id=form_id(self.open_id) or 0)
         except Exception as err:  # noqa: BLE001

@@ -29,8 +29,8 @@ from loyalty_app.services import program_console as pc
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
 from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, error_message, off_loop, run_service, translated
+from loyalty_app.state.session import SessionState, require_actor
 
 # (tab, editor kind or "", lucide icon, label)
 TABS = (
@@ -132,8 +132,7 @@ class ProgramState(rx.State):
     _forms: dict[str, dict[str, str]] = {}
 
     async def _actor(self, action: Action = Action.ADMIN_MANAGE_PROGRAM):
-        session = await self.get_state(SessionState)
-        return session, session._require_actor(action)
+        return await self.get_state(SessionState), await require_actor(self, action)
 
     def _kind(self) -> str:
         return KIND_OF_TAB.get(self.tab, "")
@@ -282,12 +281,13 @@ class ProgramState(rx.State):
         data = {str(k): v for k, v in (form or {}).items() if not str(k).startswith("pf-")}
         data["id"] = str(self._editing_id or "")  # the row being edited: server-side, re-checked by the service
         note = str(data.pop("publish_note", "") or "")
+        kwargs: dict[str, Any] = {"publish_note": note}
+        if kind == "reward":
+            kwargs.update(image=self._image or None, remove_image=self._remove_image)
         try:
-            session, actor = await self._actor()
-            kwargs: dict[str, Any] = {"publish_note": note}
-            if kind == "reward":
-                kwargs.update(image=self._image or None, remove_image=self._remove_image)
-            row = await off_loop(pc.SAVES[kind], get_engine(), actor, data, **kwargs)
+            ran = await run_service(
+                self, pc.SAVES[kind], data, action=Action.ADMIN_MANAGE_PROGRAM, reraise=(pc.FormInvalid,), **kwargs
+            )
         except pc.FormInvalid as err:
             lang = await current_language(self)
             self.errors = {name: translate(lang, e.message, **e.params) for name, e in err.errors.items()}
@@ -295,13 +295,13 @@ class ProgramState(rx.State):
             self.busy = False
             yield rx.call_script(FOCUS_BAD_FIELD_JS)
             return
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        if ran is None:
             self.busy = False
             return
+        actor, row = ran
         await self._load_rows()
         if kind == "segment":  # the offers' segment choices list the new one
-            await self._load_options(session, actor)
+            await self._load_options(await self.get_state(SessionState), actor)
         self.edit(str(row.row_id))
         saved = SEGMENT_SAVED if kind == "segment" else SAVED
         self.notice = await translated(self, saved if row.published else NOTHING_CHANGED)
@@ -312,15 +312,13 @@ class ProgramState(rx.State):
         if not kind or not self._editing_id:
             return
         self.notice = self.error = ""
-        try:
-            _session, actor = await self._actor()
-            row = await off_loop(pc.set_active, get_engine(), actor, kind, self._editing_id, active)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, pc.set_active, kind, self._editing_id, active, action=Action.ADMIN_MANAGE_PROGRAM)
+        if ran is None:
             return
+        actor, row = ran
         await self._load_rows()
         if kind in ("segment", "tier", "badge"):  # their choices in other editors change
-            await self._load_options(_session, actor)
+            await self._load_options(await self.get_state(SessionState), actor)
         self.edit(str(row.row_id))
         self.notice = await translated(self, RESTORED if active else RETIRED)
 
@@ -341,17 +339,19 @@ class ProgramState(rx.State):
     async def show_preview(self, form: dict[str, Any]):
         self.preview = self.preview_names = ""
         self.notice = self.error = ""
+        fields = {str(k): v for k, v in (form or {}).items()}
         try:
-            _session, actor = await self._actor()
-            result = await off_loop(pc.preview_segment, get_engine(), actor, {str(k): v for k, v in (form or {}).items()})
+            ran = await run_service(
+                self, pc.preview_segment, fields, action=Action.ADMIN_MANAGE_PROGRAM, reraise=(pc.FormInvalid,)
+            )
         except pc.FormInvalid as err:
             lang = await current_language(self)
             self.errors = {name: translate(lang, e.message, **e.params) for name, e in err.errors.items()}
             self.error = translate(lang, FIX_FIELDS)
             return
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        if ran is None:
             return
+        _actor, result = ran
         self.errors = {}
         self.preview = await translated(self, PREVIEW_COUNT, n=result.count)
         self.preview_names = ", ".join(result.names)
@@ -401,12 +401,10 @@ class ChangelogState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.ADMIN_MANAGE_PROGRAM)
-            rows = await off_loop(pc.list_changes, get_engine(), actor)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, pc.list_changes, action=Action.ADMIN_MANAGE_PROGRAM)
+        if ran is None:
             return
+        _actor, rows = ran
         lang, tz = await current_language(self), session._merchant_tz
         self.entries = [
             {
@@ -429,14 +427,8 @@ class ChangelogState(rx.State):
     @rx.event
     async def annotate(self, form: dict[str, Any]):
         self.notice = self.error = ""
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.ADMIN_MANAGE_PROGRAM)
-            await off_loop(
-                pc.annotate_change, get_engine(), actor, str(form.get("change_id", "")), str(form.get("note", "") or "")
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        change_id, note = str(form.get("change_id", "")), str(form.get("note", "") or "")
+        if await run_service(self, pc.annotate_change, change_id, note, action=Action.ADMIN_MANAGE_PROGRAM) is None:
             return
         await self.load()
         self.notice = await translated(self, NOTE_SAVED)
@@ -452,7 +444,7 @@ class ModerationState(rx.State):
     async def load(self):
         session = await self.get_state(SessionState)
         try:
-            actor = session._require_actor(Action.ADMIN_MODERATE)
+            actor = await require_actor(self, Action.ADMIN_MODERATE)
             reviews = await off_loop(pc.list_reviews, get_engine(), actor)
             pending = await off_loop(pc.list_submissions, get_engine(), actor)
         except Exception as err:  # noqa: BLE001
@@ -487,12 +479,7 @@ class ModerationState(rx.State):
 
     async def _act(self, fn, notice: str, *args) -> None:
         self.notice = self.error = ""
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.ADMIN_MODERATE)
-            await off_loop(fn, get_engine(), actor, *args)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        if await run_service(self, fn, *args, action=Action.ADMIN_MODERATE) is None:
             return
         await self.load()
         self.notice = await translated(self, notice)

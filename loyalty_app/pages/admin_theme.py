@@ -40,8 +40,8 @@ from loyalty_app.services import member_media, theme_admin
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, translated
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, run_service, translated
+from loyalty_app.state.session import SessionState, require_actor
 
 LOGO_UPLOAD_ID = "theme-logo-upload"
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"]}
@@ -203,8 +203,7 @@ class ThemeEditorState(rx.State):
         self.dirty = self._form() != self._saved
 
     async def _actor(self):
-        session = await self.get_state(SessionState)
-        return session, session._require_actor(Action.ADMIN_EDIT_THEME)
+        return await self.get_state(SessionState), await require_actor(self, Action.ADMIN_EDIT_THEME)
 
     async def _load_versions(self, actor, session) -> None:
         rows = await off_loop(theme_admin.list_versions, get_engine(), actor)
@@ -359,12 +358,11 @@ class ThemeEditorState(rx.State):
             return
         upload = files[0]
         data = await off_loop(upload.file.read, member_media.MAX_UPLOAD_BYTES + 1)
-        try:
-            session, actor = await self._actor()
-            blob_id = await off_loop(theme_admin.upload_logo, get_engine(), actor, data, upload.name or "")
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, theme_admin.upload_logo, data, upload.name or "", action=Action.ADMIN_EDIT_THEME)
+        if ran is None:
             return
+        _actor, blob_id = ran
+        session = await self.get_state(SessionState)
         # The draft row now holds the logo; the rest of the form keeps its unsaved edits.
         self._logo_id = blob_id
         self.logo_url = theme_admin.logo_url(session.merchant_slug, blob_id)
@@ -396,12 +394,9 @@ class ThemeEditorState(rx.State):
         self.error = self.notice = ""
         self.busy = True
         yield
-        try:
-            _session, actor = await self._actor()
-            view = await self._save(actor)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
-        else:
+        ran = await run_service(self, theme_admin.save_draft, self._form(), action=Action.ADMIN_EDIT_THEME)
+        if ran is not None:
+            _actor, view = ran
             await self._apply_view(view)
             self.notice = await translated(self, SAVED)
         self.busy = False
@@ -460,12 +455,10 @@ class ThemeEditorState(rx.State):
     @rx.event
     async def revert(self, version: str):
         self.error = self.notice = ""
-        try:
-            session, actor = await self._actor()
-            view = await off_loop(theme_admin.revert, get_engine(), actor, form_id(version) or 0)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, theme_admin.revert, form_id(version) or 0, action=Action.ADMIN_EDIT_THEME)
+        if ran is None:
             return
+        _actor, view = ran
         await self._apply_view(view)
         self.notice = await translated(self, REVERTED, version=form_id(version))
 

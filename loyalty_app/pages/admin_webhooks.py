@@ -19,8 +19,8 @@ from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import webhooks
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.forms import current_language, error_message, off_loop, run_service, translated
+from loyalty_app.state.session import SessionState, require_actor
 
 STATUS_LABELS = {"pending": N_("Waiting"), "delivered": N_("Delivered"), "failed": N_("Failed")}
 STATUS_CLASSES = {
@@ -72,8 +72,7 @@ class WebhooksState(rx.State):
     _editing_id: int = 0
 
     async def _actor(self):
-        session = await self.get_state(SessionState)
-        return session, session._require_actor(Action.ADMIN_EXPORT)
+        return await self.get_state(SessionState), await require_actor(self, Action.ADMIN_EXPORT)
 
     def _form_is_new(self) -> bool:
         return (
@@ -165,12 +164,10 @@ class WebhooksState(rx.State):
     @rx.event
     async def edit(self, endpoint_id: str):
         self.notice = self.error = ""
-        try:
-            _session, actor = await self._actor()
-            endpoints = await off_loop(webhooks.list_endpoints, get_engine(), actor)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, webhooks.list_endpoints, action=Action.ADMIN_EXPORT)
+        if ran is None:
             return
+        _actor, endpoints = ran
         found = next((e for e in endpoints if e.endpoint_id == _int(endpoint_id)), None)
         if found is None:
             self.error = await translated(self, N_("Webhook not found."))

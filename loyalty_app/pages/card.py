@@ -30,7 +30,7 @@ from loyalty_app.services.permissions import Action, Actor
 from loyalty_app.services.qr import qr_svg_data_uri
 from loyalty_app.state.forms import current_language, off_loop
 from loyalty_app.state.language import html_lang_sync
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, current_actor, require_actor
 
 REFRESH_SECONDS = 45
 MAX_REFRESHES = 20
@@ -66,7 +66,7 @@ class CardState(rx.State):
         if session.role != "member":
             return
         try:
-            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            actor = await require_actor(self, Action.VIEW_OWN_MEMBER_DATA, own=True)
         except Exception:  # noqa: BLE001 - the page guard redirects signed-out visitors
             return
         card = await off_loop(member_card, get_engine(), actor)
@@ -89,7 +89,7 @@ class CardState(rx.State):
     @rx.event
     async def refresh_now(self):
         session = await self.get_state(SessionState)
-        actor = session._current_actor()
+        actor = await current_actor(self)
         if actor is not None and session.role == "member":
             self._issue(actor)
             return CardState.keep_fresh
@@ -108,8 +108,7 @@ class CardState(rx.State):
                 async with self:
                     if not str(self.router.page.path).endswith("/card"):
                         return
-                    session = await self.get_state(SessionState)
-                    actor = session._current_actor()
+                    actor = await current_actor(self)
                     if actor is None:
                         self.qr_src = ""
                         return

@@ -14,8 +14,7 @@ from loyalty_app.components.cockpit import progress_bar
 from loyalty_app.components.shell import member_frame
 from loyalty_app.i18n import localized_number, t, tn, translate
 from loyalty_app.services import checkins
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, off_loop
+from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 
 
@@ -46,18 +45,11 @@ class CheckinState(rx.State):
         if not session.signed_in or session.role != "member":
             return  # the guard is redirecting (sign-in, or the staff/admin home)
         token = str(self.router.page.params.get("s", "") or "")
-        try:
-            result = await off_loop(
-                checkins.check_in,
-                get_engine(),
-                session._current_actor(),
-                token=token,
-                ip=self.router.session.client_ip or "",
-            )
-        except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
-            self.error = await error_message(self, err)
+        ran = await run_service(self, checkins.check_in, token=token, ip=self.router.session.client_ip or "")
+        if ran is None:
             self.status = "error"
             return
+        _actor, result = ran
         lang = await current_language(self)
         self.store_name = result.store_name
         self.points = result.points

@@ -19,7 +19,7 @@ from loyalty_app.services import activity
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.state.forms import error_message, off_loop
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, require_actor
 
 CHOOSE_CHARITY = N_("Choose a charity.")
 AMOUNTS = activity.DONATION_AMOUNTS
@@ -50,7 +50,7 @@ class DonateState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return None
-        return session._require_actor(Action.DONATE, target_account_id=session._account_id or None)
+        return await require_actor(self, Action.DONATE, own=True)
 
     async def _refresh(self) -> None:
         actor = await self._actor()

@@ -12,10 +12,10 @@ from loyalty_app.i18n import format_datetime, t, translate
 from loyalty_app.services import catalog_view, inbox
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
-from loyalty_app.state.forms import current_language, error_message, off_loop, route_id, translated
+from loyalty_app.state.forms import current_language, error_message, off_loop, route_id, run_service, translated
 from loyalty_app.state.inbox_badge import InboxBadgeState  # noqa: F401  (re-exported for the app module)
 from loyalty_app.state.live import reload_when_open
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, current_actor, require_actor
 
 
 class InboxState(rx.State):
@@ -37,9 +37,9 @@ class InboxState(rx.State):
         if session.role != "member":
             return
         engine = get_engine()
-        actor = session._current_actor()
+        actor = await current_actor(self)
         try:
-            session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
+            await require_actor(self, Action.VIEW_OWN_MEMBER_DATA, own=True)
             threads = await off_loop(inbox.member_threads, engine, actor)
             own_vouchers = await off_loop(catalog_view.member_vouchers, engine, actor)
         except Exception as err:  # noqa: BLE001
@@ -89,37 +89,26 @@ class InboxState(rx.State):
         self.error = ""
         session = await self.get_state(SessionState)
         store, voucher = str(form.get("store_id", "")), str(form.get("voucher_id", ""))
-        try:
-            thread_id = await off_loop(
-                inbox.start_thread,
-                get_engine(),
-                session._current_actor(),
-                topic=self.topic,
-                subject=str(form.get("subject", "")),
-                body=str(form.get("body", "")),
-                store_id=_form_id(store),
-                voucher_id=_form_id(voucher),
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            inbox.start_thread,
+            topic=self.topic,
+            subject=str(form.get("subject", "")),
+            body=str(form.get("body", "")),
+            store_id=_form_id(store),
+            voucher_id=_form_id(voucher),
+        )
+        if ran is None:
             return
+        _actor, thread_id = ran
         self.writing = False
         return rx.redirect(f"/m/{session.merchant_slug}/inbox?id={thread_id}")
 
     @rx.event
     async def answer(self, form: dict):
         self.error = ""
-        session = await self.get_state(SessionState)
-        try:
-            await off_loop(
-                inbox.reply,
-                get_engine(),
-                session._current_actor(),
-                thread_id=int(self.thread.get("id", "0") or 0),
-                body=str(form.get("body", "")),
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        thread_id = int(self.thread.get("id", "0") or 0)
+        if await run_service(self, inbox.reply, thread_id=thread_id, body=str(form.get("body", ""))) is None:
             return
         self.notice = await translated(self, N_("Sent. We will answer here."))
         await self.load()

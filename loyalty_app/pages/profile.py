@@ -15,10 +15,10 @@ from loyalty_app.services import member_media, profile
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.settings import SUPPORTED_LANGUAGES
-from loyalty_app.state.forms import error_message, off_loop, translated
+from loyalty_app.state.forms import off_loop, run_service, translated
 from loyalty_app.state.language import LanguageState
 from loyalty_app.state.member_media import MemberMediaState
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, current_actor, require_actor
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "ro": "Română", "ru": "Русский"}
 CONSENT_LABELS = {
@@ -84,11 +84,11 @@ class ProfileState(rx.State):
     @rx.event
     async def load(self):
         session = await self.get_state(SessionState)
-        actor = session._current_actor()
+        actor = await current_actor(self)
         if actor is None or session._account_id != actor.account_id:
             return  # the page guard redirects signed-out visitors
         try:
-            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=actor.account_id)
+            actor = await require_actor(self, Action.VIEW_OWN_MEMBER_DATA, target_account_id=actor.account_id)
         except Exception:  # noqa: BLE001 - staff are sent to their own page by the guard
             return
         account = await off_loop(profile.own_profile, get_engine(), actor)
@@ -108,20 +108,19 @@ class ProfileState(rx.State):
     async def save(self, form: dict):
         self.error = self.notice = ""
         session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            account = await off_loop(
-                profile.update_profile,
-                get_engine(),
-                actor,
-                first_name=str(form.get("first_name", "")),
-                last_name=str(form.get("last_name", "")),
-                birthday=str(form.get("birthday", "")),
-                timezone=str(form.get("timezone", "")),
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            profile.update_profile,
+            action=Action.EDIT_OWN_PROFILE,
+            own=True,
+            first_name=str(form.get("first_name", "")),
+            last_name=str(form.get("last_name", "")),
+            birthday=str(form.get("birthday", "")),
+            timezone=str(form.get("timezone", "")),
+        )
+        if ran is None:
             return
+        _actor, account = ran
         self.first_name, self.last_name = account.first_name, account.last_name
         self.timezone = account.timezone or "UTC"
         session.first_name = account.first_name
@@ -134,13 +133,8 @@ class ProfileState(rx.State):
         self.error = self.notice = ""
         if lang not in SUPPORTED_LANGUAGES:
             return
-        session = await self.get_state(SessionState)
         language = await self.get_state(LanguageState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            await off_loop(profile.set_language, get_engine(), actor, lang)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        if await run_service(self, profile.set_language, lang, action=Action.EDIT_OWN_PROFILE, own=True) is None:
             return
         language._apply(lang)
         await self._refresh_consent_dates()
@@ -156,14 +150,19 @@ class ProfileState(rx.State):
         # Read at most one byte over the limit: the service refuses it without reading more.
         data = await off_loop(upload.file.read, member_media.MAX_UPLOAD_BYTES + 1)
         session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            blob_id = await off_loop(
-                member_media.set_member_image, get_engine(), actor, kind=kind, data=data, filename=upload.name or ""
-            )
-        except Exception as err:  # noqa: BLE001
-            self.media_error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            member_media.set_member_image,
+            action=Action.EDIT_OWN_PROFILE,
+            own=True,
+            error_var="media_error",
+            kind=kind,
+            data=data,
+            filename=upload.name or "",
+        )
+        if ran is None:
             return
+        _actor, blob_id = ran
         media = await self.get_state(MemberMediaState)
         url = member_media.image_url(session.merchant_slug, kind, blob_id)
         if kind == "avatar":
@@ -202,12 +201,10 @@ class ProfileState(rx.State):
         self.media_error = self.media_notice = ""
         if kind not in member_media.KINDS:
             return
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            await off_loop(member_media.remove_member_image, get_engine(), actor, kind=kind)
-        except Exception as err:  # noqa: BLE001
-            self.media_error = await error_message(self, err)
+        ran = await run_service(
+            self, member_media.remove_member_image, action=Action.EDIT_OWN_PROFILE, own=True, error_var="media_error", kind=kind
+        )
+        if ran is None:
             return
         media = await self.get_state(MemberMediaState)
         if kind == "avatar":
@@ -224,15 +221,13 @@ class ProfileState(rx.State):
         self.consent_error = ""
         if channel not in profile.CONSENT_CHANNELS:
             return
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            statuses = await off_loop(
-                profile.set_consent, get_engine(), actor, channel, not self.consent_granted.get(channel, False)
-            )
-        except Exception as err:  # noqa: BLE001
-            self.consent_error = await error_message(self, err)
+        wanted = not self.consent_granted.get(channel, False)
+        ran = await run_service(
+            self, profile.set_consent, channel, wanted, action=Action.EDIT_OWN_PROFILE, own=True, error_var="consent_error"
+        )
+        if ran is None:
             return
+        _actor, statuses = ran
         await self._show_consents(statuses)
 
     # ------------------------------------------------------------------ deleting the account
@@ -253,18 +248,16 @@ class ProfileState(rx.State):
         self.delete_error = ""
         self.delete_busy = True
         yield
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._require_actor(Action.EDIT_OWN_PROFILE, target_account_id=session._account_id or None)
-            await off_loop(
-                profile.delete_account,
-                get_engine(),
-                actor,
-                password=str(form.get("password", "")),
-                ip=self.router.session.client_ip or "",
-            )
-        except Exception as err:  # noqa: BLE001
-            self.delete_error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            profile.delete_account,
+            action=Action.EDIT_OWN_PROFILE,
+            own=True,
+            error_var="delete_error",
+            password=str(form.get("password", "")),
+            ip=self.router.session.client_ip or "",
+        )
+        if ran is None:
             self.delete_busy = False
             return
         self.delete_busy = False

@@ -16,14 +16,13 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t, tn, translate
 from loyalty_app.services import catalog_view
-from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.rewards import MAX_REVIEW_LENGTH
 from loyalty_app.state.forms import (
     current_language,
-    error_message,
-    off_loop,
+    read_own,
     route_id,
+    run_service,
     translated,
 )
 from loyalty_app.state.session import SessionState
@@ -59,20 +58,15 @@ class RewardDetailState(rx.State):
     _redeem_key: str = ""
 
     async def _fetch(self) -> None:
-        session = await self.get_state(SessionState)
-        if session.role != "member":
-            return
         reward_id = route_id(self, "id")
         try:
-            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            detail = await off_loop(catalog_view.reward_detail, get_engine(), actor, reward_id or 0)
+            loaded = await read_own(self, catalog_view.reward_detail, reward_id or 0, reraise=(NotFound,))
         except NotFound:
             self.missing, self.loaded = True, True
             return
-        except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged
-            if session.signed_in:
-                self.error = await error_message(self, err)
+        if loaded is None:
             return
+        session, detail = loaded
         lang = await current_language(self)
         now = utcnow()
         tz = detail.timezone
@@ -151,16 +145,19 @@ class RewardDetailState(rx.State):
         reward_id = route_id(self, "id")
         self.redeeming = True
         yield
-        try:
-            actor = session._require_actor(Action.REDEEM_REWARD, target_account_id=session._account_id or None)
-            outcome = await off_loop(
-                catalog_view.redeem, get_engine(), actor, reward_id=reward_id or 0, idempotency_key=self._redeem_key
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            catalog_view.redeem,
+            action=Action.REDEEM_REWARD,
+            own=True,
+            reward_id=reward_id or 0,
+            idempotency_key=self._redeem_key,
+        )
+        if ran is None:
             self.redeeming = self.confirming = False
             await self._fetch()
             return
+        _actor, outcome = ran
         self.redeeming = self.confirming = False
         self._redeem_key = ""
         yield rx.redirect(f"/m/{session.merchant_slug}/voucher?id={outcome.voucher_id}&new=1")
@@ -184,23 +181,22 @@ class RewardDetailState(rx.State):
             self.rating_error = await translated(self, "Choose from 1 to 5 stars.")
             return
         review = str(form.get("review", "") or "")
-        session = await self.get_state(SessionState)
         self.saving = True
         yield
-        try:
-            actor = session._require_actor(Action.RATE_REWARD, target_account_id=session._account_id or None)
-            outcome = await off_loop(
-                catalog_view.rate,
-                get_engine(),
-                actor,
-                reward_id=route_id(self, "id") or 0,
-                stars=stars,
-                review_text=review,
-            )
-        except Exception as err:  # noqa: BLE001
-            self.rating_error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            catalog_view.rate,
+            action=Action.RATE_REWARD,
+            own=True,
+            error_var="rating_error",
+            reward_id=route_id(self, "id") or 0,
+            stars=stars,
+            review_text=review,
+        )
+        if ran is None:
             self.saving = False
             return
+        _actor, outcome = ran
         earned = sum(e.total_points for e in (outcome.earn, outcome.review_earn) if e is not None)
         if earned > 0:
             self.rating_notice = await translated(self, "Thanks for rating! You earned {points} points.", points=earned)

@@ -16,12 +16,13 @@ from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, format_time, t, translate
 from loyalty_app.services import till
 from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import current_language, error_message, off_loop, translated
+from loyalty_app.state.forms import current_language, run_service, translated
 from loyalty_app.state.live import POINTS_TAKEN_BACK, VOUCHER_USED, _Reason, earn_messages, push_to_member
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, current_actor
 
 PURCHASE_PART = N_("purchase +{points}: {reason}")
 BONUS_PART = N_("challenge “{challenge}” +{points}")
+TAKEN_BACK_PART = N_("challenge “{challenge}” {points}")
 
 CAMERA_REPEAT_SECONDS = 4.0  # a camera reads the same code many times a second
 
@@ -52,8 +53,7 @@ class TillState(rx.State):
 
     @rx.event
     async def load(self):
-        session = await self.get_state(SessionState)
-        actor = session._current_actor()
+        actor = await current_actor(self)
         if actor is None:
             return
         self.stores = [{"id": str(i), "name": n} for i, n in till.staff_stores(get_engine(), actor)]
@@ -104,12 +104,10 @@ class TillState(rx.State):
     async def _scan_text(self, text: str) -> None:
         self.error = self.result = ""
         self._clear()
-        session = await self.get_state(SessionState)
-        try:
-            found = await off_loop(till.scan, get_engine(), session._current_actor(), store_id=self._store(), text=text)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, till.scan, store_id=self._store(), text=text)
+        if ran is None:
             return
+        _actor, found = ran
         lang = await current_language(self)
         if isinstance(found, till.VoucherAtTill):
             self._voucher_code = found.code
@@ -128,20 +126,17 @@ class TillState(rx.State):
             self.error = await translated(self, N_("Scan the member's card or enter their number first."))
             return
         session = await self.get_state(SessionState)
-        try:
-            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
-            done = await off_loop(
-                till.credit_purchase_at_till,
-                get_engine(),
-                actor,
-                store_id=self._store(),
-                member_account_id=self._member_id,
-                amount_text=str(form.get("amount", "")),
-                receipt=str(form.get("receipt", "")),
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(
+            self,
+            till.credit_purchase_at_till,
+            store_id=self._store(),
+            member_account_id=self._member_id,
+            amount_text=str(form.get("amount", "")),
+            receipt=str(form.get("receipt", "")),
+        )
+        if ran is None:
             return
+        actor, done = ran
         outcome = done.outcome
         lang = await current_language(self)
         reason = translate(lang, outcome.reason, **outcome.reason_params)
@@ -165,20 +160,17 @@ class TillState(rx.State):
         self.error = ""
         if not self._undo_entry_id:
             return
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
-            undone = await off_loop(till.undo_credit, get_engine(), actor, store_id=self._store(), entry_id=self._undo_entry_id)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, till.undo_credit, store_id=self._store(), entry_id=self._undo_entry_id)
+        if ran is None:
             return
+        actor, undone = ran
         self._undo_entry_id, self.undo_until = 0, ""
         self.member_points = undone.balance.available
         if undone.bonus_parts:
             lang = await current_language(self)
             parts = "; ".join(
                 [translate(lang, N_("purchase {points}"), points=undone.purchase_points)]
-                + [translate(lang, BONUS_PART, points=p, challenge=n) for n, p in undone.bonus_parts]
+                + [translate(lang, TAKEN_BACK_PART, points=p, challenge=n) for n, p in undone.bonus_parts]
             )
             self.result = translate(
                 lang, N_("Credit undone: {points} points taken back ({parts})."), points=undone.points, parts=parts
@@ -197,15 +189,10 @@ class TillState(rx.State):
         self.error = self.result = ""
         if not self._voucher_code:
             return
-        session = await self.get_state(SessionState)
-        try:
-            actor = session._current_actor()  # reads the session: inside the try, so an outage shows a message
-            used = await off_loop(
-                till.redeem_voucher_at_till, get_engine(), actor, store_id=self._store(), code=self._voucher_code
-            )
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(self, till.redeem_voucher_at_till, store_id=self._store(), code=self._voucher_code)
+        if ran is None:
             return
+        actor, used = ran
         self._clear()
         self.result = await translated(self, N_("Voucher redeemed: hand over {reward}."), reward=used.reward_name)
         if actor is not None:

@@ -13,10 +13,9 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
 from loyalty_app.services import catalog_view
-from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action
 from loyalty_app.services.qr import qr_svg_data_uri
-from loyalty_app.state.forms import current_language, error_message, off_loop, read_own, route_id, translated
+from loyalty_app.state.forms import current_language, read_own, route_id, run_service, translated
 from loyalty_app.state.live import reload_when_open
 from loyalty_app.state.session import SessionState
 
@@ -149,19 +148,14 @@ class VoucherState(rx.State):
     cancelling: bool = False
 
     async def _fetch(self) -> None:
-        session = await self.get_state(SessionState)
-        if session.role != "member":
-            return
         try:
-            actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-            found = await off_loop(catalog_view.voucher_detail, get_engine(), actor, route_id(self, "id") or 0)
+            loaded = await read_own(self, catalog_view.voucher_detail, route_id(self, "id") or 0, reraise=(NotFound,))
         except NotFound:
             self.missing, self.loaded = True, True
             return
-        except Exception as err:  # noqa: BLE001
-            if session.signed_in:
-                self.error = await error_message(self, err)
+        if loaded is None:
             return
+        session, found = loaded
         lang = await current_language(self)
         self.voucher = voucher_row(found, session.merchant_slug, lang, utcnow())
         self.code = found.code
@@ -194,17 +188,16 @@ class VoucherState(rx.State):
     async def confirm_cancel(self):
         if self.cancelling:
             return
-        session = await self.get_state(SessionState)
         self.cancelling = True
         yield
-        try:
-            actor = session._require_actor(Action.CANCEL_OWN_VOUCHER, target_account_id=session._account_id or None)
-            outcome = await off_loop(catalog_view.cancel, get_engine(), actor, voucher_id=route_id(self, "id") or 0)
-        except Exception as err:  # noqa: BLE001
-            self.error = await error_message(self, err)
+        ran = await run_service(
+            self, catalog_view.cancel, action=Action.CANCEL_OWN_VOUCHER, own=True, voucher_id=route_id(self, "id") or 0
+        )
+        if ran is None:
             self.cancelling = self.confirming = False
             await self._fetch()
             return
+        _actor, outcome = ran
         self.notice = await translated(
             self, "Voucher cancelled. {points} points are back in your balance.", points=outcome.points_returned
         )

@@ -1,5 +1,6 @@
-"""Helpers shared by page states: translate a refusal into the member's language and run
-blocking service calls (argon2, database) off the event loop."""
+"""Helpers shared by page states: the one way an event handler calls a service (``run_service``:
+who is asking, may they, the call off the event loop, a refusal shown translated), and the pieces
+it is made of (``error_message``, ``off_loop``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reflex as rx
 
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.services.tx import is_unavailable, is_unstorable
+
+if TYPE_CHECKING:
+    from loyalty_app.services.permissions import Action, Actor
 
 T = TypeVar("T")
 log = logging.getLogger("loyalty_app")
@@ -79,26 +83,66 @@ def form_id(value: object) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
-async def read_own(state: rx.State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[Any, T] | None:
+async def run_service(
+    state: rx.State,
+    fn: Callable[..., T],
+    /,
+    *args: Any,
+    action: Action | None = None,
+    own: bool = False,
+    error_var: str | None = "error",
+    reraise: tuple[type[Exception], ...] = (),
+    **kwargs: Any,
+) -> tuple[Actor | None, T] | None:
+    """THE way an event handler calls a service.
+
+    1. Who is asking: with ``action``, ``require_actor`` (the permission check; ``own=True``: on
+       the signed-in member's own account); without, ``current_actor`` (None when signed out:
+       the service refuses, or serves anonymous callers).
+    2. ``fn(engine, actor, *args, **kwargs)`` off the event loop.
+    3. Any failure, the lookup's included, is shown translated on ``state.<error_var>``
+       (``error_message``: unexpected errors are logged, never shown); with ``error_var=None``
+       nothing is shown or logged (refusals are still logged by the permission check).
+       Exceptions of the ``reraise`` types are raised for the handler to show its own way (a
+       form's per-field errors, a "not found" page).
+
+    Returns (actor, result), or None after a failure: the handler cleans up if it must, and
+    returns. ``**kwargs`` all go to ``fn``: this helper has no ``store_id``/``target_account_id``
+    of its own (call ``require_actor`` for those)."""
+    from loyalty_app.services.engine import get_engine
+    from loyalty_app.state.session import current_actor, require_actor
+
+    try:
+        actor = await (current_actor(state) if action is None else require_actor(state, action, own=own))
+        return actor, await off_loop(fn, get_engine(), actor, *args, **kwargs)
+    except reraise:
+        raise
+    except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged by error_message
+        if error_var is not None:
+            setattr(state, error_var, await error_message(state, err))
+        return None
+
+
+async def read_own(
+    state: rx.State, fn: Callable[..., T], *args: Any, reraise: tuple[type[Exception], ...] = (), **kwargs: Any
+) -> tuple[Any, T] | None:
     """How every member page starts loading: members only (the page guard sends others to their
-    own pages), the one permission check on the member's own data, then ``fn(engine, actor,
-    *args)`` off the event loop. A refusal is shown translated on ``state.error``.
+    own pages), then ``run_service`` with the one permission check on the member's own data. A
+    refusal is shown translated on ``state.error`` while signed in (signed out, the guard is
+    already sending the visitor to sign-in).
 
     Returns (SessionState, result), or None when there is nothing to show."""
-    from loyalty_app.services.engine import get_engine
     from loyalty_app.services.permissions import Action
     from loyalty_app.state.session import SessionState
 
     session = await state.get_state(SessionState)
     if session.role != "member":
         return None
-    try:
-        actor = session._require_actor(Action.VIEW_OWN_MEMBER_DATA, target_account_id=session._account_id or None)
-        return session, await off_loop(fn, get_engine(), actor, *args, **kwargs)
-    except Exception as err:  # noqa: BLE001 - shown translated; unexpected ones are logged by error_message
-        if session.signed_in:
-            state.error = await error_message(state, err)
-        return None
+    error_var = "error" if session.signed_in else None
+    ran = await run_service(
+        state, fn, *args, action=Action.VIEW_OWN_MEMBER_DATA, own=True, error_var=error_var, reraise=reraise, **kwargs
+    )
+    return None if ran is None else (session, ran[1])
 
 
 def page_language_text(msgid: str) -> rx.Var:

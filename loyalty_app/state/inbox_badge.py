@@ -5,8 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.services import inbox
-from loyalty_app.services.engine import get_engine
-from loyalty_app.state.forms import off_loop
+from loyalty_app.state.forms import run_service
 from loyalty_app.state.session import SessionState
 
 
@@ -20,7 +19,6 @@ class InboxBadgeState(rx.State):
         session = await self.get_state(SessionState)
         if session.role != "member":
             return
-        try:
-            self.unread = await off_loop(inbox.unread_count, get_engine(), session._current_actor())
-        except Exception:  # noqa: BLE001 - refusals are logged by authorize; the badge just stays 0
-            self.unread = 0
+        # error_var=None: refusals are logged by authorize; the badge just stays 0
+        ran = await run_service(self, inbox.unread_count, error_var=None)
+        self.unread = 0 if ran is None else ran[1]

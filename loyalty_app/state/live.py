@@ -21,7 +21,7 @@ from loyalty_app.services.earning import EarnOutcome
 from loyalty_app.services.engine import get_engine
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.forms import current_language
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import current_actor
 
 log = logging.getLogger("loyalty_app.live")
 
@@ -58,8 +58,7 @@ class LiveState(rx.State):
 
     async def _receive(self, account_id: int, messages: list[tuple[str, dict]], celebrate: bool) -> bool:
         """Runs inside the member's tab: only if this tab is still signed in as that member."""
-        session = await self.get_state(SessionState)
-        actor = session._current_actor()
+        actor = await current_actor(self)
         if actor is None or actor.account_id != account_id:
             return False
         cockpit = await self.get_state(CockpitState)

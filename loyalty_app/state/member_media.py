@@ -18,7 +18,7 @@ from loyalty_app.services import member_media
 from loyalty_app.services.engine import get_engine
 from loyalty_app.services.permissions import Action, is_allowed
 from loyalty_app.state.forms import off_loop
-from loyalty_app.state.session import SessionState
+from loyalty_app.state.session import SessionState, current_actor
 
 
 class MemberMediaState(rx.State):
@@ -33,7 +33,7 @@ class MemberMediaState(rx.State):
     async def load(self):
         """on_load: the member's picture URLs (cleared when signed out or not a member)."""
         session = await self.get_state(SessionState)
-        actor = session._current_actor()
+        actor = await current_actor(self)
         if actor is None or not is_allowed(Action.VIEW_OWN_MEMBER_DATA, actor.role):
             self._apply("", None, None)  # the page guard redirects; nothing to log here
             return

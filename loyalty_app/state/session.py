@@ -2,8 +2,9 @@
 
 The session credential is an HttpOnly cookie (``ls_<slug>``) set by an HTTP endpoint after
 sign-in; the browser sends it with the websocket handshake, and Reflex keeps the ``cookie``
-header server-side only. Every event that touches protected data calls ``_require_actor`` which
-re-validates the session in the database (revocation and timeouts take effect at once).
+header server-side only. Every event that touches protected data asks who is asking through
+``current_actor`` / ``require_actor`` below (usually via ``state.forms.run_service``), which
+re-validate the session in the database (revocation and timeouts take effect at once).
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ class SessionState(rx.State):
         self._merchant_id = merchant.merchant_id
         self._merchant_tz = merchant.timezone
         return True
+
+    # The two lookups below are private on purpose: Reflex turns every public method of a state
+    # into an event handler the browser may call. Other states and pages use the module-level
+    # ``current_actor(state)`` / ``require_actor(state, action)`` instead.
 
     def _current_actor(self) -> Actor | None:
         """Re-validate the session cookie for this event (None when signed out or expired)."""
@@ -190,10 +195,34 @@ class SessionState(rx.State):
         ]
 
 
+async def current_actor(state: rx.State) -> Actor | None:
+    """Who is asking in this event, from any state of the tab: the session cookie re-validated
+    in the database, or None when signed out or expired. No permission is checked: the service
+    called with the actor does that (``require_actor`` checks here)."""
+    return (await state.get_state(SessionState))._current_actor()
+
+
+async def require_actor(
+    state: rx.State,
+    action: Action,
+    *,
+    own: bool = False,
+    target_account_id: int | None = None,
+    store_id: int | None = None,
+) -> Actor:
+    """THE permission check, from any state of the tab: who is asking, allowed to do ``action``
+    (on ``target_account_id`` / at ``store_id``); ``own=True`` targets the signed-in person's own
+    account. Raises NotAllowed (logged) when refused."""
+    session = await state.get_state(SessionState)
+    if own:
+        target_account_id = session._account_id or None
+    return session._require_actor(action, target_account_id=target_account_id, store_id=store_id)
+
+
 def error_text(err: LoyaltyError) -> tuple[str, dict]:
     """(msgid, params) of an error, for translation in the member's language."""
     return err.message, dict(err.params)
 
 
 SIGN_IN_FIRST = N_("Please sign in first.")
-__all__ = ["SessionState", "full_navigation", "NotAllowed", "SIGN_IN_FIRST"]
+__all__ = ["SessionState", "current_actor", "require_actor", "full_navigation", "NotAllowed", "SIGN_IN_FIRST"]
