@@ -229,3 +229,83 @@ def test_voucher_scanned_at_the_till_is_redeemed_once(page: Page, live_app, scre
     page.get_by_test_id("till-code").fill(voucher.code)
     page.get_by_test_id("till-code").press("Enter")
     expect(page.get_by_test_id("form-error")).to_have_text("This voucher was already used.")
+
+
+def test_undo_takes_back_the_challenge_bonus_the_purchase_completed(browser: Browser, live_app, screenshot):
+    """A purchase that completes a challenge earns its bonus; the till says so, part by part.
+    Undo takes back both, and the till says that too (the bug CI caught on 2026-12-07: undo left
+    the bonus). The challenge is only for a segment this test's new member alone is in."""
+    import pytest
+
+    if not live_app.database_url:
+        pytest.skip("needs the server's database (BROWSER_TEST_DATABASE_URL when reusing a server)")
+    from sqlmodel import select
+
+    from loyalty_app.db import make_engine, read_session, write_session
+    from loyalty_app.domain.clock import utcnow
+    from loyalty_app.domain.segments import SegmentCriteria
+    from loyalty_app.models import Account, Challenge, Merchant, Segment
+    from loyalty_app.services import accounts, ledger, program_admin
+
+    tag = uuid.uuid4().hex[:6]
+    challenge = f"First coffee {tag}"
+    engine = make_engine(live_app.database_url)
+    try:
+        with read_session(engine) as s:
+            cafe_id = s.exec(select(Merchant.id).where(Merchant.slug == "cafe")).one()
+        member = accounts.sign_up_member(
+            engine,
+            merchant_id=cafe_id,
+            email=f"undo-{tag}@demo.test",
+            password="demo-password-1",
+            first_name="Ioana",
+            last_name=f"Undo {tag}",
+        )
+        with write_session(engine) as s:
+            s.get(Account, member.id).consents = {"sms": {"granted": True, "at": utcnow().isoformat()}}
+            segment = Segment(
+                merchant_id=cafe_id,
+                key=f"sms-{tag}",
+                name=f"SMS {tag}",
+                criteria=SegmentCriteria(consent_channels=("sms",)).as_dict(),
+            )
+            s.add(segment)
+            s.flush()
+            row = program_admin.upsert_challenge(
+                s, cafe_id, f"first-{tag}", name=challenge, action="purchase", target=1, reward_points=30
+            )
+            row.segment_key = f"seg:{segment.id}"
+            s.add(row)
+
+        staff_ctx, till = _staff_page(browser, live_app.base_url)
+        try:
+            till.get_by_test_id("till-code").fill(member.member_number)
+            till.get_by_test_id("till-code").press("Enter")
+            expect(till.get_by_test_id("till-member")).to_have_text(f"Ioana Undo {tag}")
+            till.fill("#f-amount", "10")
+            till.fill("#f-receipt", f"UNDO-{tag}")
+            till.get_by_test_id("till-credit").click()
+            result = till.get_by_test_id("till-result")
+            expect(result).to_contain_text(f"challenge “{challenge}” +30")
+            text = result.inner_text()
+            total, purchase = (int(n) for n in re.search(r"^\+(\d+) points \(purchase \+(\d+): Purchase", text).groups())
+            assert total == purchase + 30, text
+            expect(till.get_by_test_id("till-member-points")).to_contain_text(f"{total} points")
+            screenshot(till, "staff-till-challenge-bonus")
+
+            till.get_by_test_id("till-undo").click()
+            expect(result).to_contain_text(
+                f"Credit undone: {total} points taken back (purchase {purchase}; challenge “{challenge}” 30)."
+            )
+            expect(till.get_by_test_id("till-member-points")).to_contain_text("0 points")
+            screenshot(till, "staff-till-undo-challenge-bonus")
+        finally:
+            staff_ctx.close()
+        with read_session(engine) as s:
+            assert ledger.get_balance(s, merchant_id=cafe_id, account_id=member.id).available == 0
+    finally:
+        with write_session(engine) as s:  # the challenge leaves with the test
+            for row in s.exec(select(Challenge).where(Challenge.merchant_id == cafe_id, Challenge.key == f"first-{tag}")).all():
+                row.is_active = False
+                s.add(row)
+        engine.dispose()
