@@ -7,12 +7,12 @@ Shared by ``scripts/i18n.py`` (extract/check) and the tests, so a message added 
 from __future__ import annotations
 
 import string
-from typing import Any
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
