@@ -3,7 +3,7 @@
 Add, edit and switch off endpoints (address, events), reveal or rotate the signing secret, send
 a test event, and follow the last deliveries (status, attempts, next retry) with "retry now" for
 the ones that gave up. Every handler checks the admin through ``SessionState._require_actor`` and
-the service checks again; every change is in the admin audit log (services/webhooks.py).
+the service checks again; every change is in the admin audit log (services/webhooks/endpoints.py).
 """
 
 from __future__ import annotations

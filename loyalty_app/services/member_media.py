@@ -55,7 +55,7 @@ BACKGROUND_MAX_HEIGHT = 2560
 # ratio and transparency and is kept at most this big (the largest icon drawn from it is 512).
 LOGO_KIND = "logo"
 LOGO_MAX_SIZE = 512
-# A reward picture (services/program_console.py) is cleaned like a background (at most 1280 wide).
+# A reward picture (services/program_console/catalog.py) is cleaned like a background (at most 1280 wide).
 REWARD_KIND = "reward"
 DECODE_KINDS: tuple[str, ...] = (*KINDS, LOGO_KIND, REWARD_KIND)
 
