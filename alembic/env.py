@@ -3,10 +3,10 @@ SQLModel tables in loyalty_app.models (one migration history for SQLite and Post
 
 from __future__ import annotations
 
+from alembic import context
 from sqlmodel import SQLModel
 
 import loyalty_app.models  # noqa: F401  (registers every table)
-from alembic import context
 from loyalty_app.db import make_engine, normalise_url
 from loyalty_app.settings import get_settings
 
@@ -42,11 +42,16 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite and not connection.in_transaction():
+    broken_before: list = []
+    if sqlite:
         # Batch migrations copy a table and drop the old one; with foreign keys enforced, dropping
         # a table other rows refer to fails. SQLite only honours this pragma outside a
         # transaction, so it goes straight to the driver; the references are checked before commit.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        if connection.in_transaction():
+            raise RuntimeError("SQLite migrations need a connection outside a transaction (foreign keys are switched off)")
+        driver = connection.connection.driver_connection
+        broken_before = driver.execute("PRAGMA foreign_key_check").fetchall()
+        driver.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -56,8 +61,12 @@ def _run(connection) -> None:
     try:
         with context.begin_transaction():
             context.run_migrations()
-            if sqlite:
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if sqlite:  # only what the migration broke: rows broken before are not its doing
+                broken = [
+                    row
+                    for row in connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if tuple(row) not in {tuple(b) for b in broken_before}
+                ]
                 if broken:
                     raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     finally:

@@ -27,9 +27,8 @@ from loyalty_app.settings import PROJECT_ROOT, get_settings
 
 
 def migrate() -> None:
-    from alembic.config import Config
-
     from alembic import command
+    from alembic.config import Config
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))

@@ -171,6 +171,9 @@ class ChallengeProgress(SQLModel, table=True):
     challenge_id: int = Field(foreign_key="challenge.id")
     period_key: str = Field(max_length=12)
     count: int = 0
+    # Matching actions after completion: one of them takes the place of a counted action that is
+    # undone, so the completion (and its bonus) stands while enough actions remain.
+    surplus: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     completed_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -177,7 +177,7 @@ class TillState(rx.State):
             )
         else:
             self.result = await translated(self, N_("Credit undone: {points} points taken back."), points=undone.points)
-        if actor is not None:
+        if actor is not None and not undone.replayed:  # an undo pressed twice tells the member once
             push_to_member(
                 actor.merchant_id,
                 undone.member_account_id,

@@ -39,7 +39,8 @@ class CompletedChallenge:
 @dataclass(frozen=True)
 class ChallengeStep:
     """One challenge an activity counted toward, in that activity's period; ``bonus_entry_id``
-    is the ledger entry that paid the completion when this step completed it."""
+    is the ledger entry that paid the completion when this step completed it (kept for support
+    and audits; an undo finds the standing completion by its key chain)."""
 
     challenge_id: int
     period: str
@@ -119,6 +120,13 @@ def _for_member(
     return [r for r in rows if segments.allows(r.segment_key)]
 
 
+def _key_chain(base: str):
+    """``base`` and its chain ``base#2``, ``base#3``... (callers also filter on the member, so the
+    member's index bounds the scan; a key range would depend on the database's collation)."""
+    key = LedgerEntry.idempotency_key
+    return (key == base) | key.startswith(base + "#")  # type: ignore[attr-defined]
+
+
 def _bonus_key(session: Session, merchant_id: int, challenge_id: int, account_id: int, period: str) -> str:
     """The completion's idempotency key: ``challenge:<id>:<member>:<period>``, or the next one in
     its chain (``#2``, ``#3``...) when the earlier completions' bonuses were taken back."""
@@ -126,7 +134,8 @@ def _bonus_key(session: Session, merchant_id: int, challenge_id: int, account_id
     rows = session.exec(
         select(LedgerEntry.idempotency_key, LedgerEntry.id).where(
             LedgerEntry.merchant_id == merchant_id,
-            (LedgerEntry.idempotency_key == base) | LedgerEntry.idempotency_key.startswith(base + "#"),  # type: ignore[attr-defined]
+            LedgerEntry.account_id == account_id,
+            _key_chain(base),
         )
     ).all()
     by_key = dict(rows)
@@ -173,6 +182,11 @@ def advance_challenges(
             progress = ChallengeProgress(merchant_id=merchant_id, account_id=account_id, challenge_id=row.id, period_key=period)
         count, just_done = rules.advance(spec, progress.count, progress.completed_at is not None)
         if count == progress.count and not just_done:
+            if progress.completed_at is not None:  # complete already: a surplus action, kept for undo
+                progress.surplus += 1
+                progress.updated_at = now
+                session.add(progress)
+                steps.append(ChallengeStep(row.id, period))
             continue
         progress.count = count
         progress.updated_at = now
@@ -220,8 +234,9 @@ def take_back_steps(
     now: datetime,
     source: dict | None = None,
 ) -> list[TakenBackBonus]:
-    """Undo what one activity counted: each step's count goes down by one and a challenge that
-    is no longer complete loses its completion and the bonus it paid (a reversal entry through
+    """Undo what one activity counted: a surplus action (one counted after completion) takes the
+    undone one's place, else the count goes down by one and a challenge that is no longer
+    complete loses its completion and the bonus it paid (a reversal entry through
     the ledger; refused as a whole, like any reversal, if the member no longer has the points).
     The caller holds the member's lock and owns the transaction."""
     taken: list[TakenBackBonus] = []
@@ -234,10 +249,14 @@ def take_back_steps(
                 ChallengeProgress.period_key == step.period,
             )
         ).first()
-        if row is None or row.merchant_id != merchant_id or progress is None or progress.count <= 0:
+        if row is None or row.merchant_id != merchant_id or progress is None or progress.count + progress.surplus <= 0:
+            continue
+        progress.updated_at = now
+        if progress.surplus > 0:  # an action counted after completion takes this one's place
+            progress.surplus -= 1
+            session.add(progress)
             continue
         progress.count -= 1
-        progress.updated_at = now
         if progress.completed_at is not None and progress.count < row.target:
             progress.completed_at = None
             bonus = _completion_entry(session, merchant_id, account_id, step, row)
@@ -262,15 +281,15 @@ def take_back_steps(
 def _completion_entry(
     session: Session, merchant_id: int, account_id: int, step: ChallengeStep, row: Challenge
 ) -> LedgerEntry | None:
-    """The bonus entry of the period's standing completion (the step's own, or the newest of
-    the chain that has not been reversed yet)."""
+    """The bonus entry of the period's standing completion: the newest of its key chain that
+    has not been reversed yet."""
     base = f"challenge:{row.id}:{account_id}:{step.period}"
     entries = session.exec(
         select(LedgerEntry)
         .where(
             LedgerEntry.merchant_id == merchant_id,
             LedgerEntry.account_id == account_id,
-            (LedgerEntry.idempotency_key == base) | LedgerEntry.idempotency_key.startswith(base + "#"),  # type: ignore[attr-defined]
+            _key_chain(base),
         )
         .order_by(LedgerEntry.id.desc())  # type: ignore[union-attr]
     ).all()

@@ -83,6 +83,7 @@ class TillUndo:
     member_account_id: int
     purchase_points: int = 0
     bonus_parts: tuple[tuple[str, int], ...] = ()  # (challenge name, points taken back)
+    replayed: bool = False  # undone before: nothing new was written (the member is not told again)
 
 
 class VelocityLimit(LoyaltyError):
@@ -410,6 +411,21 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _bonuses_taken_back(session: Session, merchant_id: int, entry: LedgerEntry) -> list[challenges.TakenBackBonus]:
+    """The challenge bonuses an earlier undo of ``entry`` reversed (keys ``till-undo:<id>:challenge:...``)."""
+    prefix = f"till-undo:{entry.id}:challenge:"
+    rows = session.exec(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.merchant_id == merchant_id,
+            LedgerEntry.account_id == entry.account_id,
+            LedgerEntry.idempotency_key.startswith(prefix),  # type: ignore[attr-defined]
+        )
+        .order_by(LedgerEntry.id)  # type: ignore[arg-type]
+    ).all()
+    return [challenges.TakenBackBonus(str((r.reason_params or {}).get("challenge", "")), abs(r.points)) for r in rows]
+
+
 def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id: int, now: datetime | None = None) -> TillUndo:
     """Take back a purchase credited at this store a few minutes ago (a typo in the amount, the
     wrong member). Writes a reversal entry and takes back what the purchase caused: its step in
@@ -443,7 +459,9 @@ def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id:
                 code="undo_too_late",
                 minutes=rules.till_undo_minutes,
             )
-        earning.lock_member(session, staff.merchant_id, entry.account_id)  # challenge progress changes too
+        # The member's row first, as every earn does (challenge progress changes too); a membership
+        # closed since the credit can still have its mistaken credit undone.
+        session.exec(select(Account.id).where(Account.id == entry.account_id).with_for_update()).first()
         source = {"store_id": store_id, "staff_id": staff.account_id, "undoes": entry.id}
         result = ledger.reverse(
             session,
@@ -459,7 +477,9 @@ def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id:
         activity = session.exec(
             select(MemberActivity).where(MemberActivity.merchant_id == staff.merchant_id, MemberActivity.entry_id == entry.id)
         ).first()
-        if activity is not None and not result.replayed:
+        if result.replayed:  # undone already: the same answer again, from what that undo wrote
+            taken = _bonuses_taken_back(session, staff.merchant_id, entry)
+        elif activity is not None:
             taken = challenges.take_back_steps(
                 session,
                 merchant_id=staff.merchant_id,
@@ -478,6 +498,7 @@ def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id:
             member_account_id=entry.account_id,
             purchase_points=purchase,
             bonus_parts=tuple((t.name, t.points) for t in taken),
+            replayed=result.replayed,
         )
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -9,7 +10,6 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import loyalty_app.models  # noqa: F401
-from alembic import command
 from loyalty_app.db import make_engine
 from loyalty_app.settings import PROJECT_ROOT
 

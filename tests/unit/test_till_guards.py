@@ -256,9 +256,10 @@ def test_undo_of_the_purchase_that_completed_a_challenge_takes_its_bonus_back(wo
     assert (undone.points, undone.purchase_points, undone.bonus_parts) == (60, 10, (("Visit twice", 50),))
     assert undone.balance.available == 10 and _balance(world) == 10
     assert _progress(world) == (1, False)
-    # Twice changes nothing more.
+    # Twice changes nothing more, and answers the same (the bonus included; the member is not told again).
     again = _undo(world, second, now + timedelta(hours=2, minutes=4))
-    assert again.points == 10 and _balance(world) == 10 and _progress(world) == (1, False)
+    assert (again.points, again.purchase_points, again.bonus_parts, again.replayed) == (60, 10, (("Visit twice", 50),), True)
+    assert undone.replayed is False and _balance(world) == 10 and _progress(world) == (1, False)
     # The corrected purchase completes the challenge again and pays again (a new key in the chain).
     redo = _credit(world, "C2", amount="20", now=now + timedelta(hours=2, minutes=5))
     assert not redo.outcome.replayed and redo.outcome.total_points == 70
@@ -297,6 +298,34 @@ def test_undo_that_leaves_the_challenge_complete_keeps_the_bonus(world):
     undone = _undo(world, second, now + timedelta(minutes=2))
     assert undone.points == 10 and undone.bonus_parts == ()
     assert _balance(world) == 60 and _progress(world) == (1, True)
+
+
+def test_undo_of_a_counted_step_keeps_the_bonus_while_a_later_action_still_makes_the_target(world):
+    """Visits A and B complete "visit twice"; C counts no more (complete already). A was the wrong
+    member: undoing it leaves B and C, still two visits, so the bonus stands. Undoing C then
+    leaves B alone: the bonus goes."""
+    _visit_challenge(world)
+    now = utcnow().replace(day=10, hour=12)
+    first = _credit(world, "P1", amount="10", now=now)
+    _credit(world, "P2", amount="10", now=now + timedelta(minutes=1))
+    third = _credit(world, "P3", amount="10", now=now + timedelta(minutes=2))
+    assert third.outcome.bonus_points == 0 and _balance(world) == 80
+    undone = _undo(world, first, now + timedelta(minutes=3))
+    assert (undone.points, undone.bonus_parts) == (10, ())
+    assert _balance(world) == 70 and _progress(world) == (2, True)
+    undone = _undo(world, third, now + timedelta(minutes=4))
+    assert (undone.points, undone.bonus_parts) == (60, (("Visit twice", 50),))
+    assert _balance(world) == 10 and _progress(world) == (1, False)
+    assert ledger.audit(world["engine"]).ok
+
+
+def test_a_closed_membership_can_still_have_a_mistaken_credit_undone(world):
+    now = utcnow()
+    done = _credit(world, "Z1", amount="10", now=now)
+    with write_session(world["engine"]) as s:
+        s.get(Account, world["member"].id).is_active = False
+    undone = _undo(world, done, now + timedelta(minutes=1))
+    assert undone.points == 10 and _balance(world) == 0
 
 
 def test_undo_is_refused_whole_when_the_bonus_was_already_spent(world):
