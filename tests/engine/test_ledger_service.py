@@ -561,26 +561,37 @@ def test_audit_reports_tampering(db_engine, capsys):
     program.debit(30, "voucher:1")
     program.credit(20, "receipt:2", account_id=program.other_member_id)
     program.assert_audit_ok()
-    with program.engine.begin() as conn:
-        # The database refuses a lot above its original points (a CHECK constraint); the audit must
-        # still catch it where that guard is missing (a copy restored without it): lift it here.
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
-        else:
-            conn.exec_driver_sql("ALTER TABLE pointlot DROP CONSTRAINT ck_pointlot_remaining_in_range")
-        conn.execute(text("UPDATE memberbalance SET available = available + 5 WHERE account_id = :a"), {"a": program.member_id})
-        conn.execute(
-            text("UPDATE pointlot SET remaining = remaining + 500 WHERE account_id = :a"), {"a": program.other_member_id}
-        )
-    report = ledger.audit(program.engine)
-    assert not report.ok
-    described = [d.describe() for d in report.drifts]
-    assert any(f"account {program.member_id}: available: expected 70, found 75" in d for d in described)
-    assert any(f"account {program.member_id}: available vs lots: expected 70, found 75" in d for d in described)
-    assert any(f"account {program.other_member_id}: lot" in d and "expected 20, found 520" in d for d in described)
-    assert any(f"account {program.other_member_id}: available vs lots: expected 520, found 20" in d for d in described)
-    assert report.members_checked == 2 and report.entries_checked == 3
-    url = program.engine.url.render_as_string(hide_password=False)
-    assert ledger.main_audit(["--database-url", url]) == 1
-    out = capsys.readouterr().out
-    assert "DRIFT" in out and "FAILED" in out
+    try:
+        with program.engine.begin() as conn:
+            # The database refuses a lot above its original points (a CHECK constraint); the audit must
+            # still catch it where that guard is missing (a copy restored without it): lift it here.
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+            else:
+                conn.exec_driver_sql("ALTER TABLE pointlot DROP CONSTRAINT ck_pointlot_remaining_in_range")
+            conn.execute(
+                text("UPDATE memberbalance SET available = available + 5 WHERE account_id = :a"), {"a": program.member_id}
+            )
+            conn.execute(
+                text("UPDATE pointlot SET remaining = remaining + 500 WHERE account_id = :a"), {"a": program.other_member_id}
+            )
+        report = ledger.audit(program.engine)
+        assert not report.ok
+        described = [d.describe() for d in report.drifts]
+        assert any(f"account {program.member_id}: available: expected 70, found 75" in d for d in described)
+        assert any(f"account {program.member_id}: available vs lots: expected 70, found 75" in d for d in described)
+        assert any(f"account {program.other_member_id}: lot" in d and "expected 20, found 520" in d for d in described)
+        assert any(f"account {program.other_member_id}: available vs lots: expected 520, found 20" in d for d in described)
+        assert report.members_checked == 2 and report.entries_checked == 3
+        url = program.engine.url.render_as_string(hide_password=False)
+        assert ledger.main_audit(["--database-url", url]) == 1
+        out = capsys.readouterr().out
+        assert "DRIFT" in out and "FAILED" in out
+    finally:  # PostgreSQL's schema is shared by this process's tests: put the guard back
+        with program.engine.begin() as conn:
+            if conn.dialect.name != "sqlite":
+                conn.execute(text("UPDATE pointlot SET remaining = LEAST(remaining, original_points)"))
+                conn.exec_driver_sql(
+                    "ALTER TABLE pointlot ADD CONSTRAINT ck_pointlot_remaining_in_range "
+                    "CHECK (remaining >= 0 AND remaining <= original_points)"
+                )
