@@ -23,7 +23,7 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
 from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LoginAttempt, Merchant, Role, StaffStore, Store
-from loyalty_app.services import passwords, sessions, throttle, webhooks
+from loyalty_app.services import events, passwords, sessions, throttle
 from loyalty_app.services.permissions import record_security_event
 from loyalty_app.settings import SUPPORTED_LANGUAGES, Settings, get_settings
 
@@ -145,7 +145,7 @@ def _create_account(
                 for store_id in wanted_stores:
                     s.add(StaffStore(account_id=account.id, store_id=store_id))
                 if role == Role.MEMBER:
-                    webhooks.member_enrolled(s, account, now)  # CRM outbox, same transaction
+                    events.publish(s, events.MemberEnrolled(account, now))  # CRM outbox, same transaction
                 return account
         except IntegrityError:
             # Lost a race: the same email or member number was inserted concurrently.

@@ -47,7 +47,6 @@ from loyalty_app.services import ledger
 from loyalty_app.services import segments as segment_service
 from loyalty_app.services.badges import AwardedBadge, award_earned_badges
 from loyalty_app.services.challenges import ChallengeStep, CompletedChallenge, advance_challenges
-from loyalty_app.services.program_admin import program_rules
 from loyalty_app.services.tiers import TierChange, current_tier, load_tiers, upgrade_after_earn
 from loyalty_app.services.tx import run_in_transaction
 
@@ -70,6 +69,11 @@ class ProgramContext:
     @property
     def tier_ranks(self) -> dict:
         return {t.key: t.rank for t in self.tiers}
+
+
+def program_rules(session: Session, merchant_id: int) -> ProgramRules:
+    """The engine settings of a program (defaults when never saved; not written by reading)."""
+    return session.get(ProgramRules, merchant_id) or ProgramRules(merchant_id=merchant_id)
 
 
 def load_context(session: Session, merchant_id: int) -> ProgramContext:

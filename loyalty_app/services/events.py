@@ -19,6 +19,10 @@ Events published today:
   flushed: the entry asked for by ``ledger.post`` (never a replay), and each release/expire
   entry of the ledger's settlement (``settlement=True``). Subscribers: ``services.webhooks``
   (the CRM outbox: points.credited/debited/released/expired).
+- ``MemberEnrolled`` (``members.accounts``: sign-up), ``ConsentChanged`` (``members.profile``),
+  ``MemberDeleted`` (``member_app.account_closing``, in the anonymising transaction) and
+  ``VoucherRedeemed`` (``catalog.rewards.use_voucher``). Subscriber: ``crm.webhooks`` (the
+  matching CRM events). The members and catalog contexts sit below the CRM one and never import it.
 """
 
 from __future__ import annotations
@@ -32,11 +36,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlmodel import Session
 
+    from loyalty_app.models import Account, Reward, Voucher
     from loyalty_app.models.loyalty import LedgerEntry
 
-__all__ = ["SUBSCRIBER_MODULES", "PointsPosted", "publish", "subscribe", "subscribers", "unsubscribe"]
+__all__ = [
+    "SUBSCRIBER_MODULES",
+    "ConsentChanged",
+    "MemberDeleted",
+    "MemberEnrolled",
+    "PointsPosted",
+    "VoucherRedeemed",
+    "publish",
+    "subscribe",
+    "subscribers",
+    "unsubscribe",
+]
 
 # Every module that subscribes at import time (imported by the hub before the first delivery).
 SUBSCRIBER_MODULES: tuple[str, ...] = ("loyalty_app.services.webhooks.outbox",)
@@ -65,6 +83,40 @@ class PointsPosted:
             balance=BalanceSnapshot.from_dict(entry.balance_after or {}),
             settlement=settlement,
         )
+
+
+@dataclass(frozen=True)
+class MemberEnrolled:
+    """A member joined (in the sign-up transaction)."""
+
+    account: Account
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentChanged:
+    """The member gave or withdrew marketing consent on ``channel``."""
+
+    account: Account
+    channel: str
+    granted: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MemberDeleted:
+    """The member's account was anonymised (the row keeps only its id and number)."""
+
+    account: Account
+    now: datetime
+
+
+@dataclass(frozen=True)
+class VoucherRedeemed:
+    """A voucher was used at a store."""
+
+    voucher: Voucher
+    reward: Reward
 
 
 E = TypeVar("E")

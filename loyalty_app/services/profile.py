@@ -16,7 +16,7 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotFound
 from loyalty_app.domain.text import one_line
 from loyalty_app.models import Account, LiveClient, LoginAttempt, ReferralCode, RewardRating, Voucher
-from loyalty_app.services import webhooks
+from loyalty_app.services import events
 from loyalty_app.services.permissions import Action, Actor, authorize, record_security_event
 from loyalty_app.settings import SUPPORTED_LANGUAGES, Settings, get_settings
 
@@ -162,7 +162,7 @@ def set_consent(
         account.consents = {**(account.consents or {}), channel: {"granted": bool(granted), "at": now.isoformat()}}
         s.add(account)
         s.flush()
-        webhooks.consent_changed(s, account, channel, bool(granted), now)  # CRM outbox, same transaction
+        events.publish(s, events.ConsentChanged(account, channel, bool(granted), now))  # CRM outbox, same transaction
         return consent_statuses(account.consents)
 
 
@@ -303,7 +303,7 @@ def delete_account(
             s.exec(delete(ReferralCode).where(ReferralCode.account_id == account.id))
             s.exec(delete(LiveClient).where(LiveClient.account_id == account.id))
             s.exec(update(RewardRating).where(RewardRating.account_id == account.id).values(review_text=""))
-            webhooks.member_deleted(s, account, now)  # CRM outbox, same transaction: ids and time only
+            events.publish(s, events.MemberDeleted(account, now))  # CRM outbox, same transaction: ids and time only
             return sessions.revoke_all_in(s, account.id, now=now)
 
         from loyalty_app.services.tx import run_in_transaction

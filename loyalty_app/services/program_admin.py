@@ -22,6 +22,7 @@ from loyalty_app.domain.challenges import VISIT, Recurrence
 from loyalty_app.domain.earning import Action, LimitPeriod
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.quests import local_to_utc, validate_quest
+from loyalty_app.services.earning import program_rules
 from loyalty_app.models import (
     Badge,
     Challenge,
@@ -62,11 +63,6 @@ def require_merchant(session: Session, merchant_id: int) -> Merchant:
     if merchant is None:
         raise NotFound(N_("Program not found."), code="merchant_not_found")
     return merchant
-
-
-def program_rules(session: Session, merchant_id: int) -> ProgramRules:
-    """The engine settings of a program (defaults when never saved; not written by reading)."""
-    return session.get(ProgramRules, merchant_id) or ProgramRules(merchant_id=merchant_id)
 
 
 def set_program_rules(

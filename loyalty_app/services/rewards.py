@@ -23,7 +23,7 @@ from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotAllowed, No
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.domain.text import lines
 from loyalty_app.models import Account, Reward, RewardRating, Role, Tier, Voucher
-from loyalty_app.services import ledger, webhooks
+from loyalty_app.services import events, ledger
 from loyalty_app.services.badges import AwardedBadge
 from loyalty_app.services.earning import (
     EarnOutcome,
@@ -297,7 +297,7 @@ def use_voucher(
         session.add(voucher)
         session.flush()
         reward = session.get(Reward, voucher.reward_id)
-        webhooks.voucher_redeemed(session, voucher, reward)  # CRM outbox, same transaction
+        events.publish(session, events.VoucherRedeemed(voucher, reward))  # CRM outbox, same transaction
         return VoucherUse(voucher.id, reward.id, reward.name, reward.kind, voucher.account_id, now)
 
     return run_in_transaction(engine, run)

@@ -206,3 +206,25 @@ def member_deleted(session: Session, account: Account, now: datetime) -> int:
             "deleted_at": now.isoformat(),
         },
     )
+
+
+def on_member_enrolled(session: Session, event: events.MemberEnrolled) -> None:
+    member_enrolled(session, event.account, event.now)
+
+
+def on_consent_changed(session: Session, event: events.ConsentChanged) -> None:
+    consent_changed(session, event.account, event.channel, event.granted, event.now)
+
+
+def on_member_deleted(session: Session, event: events.MemberDeleted) -> None:
+    member_deleted(session, event.account, event.now)
+
+
+def on_voucher_redeemed(session: Session, event: events.VoucherRedeemed) -> None:
+    voucher_redeemed(session, event.voucher, event.reward)
+
+
+events.subscribe(events.MemberEnrolled, on_member_enrolled)
+events.subscribe(events.ConsentChanged, on_consent_changed)
+events.subscribe(events.MemberDeleted, on_member_deleted)
+events.subscribe(events.VoucherRedeemed, on_voucher_redeemed)
