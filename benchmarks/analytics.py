@@ -11,10 +11,10 @@
    DBAPI ``executemany`` in chunks (no COPY), into tables made by ``SQLModel.metadata.create_all``
    (so with the models' indexes). PostgreSQL then gets VACUUM ANALYZE (what autovacuum does);
    SQLite gets no ANALYZE unless ``--analyze`` (the app never runs it).
-2. Times every chart function of ``services.analytics`` for each period (day/week/month): p50
+2. Times every chart function of ``services.insight.analytics`` for each period (day/week/month): p50
    of ``--repeats`` runs, and the whole dashboard once per period, first live from the base
    tables (``analytics.live_only()``, the baseline; ``--skip-baseline`` leaves it out), then
-   builds the rollups of every closed local day (``services.analytics_rollup``, what the CLI's
+   builds the rollups of every closed local day (``services.insight.analytics_rollup``, what the CLI's
    ``analytics-rollup`` and the periodic jobs do; its time is reported) and times them all again
    with the rollups. Prints one table with both, and whether both dashboards are equal.
 Prints figures only; it asserts nothing about timings.
@@ -52,8 +52,8 @@ from loyalty_app.models import (
     Role,
     Store,
 )
-from loyalty_app.services import analytics, analytics_rollup
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.insight import analytics, analytics_rollup
+from loyalty_app.services.platform.permissions import Actor
 
 CHUNK = 50_000
 TZ = "Europe/Bucharest"

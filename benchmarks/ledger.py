@@ -28,7 +28,7 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account, LedgerEntry, MemberBalance, Merchant, PointLot, ProgramSettings, Role
 from loyalty_app.services import ledger
-from loyalty_app.services.tx import run_in_transaction
+from loyalty_app.services.platform.tx import run_in_transaction
 
 CHUNK = 20_000
 EXPIRY_DAYS = 365
@@ -238,12 +238,12 @@ def time_cockpit(engine: Engine, merchant_id: int, account_id: int, repeats: int
 
 
 def time_full_cockpit(engine: Engine, merchant_id: int, account_id: int, repeats: int) -> Timing:
-    """The member home's real call (services.cockpit.member_summary): balance, tier progress,
+    """The member home's real call (services.member_app.cockpit.member_summary): balance, tier progress,
     expiring points, quests, challenges, badges and recommended rewards, on a program defined
     like the demo one (4 tiers, ~12 rewards, badges, challenges, a live quest)."""
     from loyalty_app.models import Store
-    from loyalty_app.services import cockpit
-    from loyalty_app.services.demo_program import seed_demo_program
+    from loyalty_app.services.member_app import cockpit
+    from loyalty_app.services.operations.demo_program import seed_demo_program
 
     with write_session(engine) as s:
         store = Store(merchant_id=merchant_id, code="bench", name="Bench store")
@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         full = time_full_cockpit(engine, merchant_id, cockpit_id, args.cockpit_repeats)
         print(
-            f"full cockpit summary (services.cockpit.member_summary, same member): "
+            f"full cockpit summary (services.member_app.cockpit.member_summary, same member): "
             f"p50 {full.p50_ms:.2f} ms, p95 {full.p95_ms:.2f} ms",
             flush=True,
         )

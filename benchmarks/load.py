@@ -257,7 +257,7 @@ def make_cast(database_url: str, member_count: int, tag: str) -> Cast:
 
     from loyalty_app.db import make_engine, read_session
     from loyalty_app.models import Account, Merchant, StaffStore
-    from loyalty_app.services import accounts
+    from loyalty_app.services.members import accounts
 
     engine = make_engine(database_url)
     try:

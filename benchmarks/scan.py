@@ -24,8 +24,9 @@ from benchmarks.common import Timing, percentile, private_database, time_calls
 from benchmarks.ledger import bulk_load, time_service_credits
 from loyalty_app.db import write_session
 from loyalty_app.models import ProgramRules, Role, StaffStore, Store
-from loyalty_app.services import accounts, member_codes, till
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.store import member_codes, till
 
 
 def prepare_till(engine, merchant_id: int) -> tuple[Actor, int]:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from loyalty_app.db import write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account
-from loyalty_app.services import sessions
+from loyalty_app.services.members import sessions
 
 NAMESPACE = "/_event"  # Reflex's socket.io namespace (and path)
 _DISCONNECTED = object()  # put on the update queue when the socket drops

@@ -36,7 +36,7 @@ def migrate() -> None:
 
 
 def seed_demo() -> None:
-    from loyalty_app.services.demo import seed_demo_data
+    from loyalty_app.services.operations.demo import seed_demo_data
 
     summary = seed_demo_data()
     print(summary)
@@ -49,7 +49,7 @@ def analytics_rollup(rebuild: bool, slug: str | None) -> int:
 
     from loyalty_app.db import get_engine, read_session
     from loyalty_app.models import Merchant
-    from loyalty_app.services.analytics_rollup import run_rollups
+    from loyalty_app.services.insight.analytics_rollup import run_rollups
 
     engine = get_engine()
     ids = None
@@ -66,7 +66,7 @@ def analytics_rollup(rebuild: bool, slug: str | None) -> int:
 
 
 def banner(port: int) -> None:
-    from loyalty_app.services.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from loyalty_app.services.operations.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     origin = os.environ.get("APP_ORIGIN", f"http://localhost:{port}")
     print("\n" + "=" * 64)
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_audit([])
     if args.command == "jobs":
-        from loyalty_app.services.jobs import run_periodic_jobs
+        from loyalty_app.services.operations.jobs import run_periodic_jobs
 
         print(run_periodic_jobs())
         return 0

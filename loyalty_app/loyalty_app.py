@@ -33,8 +33,8 @@ from loyalty_app.pages.signup import signup_page
 from loyalty_app.pages.staff import TillState, staff_page
 from loyalty_app.pages.vouchers import VouchersState, VoucherState, voucher_page, vouchers_page
 from loyalty_app.reflex_patches import cancel_safe_state_locks
-from loyalty_app.services.jobs import periodic_jobs_task
-from loyalty_app.services.webhooks import webhook_delivery_task
+from loyalty_app.services.crm.webhooks import webhook_delivery_task
+from loyalty_app.services.operations.jobs import periodic_jobs_task
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.forms import backend_exception_handler
 from loyalty_app.state.inbox_badge import InboxBadgeState

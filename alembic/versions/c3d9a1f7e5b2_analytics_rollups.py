@@ -4,7 +4,7 @@ Revision ID: c3d9a1f7e5b2
 Revises: 8b4f6d0e2c31
 Create Date: 2026-11-24 10:00:00
 
-Written by hand: three derived tables (services.analytics_rollup); no data to migrate, the
+Written by hand: three derived tables (services.insight.analytics_rollup); no data to migrate, the
 periodic jobs (or ``python -m loyalty_app.cli analytics-rollup``) fill them.
 """
 

@@ -3,7 +3,7 @@ member's photo-contest entry waiting for review.
 
 Contest photos are private (never served by the public ``/m/<slug>/media/`` route). The admin is
 resolved from the session cookie (``api.request_actor``), then
-``services.program_console.submission_photo`` authorizes (``ADMIN_MODERATE``) and checks the
+``services.program.program_console.submission_photo`` authorizes (``ADMIN_MODERATE``) and checks the
 submission belongs to this merchant. Signed out: 401; another role: 403; unknown or another
 merchant's submission: 404.
 """
@@ -21,7 +21,7 @@ from starlette.routing import Route
 from loyalty_app.api.request_actor import PRIVATE, not_found, request_actor, text
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import NotAllowed, NotFound
-from loyalty_app.services import program_console
+from loyalty_app.services.program import program_console
 
 ID_PATTERN = re.compile(r"^[1-9][0-9]{0,11}$")
 

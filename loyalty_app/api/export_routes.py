@@ -1,6 +1,6 @@
 """CSV downloads of the merchant console: ``/m/<slug>/admin-export/<kind>.csv`` (members, ledger,
 redemptions, donations). The admin is resolved from the session cookie (``api.request_actor``);
-the CSV streams from the database (services.exports)."""
+the CSV streams from the database (services.crm.exports)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.routing import Route
 from loyalty_app.api.request_actor import PRIVATE, not_found, request_actor, text, to_sign_in
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import NotAllowed, NotFound
-from loyalty_app.services import exports
+from loyalty_app.services.crm import exports
 
 _FILE = re.compile(r"^([a-z]{1,20})\.csv$")
 

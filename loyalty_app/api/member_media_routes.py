@@ -3,7 +3,7 @@
 
 Why HTTP routes: an ``<img src>`` and a file download are plain browser requests, not Reflex
 events. The session is the same HttpOnly cookie ``ls_<slug>`` the websocket uses, resolved with
-``services.sessions.resolve`` for this merchant (revocation and timeouts apply at once), and the
+``services.members.sessions.resolve`` for this merchant (revocation and timeouts apply at once), and the
 services call ``permissions.authorize``. Answers are ``Cache-Control: private, no-store``: the
 files are personal, a shared device or proxy must not keep them, and the service worker leaves
 ``no-store`` answers alone.
@@ -22,7 +22,7 @@ from starlette.routing import Route
 from loyalty_app.api.request_actor import PRIVATE, request_actor, to_sign_in
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import LoyaltyError
-from loyalty_app.services import member_export, member_media
+from loyalty_app.services.members import member_export, member_media
 
 
 def _not_found() -> Response:

@@ -1,6 +1,6 @@
 """Download routes for check-in posters: ``/m/<slug>/admin/posters/<store_id>.png|.pdf``.
 
-The admin is resolved from the session cookie (``api.request_actor``), then ``services.posters``
+The admin is resolved from the session cookie (``api.request_actor``), then ``services.store.posters``
 authorizes (admins only) and checks the store belongs to this merchant. Signed out: to sign-in
 (and back to the admin page); another role: 403; unknown or another merchant's store: 404.
 """
@@ -18,7 +18,7 @@ from starlette.routing import Route
 from loyalty_app.api.request_actor import PRIVATE, not_found, request_actor, text, to_sign_in
 from loyalty_app.db import get_engine
 from loyalty_app.domain.errors import NotAllowed, NotFound
-from loyalty_app.services import posters
+from loyalty_app.services.store import posters
 
 _FILE_PATTERN = re.compile(r"^([1-9][0-9]{0,11})\.(png|pdf)$")
 

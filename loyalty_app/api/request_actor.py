@@ -3,7 +3,7 @@
 
 Why HTTP routes at all: a file download or an ``<img src>`` is a plain browser GET, not a Reflex
 event. The cookie is the same HttpOnly one the websocket uses and is resolved with
-``services.sessions.resolve`` for this merchant, so revocation and timeouts apply at once; the
+``services.members.sessions.resolve`` for this merchant, so revocation and timeouts apply at once; the
 services then call ``permissions.authorize`` as for every event. Answers are private and never
 stored by shared caches or the service worker.
 """
@@ -21,8 +21,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from loyalty_app.db import read_session
 from loyalty_app.models import Merchant
 from loyalty_app.pwa.brand import SLUG_PATTERN
-from loyalty_app.services import sessions
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import sessions
+from loyalty_app.services.platform.permissions import Actor
 
 PRIVATE = {
     "Cache-Control": "private, no-store",

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from loyalty_app.db import get_engine, read_session
 from loyalty_app.models import Merchant
 from loyalty_app.pwa.brand import SLUG_PATTERN
-from loyalty_app.services import sessions
+from loyalty_app.services.members import sessions
 from loyalty_app.settings import get_settings
 
 _SLUG_IN_PATH = re.compile(r"^/m/([A-Za-z0-9][A-Za-z0-9_-]{0,39})/")

@@ -8,7 +8,7 @@ import reflex as rx
 
 from loyalty_app.components.shell import star_rating
 from loyalty_app.i18n import format_date, localized_number, t
-from loyalty_app.services import catalog_view
+from loyalty_app.services.catalog import catalog_view
 from loyalty_app.state.session import SessionState
 
 

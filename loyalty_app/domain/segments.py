@@ -153,7 +153,7 @@ def validate(criteria: SegmentCriteria) -> None:
 
 @dataclass(frozen=True)
 class SegmentFacts:
-    """What the criteria read about one member; built by ``services.segments``."""
+    """What the criteria read about one member; built by ``services.earning.segments``."""
 
     tier_key: str | None = None
     last_visit_day: date | None = None  # merchant's local day of the last purchase or check-in
@@ -196,7 +196,7 @@ def matches(criteria: SegmentCriteria, facts: SegmentFacts, now: datetime, tz: s
 def classify_rfm(recency: int, frequency: int, monetary: int, *, is_new: bool) -> str:
     """The RFM class from quintile scores (1-5 each); first match wins.
 
-    The analytics SQL (``services.analytics.rfm_scored``) applies the same rules in a CASE; a
+    The analytics SQL (``services.insight.analytics.rfm_scored``) applies the same rules in a CASE; a
     test checks both give the same class for every member.
     """
     if is_new:

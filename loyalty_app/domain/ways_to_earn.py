@@ -3,9 +3,9 @@
 Each ``WayToEarn`` says what the console calls the action, how a member does it, the reason its
 ledger entries show (plain and with multipliers), what its entries are about in the activity
 history, how it is claimed (which decides who may record it), the rule parameters a merchant
-sets for it and whether it counts as a visit. The console (``services.program_console``), the
-Challenges page (``pages.challenges``), the activity history (``services.activity``), the
-engagement flows (``services.engagement``) and the earning rules (``domain.earning``:
+sets for it and whether it counts as a visit. The console (``services.program.program_console``), the
+Challenges page (``pages.challenges``), the activity history (``services.member_app.activity``), the
+engagement flows (``services.earning.engagement``) and the earning rules (``domain.earning``:
 ``ACTION_REASONS``, ``SERVICE_ONLY_ACTIONS``, ``VISIT_ACTIONS``) all read this registry instead
 of keeping their own tables.
 
@@ -58,7 +58,7 @@ class Claim(str, enum.Enum):
 
     @property
     def service_only(self) -> bool:
-        """Only its own service may record it (``services.earning`` refuses a direct request)."""
+        """Only its own service may record it (``services.earning.actions`` refuses a direct request)."""
         return self in (Claim.AT_TILL, Claim.OWN_FEATURE)
 
 
@@ -104,7 +104,7 @@ class WayToEarn:
 
     @property
     def reasons(self) -> tuple[str, str]:
-        """(reason, reason with multipliers), as ``services.earning.earn_points`` takes them."""
+        """(reason, reason with multipliers), as ``services.earning.actions.earn_points`` takes them."""
         return self.reason, self.reason_multiplied
 
     @property

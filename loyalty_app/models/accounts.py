@@ -136,7 +136,7 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=254, index=True)
     ip: str = Field(max_length=64, index=True)
     success: bool
-    # A refused-by-throttle attempt: recorded, but not counted as a failure (see services.throttle).
+    # A refused-by-throttle attempt: recorded, but not counted as a failure (see services.platform.throttle).
     throttled: bool = Field(default=False)
     at: datetime = Field(default_factory=utcnow, index=True)
 

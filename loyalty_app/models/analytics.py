@@ -1,8 +1,8 @@
-"""Analytics rollups: per-merchant pre-aggregates of CLOSED local days (``services.analytics_rollup``).
+"""Analytics rollups: per-merchant pre-aggregates of CLOSED local days (``services.insight.analytics_rollup``).
 
 Derived data only: everything here can be deleted and rebuilt from the ledger and the member
 activity. ``AnalyticsRollupState`` says which local days (in which time zone) the two rollup
-tables hold; the charts (``services.analytics``) read a rollup only for those days and compute
+tables hold; the charts (``services.insight.analytics``) read a rollup only for those days and compute
 every other day live, so the numbers are the same with or without rollups.
 """
 
@@ -39,7 +39,7 @@ class AnalyticsDailyPoints(SQLModel, table=True):
 
 
 class AnalyticsMemberPeriod(SQLModel, table=True):
-    """A member was active (see ``services.analytics``) on a closed local day (``period`` "day"),
+    """A member was active (see ``services.insight.analytics``) on a closed local day (``period`` "day"),
     or on a closed day of a week ("week", Monday) or month ("month", the 1st) starting ``start``.
     Week and month rows only ever gain members as their days close."""
 

@@ -2,7 +2,7 @@
 posts or photos members send in for the merchant to review (social tags, photo contest).
 
 Points never live here: an answered survey or an approved submission is paid through
-``services.earning.record_action`` (the ledger), and ``entry_id`` / the activity's idempotency
+``services.earning.actions.record_action`` (the ledger), and ``entry_id`` / the activity's idempotency
 key (``survey:<id>:<member>``, ``submission:<id>``) tie the two together.
 """
 

@@ -85,7 +85,7 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("merchant_id", "idempotency_key", name="uq_ledgerentry_merchant_key"),
         Index("ix_ledgerentry_member_id", "merchant_id", "account_id", "id"),
         Index("ix_ledgerentry_member_kind_time", "account_id", "kind", "created_at"),
-        # Analytics (services.analytics): per-period sums and active members read this index only.
+        # Analytics (services.insight.analytics): per-period sums and active members read this index only.
         Index(
             "ix_ledgerentry_merchant_time",
             "merchant_id",

@@ -184,7 +184,7 @@ class MemberActivity(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("merchant_id", "idempotency_key"),
         Index("ix_memberactivity_member_action", "merchant_id", "account_id", "action", "local_day"),
-        # Analytics (services.analytics): activity per period (index only), a member's activity in a window.
+        # Analytics (services.insight.analytics): activity per period (index only), a member's activity in a window.
         Index("ix_memberactivity_merchant_time", "merchant_id", "at", "account_id", "action"),
         Index("ix_memberactivity_account_time", "account_id", "at"),
     )

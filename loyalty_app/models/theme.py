@@ -1,5 +1,5 @@
 """Theme versions of a merchant: the one draft being edited and every published theme kept for
-revert (services/theme_admin.py). What members see is ``Merchant.theme`` / ``theme_version`` /
+revert (services/program/theme_admin.py). What members see is ``Merchant.theme`` / ``theme_version`` /
 ``logo_id``, copied from a version when it is published."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """CRM webhooks: where a merchant wants events sent, and the outbox of deliveries.
 
 The outbox row is written in the same transaction as the change it reports
-(services/webhooks/outbox.enqueue), so a crash loses no event and a rolled-back change sends nothing;
+(services/crm/webhooks/outbox.enqueue), so a crash loses no event and a rolled-back change sends nothing;
 delivery (POST, signature, retries) happens later, outside any business transaction.
 """
 

@@ -15,9 +15,9 @@ from loyalty_app.components.shell import back_link, error_alert, member_frame, s
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, format_number, format_time, localized_number, t, translate, translate_plural
-from loyalty_app.services import activity
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.member_app import activity
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, run_service
 from loyalty_app.state.session import SessionState, require_actor
 

@@ -3,7 +3,7 @@
 The "Check-in posters" card lists each active store with PNG and PDF downloads. The files come
 from ``loyalty_app/api/poster_routes.py`` (plain GETs with the session cookie; ``rx.el.a`` is
 React Router's Link, so the links ask for a document load, which the browser turns into a
-download); the card only lists the stores, through ``services.posters.list_stores`` (admins
+download); the card only lists the stores, through ``services.store.posters.list_stores`` (admins
 only).
 """
 
@@ -15,7 +15,8 @@ from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_number, t, translate
-from loyalty_app.services import overview, posters
+from loyalty_app.services.insight import overview
+from loyalty_app.services.store import posters
 from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 

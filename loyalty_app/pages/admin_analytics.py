@@ -4,7 +4,7 @@ KPI tiles (active members, redemption rate, liability), then charts in a grid (t
 desktop, one on a phone): enrolments, active members, points issued/redeemed/expired/donated,
 cohort retention, top rewards, ratings, quest and challenge uplift, referral funnel, RFM segments
 and the members at risk of leaving. A daily/weekly/monthly switch reloads every chart. The
-numbers come from ``services.analytics`` (all aggregation in SQL); this state only formats them.
+numbers come from ``services.insight.analytics`` (all aggregation in SQL); this state only formats them.
 
 Accessibility: each chart is drawn by recharts inside a ``figure`` with an ``aria-label``; the
 SVG is hidden from assistive technology and the same figures follow as a visually hidden table.
@@ -22,7 +22,7 @@ from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_currency, format_date, format_number, normalize_language, t, tn, translate
-from loyalty_app.services import analytics
+from loyalty_app.services.insight import analytics
 from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 

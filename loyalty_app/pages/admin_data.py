@@ -9,7 +9,7 @@ from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t
-from loyalty_app.services import admin_audit
+from loyalty_app.services.platform import admin_audit
 from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 

@@ -10,7 +10,7 @@ from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.services import fraud
+from loyalty_app.services.insight import fraud
 from loyalty_app.state.forms import current_language, form_id, run_service, translated
 from loyalty_app.state.session import SessionState
 

@@ -10,9 +10,9 @@ from loyalty_app.components.inbox import STATUS_LABELS, TOPIC_LABELS
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.services import inbox
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.members import inbox
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, run_service, translated
 from loyalty_app.state.live import push_to_member
 from loyalty_app.state.session import SessionState, require_actor

@@ -4,7 +4,7 @@ Sub-tabs: rewards, earning rules, tiers, badges, challenges, quests, charities, 
 segments (each a
 list with status and key facts, plus a create/edit form beside it on a desktop and below it on
 a phone), the published changelog (with the merchant's notes) and moderation (reviews, social
-posts and contest photos). Every save goes through ``services.program_console``, which checks
+posts and contest photos). Every save goes through ``services.program.program_console``, which checks
 each field and writes the rule change and its changelog entry in one transaction; refused fields
 come back translated, each under its own field.
 
@@ -25,10 +25,10 @@ from loyalty_app.components.news import KIND_LABELS
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.services import program_console as pc
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.members.member_media import MAX_UPLOAD_BYTES
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
+from loyalty_app.services.program import program_console as pc
 from loyalty_app.state.forms import current_language, error_message, off_loop, run_service, translated
 from loyalty_app.state.session import SessionState, require_actor
 
@@ -376,7 +376,7 @@ class ProgramState(rx.State):
 
     @rx.event
     async def image_rejected(self, rejected: list[dict[str, Any]]):
-        from loyalty_app.services.member_media import BAD_FORMAT, MAX_UPLOAD_MB, TOO_LARGE
+        from loyalty_app.services.members.member_media import BAD_FORMAT, MAX_UPLOAD_MB, TOO_LARGE
 
         codes = {
             str(e.get("code", ""))

@@ -6,7 +6,7 @@ card) with demo data, styled by CSS variables computed from the draft and set on
 container, so nothing reaches members until Publish. Every text/background pair of the draft
 is checked against WCAG (domain/theme_contrast.py); failures are listed with the nearest
 passing colour and an Apply button. Save draft, Publish (confirmed), Discard, and a version
-history with Revert (services/theme_admin.py).
+history with Revert (services/program/theme_admin.py).
 """
 
 from __future__ import annotations
@@ -36,10 +36,11 @@ from loyalty_app.domain.theme import (
 )
 from loyalty_app.domain.theme_contrast import MODE_LABELS, check_theme, suggest_fix
 from loyalty_app.i18n import format_datetime, localized_number, t, translate
-from loyalty_app.services import member_media, theme_admin
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
-from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.services.members import member_media
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
+from loyalty_app.services.platform.qr import qr_svg_data_uri
+from loyalty_app.services.program import theme_admin
 from loyalty_app.state.forms import current_language, error_message, form_id, off_loop, run_service, translated
 from loyalty_app.state.session import SessionState, require_actor
 

@@ -3,7 +3,7 @@
 Add, edit and switch off endpoints (address, events), reveal or rotate the signing secret, send
 a test event, and follow the last deliveries (status, attempts, next retry) with "retry now" for
 the ones that gave up. Every handler checks the admin through ``SessionState._require_actor`` and
-the service checks again; every change is in the admin audit log (services/webhooks/endpoints.py).
+the service checks again; every change is in the admin audit log (services/crm/webhooks/endpoints.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from loyalty_app.components.console import admin_frame
 from loyalty_app.components.shell import error_alert
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.services import webhooks
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.crm import webhooks
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, run_service, translated
 from loyalty_app.state.session import SessionState, require_actor
 

@@ -24,10 +24,10 @@ from loyalty_app.components.shell import brand_stylesheet, tab_bar, top_bar
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import t
 from loyalty_app.pwa import offline_card
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.member_codes import issue_member_code, member_card
-from loyalty_app.services.permissions import Action, Actor
-from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action, Actor
+from loyalty_app.services.platform.qr import qr_svg_data_uri
+from loyalty_app.services.store.member_codes import issue_member_code, member_card
 from loyalty_app.state.forms import current_language, off_loop
 from loyalty_app.state.language import html_lang_sync
 from loyalty_app.state.session import SessionState, current_actor, require_actor

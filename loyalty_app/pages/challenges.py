@@ -4,7 +4,7 @@ birthday) driven by the merchant's active earning rules, and every badge (earned
 date, locked with progress and how to earn it).
 
 ``?tab=earn`` / ``?tab=badges`` opens the page on that section. Data comes from
-``services.engagement`` (one read per load); each way to earn calls its own service and shows
+``services.earning.engagement`` (one read per load); each way to earn calls its own service and shows
 "+N points", "sent for review" or a clear refusal right in its card.
 """
 
@@ -34,8 +34,8 @@ from loyalty_app.i18n import (
     translate,
     translate_plural,
 )
-from loyalty_app.services import engagement
-from loyalty_app.services.member_media import MAX_UPLOAD_BYTES
+from loyalty_app.services.earning import engagement
+from loyalty_app.services.members.member_media import MAX_UPLOAD_BYTES
 from loyalty_app.state.forms import current_language, error_message, run_service, translated
 from loyalty_app.state.session import SessionState
 

@@ -1,7 +1,7 @@
 """Check-in: /m/<slug>/checkin?s=<token> — where a store poster's QR lands.
 
 The page guard sends a signed-out member to sign-in and back here (the query string is kept).
-On load, ``services.checkins.check_in`` verifies the signed store token and records the
+On load, ``services.store.checkins.check_in`` verifies the signed store token and records the
 check-in once per store and day; the page then shows what it gave: points, bonus points,
 new badges, a tier reached, and the progress of the challenges that count check-ins.
 """
@@ -13,7 +13,7 @@ import reflex as rx
 from loyalty_app.components.cockpit import progress_bar
 from loyalty_app.components.shell import member_frame
 from loyalty_app.i18n import localized_number, t, tn, translate
-from loyalty_app.services import checkins
+from loyalty_app.services.store import checkins
 from loyalty_app.state.forms import current_language, run_service
 from loyalty_app.state.session import SessionState
 

@@ -15,9 +15,9 @@ import reflex as rx
 from loyalty_app.components.shell import back_link, error_alert, member_frame
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.i18n import localized_number, t, tn
-from loyalty_app.services import activity
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.member_app import activity
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import error_message, off_loop
 from loyalty_app.state.session import SessionState, require_actor
 

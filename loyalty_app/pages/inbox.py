@@ -9,9 +9,10 @@ from loyalty_app.components.inbox import STATUS_LABELS, TOPIC_LABELS
 from loyalty_app.components.shell import back_link, error_alert, field, member_frame, segmented
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_datetime, t, translate
-from loyalty_app.services import catalog_view, inbox
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.catalog import catalog_view
+from loyalty_app.services.members import inbox
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import current_language, error_message, off_loop, route_id, run_service, translated
 from loyalty_app.state.inbox_badge import InboxBadgeState  # noqa: F401  (re-exported for the app module)
 from loyalty_app.state.live import reload_when_open

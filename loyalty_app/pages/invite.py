@@ -14,8 +14,8 @@ from loyalty_app.components.shell import back_link, error_alert, member_frame
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, t, translate
-from loyalty_app.services import referrals
-from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.services.earning import referrals
+from loyalty_app.services.platform.qr import qr_svg_data_uri
 from loyalty_app.state.forms import current_language, read_own
 from loyalty_app.state.session import SessionState
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.i18n import t
-from loyalty_app.services import merchants
-from loyalty_app.services.engine import get_engine
+from loyalty_app.services.platform import merchants
+from loyalty_app.services.platform.engine import get_engine
 from loyalty_app.state.forms import off_loop
 
 

@@ -10,7 +10,7 @@ from loyalty_app.components.shell import error_alert, member_frame
 from loyalty_app.domain.errors import N_
 from loyalty_app.domain.quests import utc_to_local as to_local
 from loyalty_app.i18n import format_date, t, translate
-from loyalty_app.services import changelog
+from loyalty_app.services.program import changelog
 from loyalty_app.state.forms import current_language, read_own
 
 KIND_ICONS = {

@@ -11,9 +11,10 @@ import reflex as rx
 from loyalty_app.components.member_photo import avatar_view, photo_backdrop_props
 from loyalty_app.components.shell import error_alert, field, member_frame
 from loyalty_app.i18n import format_datetime, t
-from loyalty_app.services import member_media, profile
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action
+from loyalty_app.services.member_app import account_closing
+from loyalty_app.services.members import member_media, profile
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.settings import SUPPORTED_LANGUAGES
 from loyalty_app.state.forms import off_loop, run_service, translated
 from loyalty_app.state.language import LanguageState
@@ -250,7 +251,7 @@ class ProfileState(rx.State):
         yield
         ran = await run_service(
             self,
-            profile.delete_account,
+            account_closing.delete_account,
             action=Action.EDIT_OWN_PROFILE,
             own=True,
             error_var="delete_error",

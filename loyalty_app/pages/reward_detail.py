@@ -15,9 +15,9 @@ from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, 
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t, tn, translate
-from loyalty_app.services import catalog_view
-from loyalty_app.services.permissions import Action
-from loyalty_app.services.rewards import MAX_REVIEW_LENGTH
+from loyalty_app.services.catalog import catalog_view
+from loyalty_app.services.catalog.rewards import MAX_REVIEW_LENGTH
+from loyalty_app.services.platform.permissions import Action
 from loyalty_app.state.forms import (
     current_language,
     read_own,

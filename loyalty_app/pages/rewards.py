@@ -10,11 +10,11 @@ from loyalty_app.components.rewards import item_row, reward_tile
 from loyalty_app.components.shell import member_frame, segmented
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.i18n import localized_number, t, tn
-from loyalty_app.services import catalog_view
+from loyalty_app.services.catalog import catalog_view
 from loyalty_app.state.forms import current_language, read_own
 from loyalty_app.state.session import SessionState
 
-# The segmented control: view key -> (filter, sort) of services.catalog_view.
+# The segmented control: view key -> (filter, sort) of services.catalog.catalog_view.
 VIEWS = {
     "affordable": ("affordable", "cost"),
     "cost": ("all", "cost"),

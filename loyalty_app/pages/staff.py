@@ -14,8 +14,8 @@ from loyalty_app.components.qr_scanner import qr_scanner
 from loyalty_app.components.shell import error_alert, field
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import format_date, format_time, t, translate
-from loyalty_app.services import till
-from loyalty_app.services.engine import get_engine
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.store import till
 from loyalty_app.state.forms import current_language, run_service, translated
 from loyalty_app.state.live import POINTS_TAKEN_BACK, VOUCHER_USED, _Reason, earn_messages, push_to_member
 from loyalty_app.state.session import SessionState, current_actor

@@ -12,9 +12,9 @@ from loyalty_app.components.shell import back_link, confirm_sheet, error_alert, 
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import NotFound
 from loyalty_app.i18n import localized_number, t
-from loyalty_app.services import catalog_view
-from loyalty_app.services.permissions import Action
-from loyalty_app.services.qr import qr_svg_data_uri
+from loyalty_app.services.catalog import catalog_view
+from loyalty_app.services.platform.permissions import Action
+from loyalty_app.services.platform.qr import qr_svg_data_uri
 from loyalty_app.state.forms import current_language, read_own, route_id, run_service, translated
 from loyalty_app.state.live import reload_when_open
 from loyalty_app.state.session import SessionState

@@ -10,8 +10,9 @@ from __future__ import annotations
 import reflex as rx
 
 from loyalty_app.api.session_routes import safe_next
-from loyalty_app.services import accounts, referrals
-from loyalty_app.services.engine import get_engine
+from loyalty_app.services.earning import referrals
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.engine import get_engine
 from loyalty_app.state.forms import current_language, error_message, off_loop
 from loyalty_app.state.session import SessionState, activate_session, home_path
 

@@ -1,4 +1,4 @@
-"""Shared cockpit data for the member tabs, loaded through services.cockpit in one call."""
+"""Shared cockpit data for the member tabs, loaded through services.member_app.cockpit in one call."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import reflex as rx
 
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.i18n import format_date, format_relative, translate
-from loyalty_app.services import cockpit
+from loyalty_app.services.member_app import cockpit
 from loyalty_app.state.forms import current_language, read_own
 
 

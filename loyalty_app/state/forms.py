@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import reflex as rx
 
 from loyalty_app.domain.errors import N_, LoyaltyError
-from loyalty_app.services.tx import is_unavailable, is_unstorable
+from loyalty_app.services.platform.tx import is_unavailable, is_unstorable
 
 if TYPE_CHECKING:
-    from loyalty_app.services.permissions import Action, Actor
+    from loyalty_app.services.platform.permissions import Action, Actor
 
 T = TypeVar("T")
 log = logging.getLogger("loyalty_app")
@@ -109,7 +109,7 @@ async def run_service(
     Returns (actor, result), or None after a failure: the handler cleans up if it must, and
     returns. ``**kwargs`` all go to ``fn``: this helper has no ``store_id``/``target_account_id``
     of its own (call ``require_actor`` for those)."""
-    from loyalty_app.services.engine import get_engine
+    from loyalty_app.services.platform.engine import get_engine
     from loyalty_app.state.session import current_actor, require_actor
 
     try:
@@ -132,7 +132,7 @@ async def read_own(
     already sending the visitor to sign-in).
 
     Returns (SessionState, result), or None when there is nothing to show."""
-    from loyalty_app.services.permissions import Action
+    from loyalty_app.services.platform.permissions import Action
     from loyalty_app.state.session import SessionState
 
     session = await state.get_state(SessionState)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.services import inbox
+from loyalty_app.services.members import inbox
 from loyalty_app.state.forms import run_service
 from loyalty_app.state.session import SessionState
 

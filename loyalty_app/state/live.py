@@ -2,7 +2,7 @@
 another backend worker) refreshes the member's cockpit and shows a toast, with confetti for a
 tier-up or a new badge.
 
-How: member pages register their tab (services.live); the staff's event then calls
+How: member pages register their tab (services.platform.live); the staff's event then calls
 ``push_to_member``, which opens each of the member's tabs with ``app.modify_state`` and lets the
 tab re-read its *own* data with its own session. With Redis, Reflex routes the update to the
 worker holding the member's websocket."""
@@ -16,9 +16,9 @@ import reflex as rx
 
 from loyalty_app.domain.errors import N_
 from loyalty_app.i18n import translate
-from loyalty_app.services import live
-from loyalty_app.services.earning import EarnOutcome
-from loyalty_app.services.engine import get_engine
+from loyalty_app.services.earning.actions import EarnOutcome
+from loyalty_app.services.platform import live
+from loyalty_app.services.platform.engine import get_engine
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.forms import current_language
 from loyalty_app.state.session import current_actor

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from loyalty_app.services import member_media
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action, is_allowed
+from loyalty_app.services.members import member_media
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action, is_allowed
 from loyalty_app.state.forms import off_loop
 from loyalty_app.state.session import SessionState, current_actor
 

@@ -18,9 +18,10 @@ import reflex as rx
 from loyalty_app.domain.errors import N_, LoyaltyError, NotAllowed
 from loyalty_app.models import Role
 from loyalty_app.pwa import offline_card
-from loyalty_app.services import live, merchants, permissions, sessions
-from loyalty_app.services.engine import get_engine
-from loyalty_app.services.permissions import Action, Actor
+from loyalty_app.services.members import sessions
+from loyalty_app.services.platform import live, merchants, permissions
+from loyalty_app.services.platform.engine import get_engine
+from loyalty_app.services.platform.permissions import Action, Actor
 
 
 def home_path(slug: str, role: Role | str) -> str:

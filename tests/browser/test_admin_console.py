@@ -8,7 +8,7 @@ import io
 
 from playwright.sync_api import Browser, expect
 
-from loyalty_app.services.exports import COLUMNS
+from loyalty_app.services.crm.exports import COLUMNS
 from tests.browser import harness
 from tests.browser.test_member_flows import sign_in
 

@@ -24,7 +24,7 @@ DESKTOP = {
     "has_touch": False,
     "device_scale_factor": 1,
 }
-CAFE_TZ = ZoneInfo("Europe/Bucharest")  # the demo café's time zone (services/demo.py)
+CAFE_TZ = ZoneInfo("Europe/Bucharest")  # the demo café's time zone (services/operations/demo.py)
 QUEST = "Happy hour double"
 
 

@@ -308,8 +308,8 @@ def test_webhook_endpoint_list_secret_test_event_and_deliveries(browser: Browser
 
     from loyalty_app.db import make_engine, read_session
     from loyalty_app.models import Account, Merchant, Role
-    from loyalty_app.services import webhooks
-    from loyalty_app.services.permissions import Actor
+    from loyalty_app.services.crm import webhooks
+    from loyalty_app.services.platform.permissions import Actor
     from loyalty_app.settings import get_settings
 
     tag = uuid.uuid4().hex[:6]

@@ -12,7 +12,7 @@ import pytest
 
 from loyalty_app.i18n import translate
 from loyalty_app.pwa.documents import OFFLINE_RETRY, OFFLINE_TITLE
-from loyalty_app.services.demo import DEMO_MERCHANTS
+from loyalty_app.services.operations.demo import DEMO_MERCHANTS
 
 pytestmark = pytest.mark.browser
 

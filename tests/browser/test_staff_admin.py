@@ -201,7 +201,7 @@ def test_voucher_scanned_at_the_till_is_redeemed_once(page: Page, live_app, scre
 
     from loyalty_app.db import make_engine, read_session
     from loyalty_app.models import Account, Merchant, Reward
-    from loyalty_app.services import rewards
+    from loyalty_app.services.catalog import rewards
 
     engine = make_engine(live_app.database_url)
     try:
@@ -245,7 +245,9 @@ def test_undo_takes_back_the_challenge_bonus_the_purchase_completed(browser: Bro
     from loyalty_app.domain.clock import utcnow
     from loyalty_app.domain.segments import SegmentCriteria
     from loyalty_app.models import Account, Challenge, Merchant, Segment
-    from loyalty_app.services import accounts, ledger, program_admin
+    from loyalty_app.services import ledger
+    from loyalty_app.services.members import accounts
+    from loyalty_app.services.program import program_admin
 
     tag = uuid.uuid4().hex[:6]
     challenge = f"First coffee {tag}"

@@ -30,7 +30,7 @@ from loyalty_app.models import LedgerEntry, MemberBalance, Merchant, Store
 from loyalty_app.pages.donate import DonateState
 from loyalty_app.pages.profile import ProfileState
 from loyalty_app.pages.staff import TillState
-from loyalty_app.services import accounts
+from loyalty_app.services.members import accounts
 from loyalty_app.state.ping import PingState
 from loyalty_app.state.session import SessionState
 from tests.browser.test_transport_security import _handshake_status

@@ -93,7 +93,7 @@ def _outcome(fn) -> str:
 def debit_worker(url: str, barrier, results, merchant_id: int, account_id: int, points: int, key: str) -> None:
     """One process: wait for the others, then try to debit; report ok/refused:<code>."""
     from loyalty_app.services import ledger
-    from loyalty_app.services.tx import run_in_transaction
+    from loyalty_app.services.platform.tx import run_in_transaction
 
     engine = make_engine(url)
     with engine.connect():
@@ -115,7 +115,7 @@ def debit_worker(url: str, barrier, results, merchant_id: int, account_id: int, 
 def credit_worker(url: str, barrier, results, merchant_id: int, account_id: int, points: int, key: str) -> None:
     """One process: wait for the others, then credit (the same receipt as the others)."""
     from loyalty_app.services import ledger
-    from loyalty_app.services.tx import run_in_transaction
+    from loyalty_app.services.platform.tx import run_in_transaction
 
     engine = make_engine(url)
     with engine.connect():

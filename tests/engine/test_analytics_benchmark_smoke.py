@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from loyalty_app.services.analytics import CHARTS
+from loyalty_app.services.insight.analytics import CHARTS
 from loyalty_app.settings import PROJECT_ROOT
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.exc import DBAPIError
 
 from loyalty_app.db import make_engine, write_session
 from loyalty_app.models import Merchant
-from loyalty_app.services import accounts, ledger
-from loyalty_app.services.tx import run_in_transaction
+from loyalty_app.services import ledger
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.tx import run_in_transaction
 from tests.unit.test_migrations import _upgrade
 
 

@@ -38,7 +38,9 @@ def test_ledger_benchmark_prints_its_figures():
     assert re.search(r"bare insert: 50 inserts, \d+ inserts/s, p50 [\d.]+ ms, p95 [\d.]+ ms", out)
     assert re.search(r"ratio: bare insert is [\d.]+x the service credit rate", out)
     assert re.search(r"cockpit summary \(member with 300 entries: .*20 history rows\): p50 [\d.]+ ms, p95 [\d.]+ ms", out)
-    assert re.search(r"full cockpit summary \(services.cockpit.member_summary, same member\): p50 [\d.]+ ms, p95 [\d.]+ ms", out)
+    assert re.search(
+        r"full cockpit summary \(services.member_app.cockpit.member_summary, same member\): p50 [\d.]+ ms, p95 [\d.]+ ms", out
+    )
     assert re.search(r"audit: 2100 entries, \d+ members in [\d.]+ s: OK", out)
 
 

@@ -20,10 +20,10 @@ from loyalty_app.db import make_engine, read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account, MemberBadge, Merchant, Segment
 from loyalty_app.services import ledger
-from loyalty_app.services import segments as segment_service
-from loyalty_app.services.challenges import member_challenges
-from loyalty_app.services.demo import seed_demo_data
-from loyalty_app.services.tiers import current_tier, load_tiers
+from loyalty_app.services.earning import segments as segment_service
+from loyalty_app.services.earning.challenges import member_challenges
+from loyalty_app.services.earning.tiers import current_tier, load_tiers
+from loyalty_app.services.operations.demo import seed_demo_data
 
 # UTC moments; the café is in Europe/Bucharest (UTC+2/+3), the bookshop in Europe/Madrid (UTC+1/+2).
 AWKWARD_MOMENTS = {

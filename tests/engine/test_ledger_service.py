@@ -17,7 +17,7 @@ from loyalty_app.domain.errors import Conflict, LoyaltyError, NotAllowed, NotFou
 from loyalty_app.models import LedgerEntry, LotMovement, PointLot
 from loyalty_app.services import ledger
 from loyalty_app.services.ledger import BalanceSnapshot, EntryKind
-from loyalty_app.services.tx import run_in_transaction
+from loyalty_app.services.platform.tx import run_in_transaction
 from tests.conftest import PG_URL, _backends
 from tests.engine.ledger_workers import create_people, shared_database
 

@@ -28,8 +28,11 @@ from sqlmodel import SQLModel, select
 from loyalty_app.db import make_engine, read_session, write_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.models import LedgerEntry, MemberBalance, Reward
-from loyalty_app.services import donations, earning, ledger, rewards, tiers
-from loyalty_app.services import program_admin as admin
+from loyalty_app.services import ledger
+from loyalty_app.services.catalog import donations, rewards
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.earning import tiers
+from loyalty_app.services.program import program_admin as admin
 from tests.engine.test_rules_support import T0, make_program
 
 TZ = ZoneInfo("Europe/Bucharest")

@@ -10,7 +10,8 @@ from sqlmodel import SQLModel, func, select
 from loyalty_app.db import make_engine, read_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.models import Reward, Voucher
-from loyalty_app.services import earning, rewards
+from loyalty_app.services.catalog import rewards
+from loyalty_app.services.earning import actions as earning
 from tests.engine.test_rules_support import T0, make_program
 
 

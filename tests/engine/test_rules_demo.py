@@ -12,8 +12,8 @@ from sqlmodel import SQLModel, func, select
 from loyalty_app.db import read_session
 from loyalty_app.models import Badge, Challenge, Charity, EarningRule, MediaBlob, Quest, Reward, Tier, Voucher
 from loyalty_app.services import ledger
-from loyalty_app.services.cockpit import member_summary
-from loyalty_app.services.demo_program import ACTION_RULES, seed_demo_program
+from loyalty_app.services.member_app.cockpit import member_summary
+from loyalty_app.services.operations.demo_program import ACTION_RULES, seed_demo_program
 from tests.engine.test_rules_support import T0, make_program
 
 

@@ -12,8 +12,12 @@ from sqlmodel import select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.errors import Conflict, LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import LedgerEntry, MemberActivity, MemberTierChange, Reward, Voucher
-from loyalty_app.services import cockpit, donations, earning, ledger, referrals, rewards, tiers
-from loyalty_app.services import program_admin as admin
+from loyalty_app.services import ledger
+from loyalty_app.services.catalog import donations, rewards
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.earning import referrals, tiers
+from loyalty_app.services.member_app import cockpit
+from loyalty_app.services.program import program_admin as admin
 from tests.engine.test_rules_support import T0, make_program
 
 UTC = UTC

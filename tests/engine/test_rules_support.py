@@ -15,7 +15,7 @@ from sqlmodel import select
 from loyalty_app.db import write_session
 from loyalty_app.models import Account, Merchant, ProgramSettings, Role, StaffStore, Store
 from loyalty_app.services import ledger
-from loyalty_app.services import program_admin as admin
+from loyalty_app.services.program import program_admin as admin
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday, 12:00 in Bucharest
 

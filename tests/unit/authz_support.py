@@ -44,8 +44,8 @@ from loyalty_app.models import (
     ThemeVersion,
     Voucher,
 )
-from loyalty_app.services import accounts, sessions
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts, sessions
+from loyalty_app.services.platform.permissions import Actor
 
 PASSWORD = "demo-password-1"
 CALLERS = (
@@ -136,8 +136,11 @@ def _one(s, stmt):
 
 def build_world(engine: Engine) -> World:
     """Demo data for both merchants plus the callers, their sessions and Ana's objects."""
-    from loyalty_app.services import engagement, inbox, member_media, rewards, theme_admin
-    from loyalty_app.services.demo import seed_demo_data
+    from loyalty_app.services.catalog import rewards
+    from loyalty_app.services.earning import engagement
+    from loyalty_app.services.members import inbox, member_media
+    from loyalty_app.services.operations.demo import seed_demo_data
+    from loyalty_app.services.program import theme_admin
 
     seed_demo_data(engine)
     w = World()
@@ -230,7 +233,7 @@ def build_world(engine: Engine) -> World:
     member_media.set_member_image(engine, member, kind="avatar", data=png_bytes(), filename="ana.png")
     mihai_actor = Actor(account_id=mihai.id, merchant_id=w.cafe, role=Role.MEMBER)
     w.submission_id = engagement.submit_social_link(engine, mihai_actor, "https://www.instagram.com/p/authzworld1/").submission_id
-    from loyalty_app.services import fraud
+    from loyalty_app.services.insight import fraud
 
     fraud.set_spending_hold(engine, w.actor("admin"), account_id=mihai.id, hold=True, reason="Checking receipts")
     with write_session(engine) as s:
@@ -267,7 +270,7 @@ def build_world(engine: Engine) -> World:
         )
     w.theme_version = archived.version
 
-    from loyalty_app.services import webhooks
+    from loyalty_app.services.crm import webhooks
 
     hook, _secret = webhooks.save_endpoint(
         engine, admin_actor, {"url": "https://crm.example.invalid/loyalty", "events": ["consent.changed"]}

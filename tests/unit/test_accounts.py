@@ -10,7 +10,7 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import Conflict, LoyaltyError, NotFound
 from loyalty_app.models import Account, AuthSession, LoginAttempt, Merchant, Role, SecurityEvent, StaffStore, Store
-from loyalty_app.services import accounts, passwords
+from loyalty_app.services.members import accounts, passwords
 
 PASSWORD = "a good long password"
 

@@ -1,4 +1,4 @@
-"""The member's activity, giving and invite reads (services/activity.py, services/referrals
+"""The member's activity, giving and invite reads (services/member_app/activity.py, services/earning/referrals
 .member_referrals): filters and keyset paging in SQL, reasons translated, pending and expiring
 points, donations checked and given once, referrals listed — and only ever the actor's own data."""
 
@@ -15,8 +15,11 @@ from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.i18n import translate
 from loyalty_app.models import Account, Donation, LedgerEntry, Role
-from loyalty_app.services import activity, earning, ledger, referrals
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.earning import referrals
+from loyalty_app.services.member_app import activity
+from loyalty_app.services.platform.permissions import Actor
 from tests.engine.test_rules_support import T0, make_program
 from tests.unit.test_states import app_db  # noqa: F401  (fixture: the app's states on a test database)
 
@@ -375,7 +378,7 @@ def _member_states(app_db, *classes):
 
 def test_donate_state_confirms_once_and_shows_errors(app_db):
     from loyalty_app.pages.donate import DonateState
-    from loyalty_app.services import program_admin
+    from loyalty_app.services.program import program_admin
     from tests.unit.test_states import run
 
     engine, ids = app_db

@@ -34,8 +34,8 @@ from loyalty_app.models import (
     Role,
     Voucher,
 )
-from loyalty_app.services import analytics
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.insight import analytics
+from loyalty_app.services.platform.permissions import Actor
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

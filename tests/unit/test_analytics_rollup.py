@@ -1,4 +1,4 @@
-"""Analytics rollups (``services.analytics_rollup``): every chart answers the same with rollups as
+"""Analytics rollups (``services.insight.analytics_rollup``): every chart answers the same with rollups as
 computed live from the base tables, on SQLite and PostgreSQL (``db_engine``).
 
 Generated data: a merchant in Europe/Bucharest (UTC+3 in summer, UTC+2 from 2026-10-25 01:00 UTC)
@@ -29,9 +29,9 @@ from loyalty_app.models import (
     Merchant,
     Role,
 )
-from loyalty_app.services import analytics, analytics_rollup
-from loyalty_app.services.jobs import run_periodic_jobs
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.insight import analytics, analytics_rollup
+from loyalty_app.services.operations.jobs import run_periodic_jobs
+from loyalty_app.services.platform.permissions import Actor
 
 TZ = "Europe/Bucharest"
 START = datetime(2026, 8, 20, tzinfo=UTC)

@@ -74,7 +74,7 @@ from loyalty_app.pages.reward_detail import RewardDetailState
 from loyalty_app.pages.rewards import RewardsState
 from loyalty_app.pages.staff import TillState
 from loyalty_app.pages.vouchers import VouchersState, VoucherState
-from loyalty_app.services import checkins
+from loyalty_app.services.store import checkins
 from loyalty_app.state.auth import AuthFormState
 from loyalty_app.state.cockpit import CockpitState
 from loyalty_app.state.inbox_badge import InboxBadgeState
@@ -260,7 +260,7 @@ def till_at_old_town(**values):
 def fresh_credit(state, world: World, caller: str, engine) -> None:
     """A purchase credited a moment ago at Old Town by that store's staff, to undo. Spread over
     the three members: the till refuses a fifth credit for one member within an hour."""
-    from loyalty_app.services import till
+    from loyalty_app.services.store import till
 
     members = (world.accounts["member"], world.accounts["other_member"], world.third_member)
     done = till.credit_purchase_at_till(
@@ -341,7 +341,7 @@ def _keep_fresh(state):
 
 
 def _retired_reward(state, world: World, caller: str, engine) -> None:
-    from loyalty_app.services import program_console as pc
+    from loyalty_app.services.program import program_console as pc
 
     if get(engine, Reward, world.retire_reward_id).is_active:
         pc.set_active(engine, world.actor("admin"), "reward", world.retire_reward_id, False)
@@ -349,14 +349,14 @@ def _retired_reward(state, world: World, caller: str, engine) -> None:
 
 
 def _hidden_rating(state, world: World, caller: str, engine) -> None:
-    from loyalty_app.services import program_console as pc
+    from loyalty_app.services.program import program_console as pc
 
     if get(engine, RewardRating, world.rating_id).hidden_at is None:
         pc.hide_review(engine, world.actor("admin"), world.rating_id, "Hidden for the test")
 
 
 def _theme_draft(state, world: World, caller: str, engine) -> None:
-    from loyalty_app.services import theme_admin
+    from loyalty_app.services.program import theme_admin
 
     if count(engine, ThemeVersion, ThemeVersion.status == "draft") == 0:
         theme_admin.save_draft(engine, world.actor("admin"), {"brand_name": "A draft"})

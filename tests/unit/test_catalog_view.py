@@ -1,4 +1,4 @@
-"""The member's rewards screens through services.catalog_view, on SQLite and PostgreSQL: the
+"""The member's rewards screens through services.catalog.catalog_view, on SQLite and PostgreSQL: the
 catalog (lock / afford / stock state, sort, filter), a reward's detail (ratings, reviews, own
 rating), vouchers (own only: another member's is NotFound), and ratings (once per reward,
 editable, first one earns points)."""
@@ -13,9 +13,10 @@ from sqlmodel import select
 from loyalty_app.db import write_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import Reward, Role
-from loyalty_app.services import catalog_view, earning, rewards
-from loyalty_app.services import program_admin as admin
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.catalog import catalog_view, rewards
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin as admin
 from tests.engine.test_rules_support import T0, make_program
 
 
@@ -267,7 +268,7 @@ def member_root(engine, account_id: int, page: str, **query):
 @pytest.fixture
 def shop(app_db):
     """The state tests' café with a coffee reward and a second member; Ana has 300 points."""
-    from loyalty_app.services import accounts
+    from loyalty_app.services.members import accounts
 
     engine, ids = app_db
     with write_session(engine) as s:

@@ -11,8 +11,9 @@ from loyalty_app.db import write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import Merchant, Role
-from loyalty_app.services import accounts, changelog
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import changelog
 
 PW = "correct horse battery"
 

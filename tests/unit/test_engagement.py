@@ -1,4 +1,4 @@
-"""services.engagement: the Challenges tab's read model and its ways to earn (survey, newsletter,
+"""services.earning.engagement: the Challenges tab's read model and its ways to earn (survey, newsletter,
 event code, social link and photo submissions with the merchant's review, profile/birthday)."""
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from loyalty_app.models import (
     Submission,
     SurveyResponse,
 )
-from loyalty_app.services import engagement, ledger
-from loyalty_app.services import program_admin as admin
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.earning import engagement
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin as admin
 from tests.engine.test_rules_support import T0, make_program
 
 QUESTIONS = [
@@ -460,7 +461,7 @@ def test_overview_challenges_badges_and_ways(db_engine, program):
     ]
 
     engagement.enter_event_code(db_engine, member(p), "JAZZ", now=T0)
-    from loyalty_app.services.earning import record_action
+    from loyalty_app.services.earning.actions import record_action
 
     record_action(
         db_engine,

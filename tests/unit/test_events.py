@@ -1,4 +1,4 @@
-"""The in-transaction event hub (services.events) and the ledger's PointsPosted events.
+"""The in-transaction event hub (services.platform.events) and the ledger's PointsPosted events.
 
 The ledger publishes one ``PointsPosted`` per entry it writes and imports none of its
 subscribers; the CRM webhooks subscribe at import, and the hub imports them before the first
@@ -25,9 +25,12 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
 from loyalty_app.models import LedgerEntry, MemberBalance, Merchant, PointLot, Role, WebhookDelivery
-from loyalty_app.services import accounts, events, ledger, webhooks
-from loyalty_app.services.events import PointsPosted
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.crm import webhooks
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform import events
+from loyalty_app.services.platform.events import PointsPosted
+from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +103,7 @@ def test_the_ledger_imports_no_subscriber_and_every_subscribing_module_is_known_
             elif isinstance(node, ast.ImportFrom):
                 imported |= {f"{node.module}.{alias.name}" for alias in node.names}
     assert not any("webhooks" in name for name in imported)
-    assert "loyalty_app.services.events" in imported
+    assert "loyalty_app.services.platform.events" in imported
 
     # A module that subscribes but is not listed would only hear events once someone else
     # happened to import it: that is how webhooks get dropped silently.
@@ -114,7 +117,7 @@ def test_the_ledger_imports_no_subscriber_and_every_subscribing_module_is_known_
 
 
 def test_a_process_that_only_imports_the_ledger_still_fills_the_webhook_outbox(tmp_path):
-    """The CLI jobs, scripts and tests may never import services.webhooks themselves."""
+    """The CLI jobs, scripts and tests may never import services.crm.webhooks themselves."""
     script = textwrap.dedent(
         """
         import sys
@@ -125,7 +128,7 @@ def test_a_process_that_only_imports_the_ledger_still_fills_the_webhook_outbox(t
         from loyalty_app.models import Account, Merchant, WebhookDelivery, WebhookEndpoint
         from loyalty_app.services import ledger
 
-        assert "loyalty_app.services.webhooks" not in sys.modules, "imported too early: the test proves nothing"
+        assert "loyalty_app.services.crm.webhooks" not in sys.modules, "imported too early: the test proves nothing"
         engine = make_engine(sys.argv[1])
         SQLModel.metadata.create_all(engine)
         with write_session(engine) as s:

@@ -153,7 +153,7 @@ def pick(*valid: str) -> st.SearchStrategy[str]:
 
 def editor_fields(kind: str, w: World, opts) -> dict[str, st.SearchStrategy]:
     """Per editor, each field: sensible values often enough that some saves succeed, hostile ones otherwise."""
-    from loyalty_app.services import program_console as pc
+    from loyalty_app.services.program import program_console as pc
 
     tiers = [k for k, _n in opts.tiers] or ["none"]
     stores = [str(i) for i, _n in opts.stores] + [str(w.books_store)]
@@ -256,7 +256,7 @@ def editor_fields(kind: str, w: World, opts) -> dict[str, st.SearchStrategy]:
 
 
 def _typed_local(value: str) -> datetime | None:
-    from loyalty_app.services.program_console import DATETIME_FORMATS
+    from loyalty_app.services.program.program_console import DATETIME_FORMATS
 
     for fmt in DATETIME_FORMATS:
         try:
@@ -310,7 +310,7 @@ PROGRAM_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "ch
 @pytest.mark.parametrize("kind", PROGRAM_KINDS)
 def test_program_editor_saves(world, kind):
     from loyalty_app.pages.admin_program import FIX_FIELDS, KIND_OF_TAB, NOTHING_CHANGED, SAVED, SEGMENT_SAVED, ProgramState
-    from loyalty_app.services import program_console as pc
+    from loyalty_app.services.program import program_console as pc
 
     engine, w = world
     tab = next(t for t, k in KIND_OF_TAB.items() if k == kind)
@@ -597,7 +597,7 @@ def test_theme_logo_upload(world):
 
 def test_analytics_period_switch(world):
     from loyalty_app.pages.admin_analytics import AnalyticsState
-    from loyalty_app.services.analytics import PERIODS
+    from loyalty_app.services.insight.analytics import PERIODS
 
     engine, w = world
 
@@ -648,7 +648,7 @@ def test_reward_rating_and_review(world):
 def test_survey_answers_are_validated(world):
     """The pure check every survey submission goes through, on many answers (cheap)."""
     from loyalty_app.domain.errors import LoyaltyError
-    from loyalty_app.services.engagement import validate_answers
+    from loyalty_app.services.earning.engagement import validate_answers
 
     engine, w = world
     with read_session(engine) as s:

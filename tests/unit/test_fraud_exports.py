@@ -15,8 +15,14 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import Account, AdminAuditEntry, AuthSession, Merchant, ProgramRules, Role, Store
-from loyalty_app.services import accounts, admin_audit, donations, exports, fraud, program_admin, rewards, sessions, till
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.catalog import donations, rewards
+from loyalty_app.services.crm import exports
+from loyalty_app.services.insight import fraud
+from loyalty_app.services.members import accounts, sessions
+from loyalty_app.services.platform import admin_audit
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin
+from loyalty_app.services.store import till
 
 PW = "correct horse battery"
 

@@ -10,8 +10,8 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import Merchant, Role, Store
-from loyalty_app.services import accounts, inbox
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts, inbox
+from loyalty_app.services.platform.permissions import Actor
 
 PW = "correct horse battery"
 

@@ -12,9 +12,10 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import AppMeta, Merchant
 from loyalty_app.models.loyalty import ProgramSettings
-from loyalty_app.services import accounts, ledger
-from loyalty_app.services.jobs import run_periodic_jobs, take_lease
-from loyalty_app.services.tx import run_in_transaction
+from loyalty_app.services import ledger
+from loyalty_app.services.members import accounts
+from loyalty_app.services.operations.jobs import run_periodic_jobs, take_lease
+from loyalty_app.services.platform.tx import run_in_transaction
 
 
 def test_only_one_owner_holds_the_lease_until_it_expires(db_engine):

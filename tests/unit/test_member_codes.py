@@ -15,10 +15,11 @@ from loyalty_app.domain import member_codes
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed
 from loyalty_app.models import Account, Merchant, Role, SecurityEvent, Store
-from loyalty_app.services import accounts, till
-from loyalty_app.services.member_codes import consume_member_code, issue_member_code
-from loyalty_app.services.permissions import Actor
-from loyalty_app.services.qr import qr_png, qr_svg
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.platform.qr import qr_png, qr_svg
+from loyalty_app.services.store import till
+from loyalty_app.services.store.member_codes import consume_member_code, issue_member_code
 
 K1, K2 = b"old-key-0123456789", b"new-key-9876543210"
 

@@ -25,8 +25,8 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed
 from loyalty_app.i18n import translate_error
 from loyalty_app.models import Account, MediaBlob, Merchant, Role
-from loyalty_app.services import member_media, sessions
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import member_media, sessions
+from loyalty_app.services.platform.permissions import Actor
 
 # --------------------------------------------------------------------------- fixtures and files
 

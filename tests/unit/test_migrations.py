@@ -43,7 +43,8 @@ def test_upgrade_is_repeatable(empty_db_url):
 def _member_with_points(engine) -> int:
     from loyalty_app.db import write_session
     from loyalty_app.models import Merchant
-    from loyalty_app.services import accounts, ledger
+    from loyalty_app.services import ledger
+    from loyalty_app.services.members import accounts
 
     with write_session(engine) as s:
         merchant = Merchant(slug="cafe", name="Cafe", short_name="Cafe")

@@ -4,7 +4,7 @@ import pytest
 from passlib.context import CryptContext
 
 from loyalty_app.domain.errors import LoyaltyError
-from loyalty_app.services import passwords
+from loyalty_app.services.members import passwords
 
 
 def test_hash_is_argon2id_with_owasp_minimum_parameters():

@@ -9,7 +9,7 @@ from sqlmodel import select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.errors import NotAllowed
 from loyalty_app.models import Account, Merchant, Role, SecurityEvent, Store
-from loyalty_app.services.permissions import (
+from loyalty_app.services.platform.permissions import (
     ADMIN_ACTIONS,
     MEMBER_ACTIONS,
     STAFF_ACTIONS,

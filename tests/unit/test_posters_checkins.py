@@ -28,11 +28,12 @@ from loyalty_app.domain import checkin_tokens
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import LedgerEntry, MemberActivity, Merchant, Role, SecurityEvent, Store
-from loyalty_app.services import accounts, checkins, posters, sessions
-from loyalty_app.services import program_admin as admin
-from loyalty_app.services.demo import CAFE, make_logo
-from loyalty_app.services.media import store_image
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts, sessions
+from loyalty_app.services.members.media import store_image
+from loyalty_app.services.operations.demo import CAFE, make_logo
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin as admin
+from loyalty_app.services.store import checkins, posters
 from loyalty_app.settings import get_settings
 
 PW = "correct horse battery"

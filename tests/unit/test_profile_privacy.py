@@ -34,9 +34,11 @@ from loyalty_app.models import (
     Role,
     Voucher,
 )
-from loyalty_app.services import accounts, ledger, member_export, member_media, passwords, profile, sessions
-from loyalty_app.services.demo_program import seed_demo_program
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.member_app import account_closing
+from loyalty_app.services.members import accounts, member_export, member_media, passwords, profile, sessions
+from loyalty_app.services.operations.demo_program import seed_demo_program
+from loyalty_app.services.platform.permissions import Actor
 from tests.engine.test_rules_support import T0, make_program
 
 PASSWORD = "my own long password"
@@ -218,13 +220,13 @@ def test_wrong_password_deletes_nothing_and_is_throttled(db_engine, program):
     ana = member(program)
     for _ in range(5):
         with pytest.raises(LoyaltyError) as refused:
-            profile.delete_account(db_engine, ana, password="not my password", ip="10.9.9.9", now=T0)
+            account_closing.delete_account(db_engine, ana, password="not my password", ip="10.9.9.9", now=T0)
         assert refused.value.code == "wrong_password"
     with pytest.raises(LoyaltyError) as refused:
-        profile.delete_account(db_engine, ana, password=PASSWORD, ip="10.9.9.9", now=T0)
+        account_closing.delete_account(db_engine, ana, password=PASSWORD, ip="10.9.9.9", now=T0)
     assert refused.value.code == "throttled" and refused.value.params["minutes"] >= 1
     with pytest.raises(LoyaltyError) as refused:
-        profile.delete_account(db_engine, ana, password="", now=T0)
+        account_closing.delete_account(db_engine, ana, password="", now=T0)
     assert refused.value.code == "password_required"
     with read_session(db_engine) as s:
         account = s.get(Account, ana.account_id)
@@ -244,7 +246,7 @@ def test_delete_anonymises_signs_out_keeps_the_ledger_and_frees_the_email(db_eng
         ratings_before = s.exec(select(RewardRating).where(RewardRating.account_id == ana.account_id)).all()
     assert open_vouchers and ratings_before
 
-    outcome = profile.delete_account(db_engine, ana, password=PASSWORD, ip="10.9.9.9", now=T0)
+    outcome = account_closing.delete_account(db_engine, ana, password=PASSWORD, ip="10.9.9.9", now=T0)
     assert outcome.vouchers_cancelled == len(open_vouchers) and outcome.points_returned > 0
     assert outcome.sessions_revoked == 2
 
@@ -286,7 +288,7 @@ def test_delete_anonymises_signs_out_keeps_the_ledger_and_frees_the_email(db_eng
     with pytest.raises(NotFound):
         member_export.export_member_data(db_engine, ana)
     with pytest.raises(LoyaltyError):
-        profile.delete_account(db_engine, ana, password=PASSWORD, now=T0)
+        account_closing.delete_account(db_engine, ana, password=PASSWORD, now=T0)
 
     again = accounts.sign_up_member(
         db_engine, merchant_id=program.merchant_id, email="member0@cafe.test", password="a brand new password", first_name="Ana"

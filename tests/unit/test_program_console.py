@@ -1,4 +1,4 @@
-"""services.program_console: the merchant console's program editor (parsing and validating raw
+"""services.program.program_console: the merchant console's program editor (parsing and validating raw
 form strings, one transaction with the changelog entry, retire/restore, quest times in the
 merchant's timezone, authorization) and moderation (reviews, submissions)."""
 
@@ -27,10 +27,12 @@ from loyalty_app.models import (
     Survey,
     Tier,
 )
-from loyalty_app.services import changelog, cockpit, ledger
-from loyalty_app.services import program_admin as pa
-from loyalty_app.services import program_console as pc
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.member_app import cockpit
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import changelog
+from loyalty_app.services.program import program_admin as pa
+from loyalty_app.services.program import program_console as pc
 from tests.engine.test_rules_support import T0, make_program
 
 NOW = T0  # Monday 2 November 2026, 12:00 in Bucharest (UTC+2)
@@ -568,7 +570,7 @@ PW = "correct horse battery"
 
 
 def _cookie(engine, merchant_id: int, email: str) -> str:
-    from loyalty_app.services import accounts, sessions
+    from loyalty_app.services.members import accounts, sessions
 
     ticket = accounts.sign_in(
         engine, merchant_id=merchant_id, email=email, password=PW, ip="10.0.0.9", user_agent="pytest"
@@ -586,7 +588,7 @@ def test_contest_photos_are_served_to_the_programs_admins_only(world):
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
     from loyalty_app.api import admin_media_routes
-    from loyalty_app.services import accounts
+    from loyalty_app.services.members import accounts
 
     e, cafe = world["engine"], world["cafe"]
     accounts.create_admin(e, merchant_id=cafe.merchant_id, email="boss@x.test", password=PW, first_name="Bo")
@@ -615,7 +617,7 @@ def test_contest_photos_are_served_to_the_programs_admins_only(world):
 
 
 def test_program_changes_are_in_the_admin_audit_log(world):
-    from loyalty_app.services import admin_audit
+    from loyalty_app.services.platform import admin_audit
 
     e = world["engine"]
     row = pc.save_challenge(e, world["admin"], CHALLENGE, now=NOW)
@@ -655,7 +657,7 @@ def test_tiers_and_badges_can_be_retired_and_restored_from_the_console(world):
     assert options.retired_tiers == frozenset({"gold"}) and ("gold", "Gold") in options.tiers  # still listed, marked
     with pytest.raises(NotFound):
         pc.retire_tier(e, world["books_admin"], gold.row_id)
-    from loyalty_app.services import admin_audit
+    from loyalty_app.services.platform import admin_audit
 
     actions = [r.action for r in admin_audit.recent(e, world["admin"])]
     assert actions[:3] == ["program.retire_tier", "program.restore_badge", "program.retire_badge"]

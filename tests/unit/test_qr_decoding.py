@@ -23,11 +23,14 @@ from PIL import Image, ImageDraw
 from loyalty_app.db import write_session
 from loyalty_app.domain import member_codes
 from loyalty_app.models import Merchant, Role, Store
-from loyalty_app.services import accounts, earning, posters, rewards
-from loyalty_app.services import program_admin as admin
-from loyalty_app.services.member_codes import issue_member_code
-from loyalty_app.services.permissions import Actor
-from loyalty_app.services.qr import qr_png, qr_svg, qr_svg_data_uri
+from loyalty_app.services.catalog import rewards
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.platform.qr import qr_png, qr_svg, qr_svg_data_uri
+from loyalty_app.services.program import program_admin as admin
+from loyalty_app.services.store import posters
+from loyalty_app.services.store.member_codes import issue_member_code
 from loyalty_app.settings import get_settings
 
 PW = "correct horse battery"
@@ -161,7 +164,7 @@ def test_checkin_poster_decodes_to_its_checkin_url(shop):
 def test_referral_qr_decodes_to_the_referral_link(shop):
     """The invite page's QR (InviteState: qr_svg_data_uri of referral_link) opens sign-up with
     the member's own code."""
-    from loyalty_app.services import referrals
+    from loyalty_app.services.earning import referrals
 
     mine = referrals.member_referrals(shop["engine"], shop["member"])
     link = referrals.referral_link("cafe", mine.code)

@@ -25,11 +25,15 @@ from loyalty_app.models import (
     Segment,
     Tier,
 )
-from loyalty_app.services import analytics, catalog_view, cockpit, earning, rewards, segments, tiers
-from loyalty_app.services import program_admin as pa
-from loyalty_app.services import program_console as pc
-from loyalty_app.services.badges import member_badges
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.catalog import catalog_view, rewards
+from loyalty_app.services.earning import actions as earning
+from loyalty_app.services.earning import segments, tiers
+from loyalty_app.services.earning.badges import member_badges
+from loyalty_app.services.insight import analytics
+from loyalty_app.services.member_app import cockpit
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin as pa
+from loyalty_app.services.program import program_console as pc
 from tests.engine.test_rules_support import T0, make_program
 
 NOW = T0  # Monday 2 November 2026, 12:00 in Bucharest (UTC+2)
@@ -221,7 +225,7 @@ def test_a_targeted_reward_is_invisible_and_unredeemable_outside_its_segment(wor
 def test_news_of_a_targeted_offer_reaches_only_its_segment(world):
     """A reward for "Big spenders" is announced on What's new to them, not to everyone; the
     merchant's console lists every entry."""
-    from loyalty_app.services import changelog
+    from loyalty_app.services.program import changelog
 
     e, m = world["engine"], world["members"]
     buy(world, 0, 60, NOW - timedelta(days=3), "n1")

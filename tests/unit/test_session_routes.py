@@ -16,7 +16,7 @@ with warnings.catch_warnings():
 from loyalty_app.api import session_routes
 from loyalty_app.db import write_session
 from loyalty_app.models import Merchant
-from loyalty_app.services import accounts, sessions
+from loyalty_app.services.members import accounts, sessions
 from loyalty_app.settings import get_settings
 
 PASSWORD = "a good long password"

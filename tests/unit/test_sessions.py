@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from loyalty_app.db import read_session, write_session
 from loyalty_app.models import Account, AuthSession, Merchant, Role, SecurityEvent, Store
-from loyalty_app.services import accounts, sessions
+from loyalty_app.services.members import accounts, sessions
 from loyalty_app.settings import get_settings
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

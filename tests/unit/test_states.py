@@ -17,7 +17,7 @@ from sqlmodel import select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account, LedgerEntry, Merchant, Store
-from loyalty_app.services import accounts, sessions
+from loyalty_app.services.members import accounts, sessions
 
 PW = "correct horse battery"
 

@@ -1,4 +1,4 @@
-"""Theme editor service (services/theme_admin.py): draft, publish, revert, logo upload, who may
+"""Theme editor service (services/program/theme_admin.py): draft, publish, revert, logo upload, who may
 do it, and that a publish reaches what members load (theme.css, manifest, icons) at once."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import AdminAuditEntry, MediaBlob, Merchant, Role, SecurityEvent, Store, ThemeVersion
-from loyalty_app.services import accounts, theme_admin
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import theme_admin
 
 PW = "correct horse battery"
 CAFE = Theme(brand_name="Bean & Leaf", primary="#1f5f46", accent="#f2a33a", background="#faf6ef", radius=18, font="Nunito")

@@ -10,7 +10,8 @@ from sqlmodel import select
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.models import LoginAttempt, Merchant, SecurityEvent
-from loyalty_app.services import accounts, passwords, throttle
+from loyalty_app.services.members import accounts, passwords
+from loyalty_app.services.platform import throttle
 from loyalty_app.settings import Settings
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,8 +9,11 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.domain.money import parse_amount_cents
 from loyalty_app.models import LedgerEntry, Merchant, Role, Store
-from loyalty_app.services import accounts, ledger, overview, till
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.insight import overview
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.store import till
 
 PW = "correct horse battery"
 

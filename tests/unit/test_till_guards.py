@@ -12,8 +12,13 @@ from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.models import Account, FraudFlag, LedgerEntry, Merchant, ProgramRules, Role, SecurityEvent, Store, Voucher
-from loyalty_app.services import accounts, ledger, live, member_codes, program_admin, rewards, till
-from loyalty_app.services.permissions import Actor, canonical_email
+from loyalty_app.services import ledger
+from loyalty_app.services.catalog import rewards
+from loyalty_app.services.members import accounts
+from loyalty_app.services.platform import live
+from loyalty_app.services.platform.permissions import Actor, canonical_email
+from loyalty_app.services.program import program_admin
+from loyalty_app.services.store import member_codes, till
 
 PW = "correct horse battery"
 
@@ -416,7 +421,7 @@ def test_the_cashier_sees_the_members_own_photo(world):
 
     from PIL import Image
 
-    from loyalty_app.services import member_media
+    from loyalty_app.services.members import member_media
 
     e = world["engine"]
     found = till.find_member(e, world["staff"], store_id=world["a"], member_number=world["member"].member_number)

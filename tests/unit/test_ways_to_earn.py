@@ -14,8 +14,9 @@ from loyalty_app.domain import earning, ways_to_earn
 from loyalty_app.domain.ways_to_earn import BUILT_IN, WAYS_TO_EARN, Action, Claim, Topic, WayToEarn, missing_parts
 from loyalty_app.i18n.catalogs import TRANSLATED_LANGUAGES, lookup
 from loyalty_app.pages import challenges as challenges_page
-from loyalty_app.services import activity, engagement
-from loyalty_app.services import program_console as pc
+from loyalty_app.services.earning import engagement
+from loyalty_app.services.member_app import activity
+from loyalty_app.services.program import program_console as pc
 
 TEXTS = ("label", "how_to", "reason", "reason_multiplied")
 

@@ -24,8 +24,13 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import LoyaltyError, NotAllowed, NotFound
 from loyalty_app.i18n import translate
 from loyalty_app.models import Account, AdminAuditEntry, LedgerEntry, Merchant, Role, Store, WebhookDelivery, WebhookEndpoint
-from loyalty_app.services import accounts, ledger, profile, program_admin, rewards, webhooks
-from loyalty_app.services.permissions import Actor
+from loyalty_app.services import ledger
+from loyalty_app.services.catalog import rewards
+from loyalty_app.services.crm import webhooks
+from loyalty_app.services.member_app import account_closing
+from loyalty_app.services.members import accounts, profile
+from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.program import program_admin
 from loyalty_app.settings import get_settings
 
 PW = "correct horse battery"
@@ -497,7 +502,7 @@ def test_an_expiry_settled_by_a_debit_is_one_points_expired_plus_the_debit_itsel
 
 
 def test_the_jobs_round_releases_expires_and_delivers_each_event_once(world, receiver, monkeypatch):
-    from loyalty_app.services.jobs import run_periodic_jobs
+    from loyalty_app.services.operations.jobs import run_periodic_jobs
 
     e, t0 = world["engine"], utcnow()
     set_expiry(world, days=30)
@@ -526,7 +531,7 @@ def test_the_jobs_round_releases_expires_and_delivers_each_event_once(world, rec
 
 
 def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction(world, monkeypatch):
-    from loyalty_app.services import sessions
+    from loyalty_app.services.members import sessions
 
     e = world["engine"]
     deleted_only, _ = add_endpoint(world, "http://127.0.0.1:9/deleted", events=("member.deleted",))
@@ -546,13 +551,13 @@ def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction
 
     with monkeypatch.context() as patched, pytest.raises(RuntimeError):
         patched.setattr(sessions, "revoke_all_in", crash)
-        profile.delete_account(e, world["ana_actor"], password=PW)
+        account_closing.delete_account(e, world["ana_actor"], password=PW)
     assert deliveries(e, endpoint_id=deleted_only) == []
     with read_session(e) as s:
         assert s.get(Account, world["ana"].id).deleted_at is None
 
     now = utcnow()
-    profile.delete_account(e, world["ana_actor"], password=PW, now=now)
+    account_closing.delete_account(e, world["ana_actor"], password=PW, now=now)
     [row] = deliveries(e, endpoint_id=deleted_only)
     assert row.event_type == "member.deleted" and row.payload["type"] == "member.deleted"
     assert row.payload["data"] == {
@@ -568,7 +573,7 @@ def test_member_deleted_carries_only_ids_and_time_in_the_anonymising_transaction
     assert "member.deleted" not in [d.event_type for d in deliveries(e, endpoint_id=others)]
     assert deliveries(e, endpoint_id=books) == []
     with pytest.raises(NotFound):  # already deleted: no second event
-        profile.delete_account(e, world["ana_actor"], password=PW)
+        account_closing.delete_account(e, world["ana_actor"], password=PW)
     assert len(deliveries(e, endpoint_id=deleted_only)) == 1
 
 
@@ -807,7 +812,7 @@ def test_a_commit_kicks_delivery_in_the_background(world, receiver, monkeypatch)
 
 
 def test_jobs_round_delivers_due_retries(world, receiver, monkeypatch):
-    from loyalty_app.services.jobs import run_periodic_jobs
+    from loyalty_app.services.operations.jobs import run_periodic_jobs
 
     e = world["engine"]
     endpoint_id, receiver.secret = add_endpoint(world, receiver.url)

@@ -1,7 +1,7 @@
 """The points ledger service: every credit and debit of a member's points goes through ``post``.
 
 Transactions belong to the caller (``loyalty_app.db.write_session`` or
-``loyalty_app.services.tx.run_in_transaction``): nothing here commits. What makes the ledger
+``loyalty_app.services.platform.tx.run_in_transaction``): nothing here commits. What makes the ledger
 safe under concurrency:
 
 1. Every write first locks the member's ``MemberBalance`` row (SELECT ... FOR UPDATE on
@@ -25,7 +25,7 @@ Matured pending lots and due expiries of a member are settled (release/expire en
 start of every write for that member, so a debit never spends expired points nor misses points
 whose pending period ended; ``release_pending``/``expire_due`` do the same for a whole program.
 
-Every entry written (never a replay) is published as ``services.events.PointsPosted`` in the
+Every entry written (never a replay) is published as ``services.platform.events.PointsPosted`` in the
 same transaction; subscribers (the CRM outbox) react there. The ledger imports none of them.
 
 Modules: ``posting`` (post and its wrappers credit/debit/reverse/adjust, lot allocation),

@@ -27,7 +27,6 @@ from loyalty_app.domain.ledger import (
     validate_request,
 )
 from loyalty_app.models.loyalty import LedgerEntry, LotMovement, MemberBalance, PointLot, ProgramSettings
-from loyalty_app.services import events
 from loyalty_app.services.ledger.entries import (
     _aware,
     _Deltas,
@@ -44,6 +43,7 @@ from loyalty_app.services.ledger.entries import (
 )
 from loyalty_app.services.ledger.queries import get_program_settings
 from loyalty_app.services.ledger.settlement import _catch_up
+from loyalty_app.services.platform import events
 
 # --------------------------------------------------------------------------- idempotency
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from loyalty_app.domain.errors import N_
 from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.models.loyalty import MemberBalance, PointLot
-from loyalty_app.services import events
 from loyalty_app.services.ledger.entries import _aware, _Deltas, _EntryDraft, _lock_balance, _move, _write_entry
+from loyalty_app.services.platform import events
 
 # --------------------------------------------------------------------------- one member
 
