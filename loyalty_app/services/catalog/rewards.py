@@ -35,6 +35,7 @@ from loyalty_app.services.earning.actions import (
     require_store,
 )
 from loyalty_app.services.earning.badges import AwardedBadge
+from loyalty_app.services.earning.segments import MemberSegments
 from loyalty_app.services.earning.tiers import current_tier
 from loyalty_app.services.platform import events
 from loyalty_app.services.platform.tx import run_in_transaction
@@ -95,7 +96,6 @@ def offered_to(session: Session, reward: Reward, account_id: int, tz: str, now: 
     """Whether a (possibly segment-targeted) reward is offered to this member now."""
     if not reward.segment_key:
         return True
-    from loyalty_app.services.earning.segments import MemberSegments
 
     return MemberSegments(session, account_id, now, tz=tz, **kw).allows(reward.segment_key)
 

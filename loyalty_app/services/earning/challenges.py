@@ -23,6 +23,7 @@ from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.models import Badge, Challenge, ChallengeProgress, LedgerEntry
 from loyalty_app.services import ledger
 from loyalty_app.services.earning.badges import AwardedBadge, award_badge
+from loyalty_app.services.earning.segments import MemberSegments
 
 CHALLENGE_REASON = N_("Challenge completed: {challenge}")
 CHALLENGE_TAKEN_BACK_REASON = N_("Challenge no longer complete: {challenge}")
@@ -114,8 +115,6 @@ def _for_member(
     if not any(r.segment_key for r in rows):
         return rows
     if segments is None:
-        from loyalty_app.services.earning.segments import MemberSegments
-
         segments = MemberSegments(session, account_id, now, tz=tz)
     return [r for r in rows if segments.allows(r.segment_key)]
 

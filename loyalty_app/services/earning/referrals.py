@@ -28,6 +28,8 @@ from loyalty_app.models import Account, Referral, ReferralCode, Role
 from loyalty_app.services import ledger
 from loyalty_app.services.earning.actions import EarnOutcome, load_context, lock_member, record_action_in_session
 from loyalty_app.services.platform import permissions
+from loyalty_app.services.platform.permissions import Action as Permission
+from loyalty_app.services.platform.permissions import authorize
 from loyalty_app.services.platform.tx import run_in_transaction
 
 REFEREE_REASON = N_("Welcome bonus: invited by a friend")
@@ -235,8 +237,6 @@ def member_referrals(engine: Engine, actor, *, limit: int = 50) -> MemberReferra
 
     from loyalty_app.db import read_session
     from loyalty_app.models import LedgerEntry
-    from loyalty_app.services.platform.permissions import Action as Permission
-    from loyalty_app.services.platform.permissions import authorize
 
     actor = authorize(engine, actor, Permission.VIEW_OWN_MEMBER_DATA, merchant_id=actor.merchant_id if actor else 0)
     code = referral_code_for(engine, merchant_id=actor.merchant_id, account_id=actor.account_id)

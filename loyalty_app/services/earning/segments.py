@@ -29,7 +29,7 @@ from loyalty_app.domain import segments as rules
 from loyalty_app.domain.earning import VISIT_ACTIONS, MemberFacts, local_date, local_midnight_utc
 from loyalty_app.domain.segments import SegmentCriteria, SegmentFacts
 from loyalty_app.models import Account, LedgerEntry, MemberActivity, MemberTier, Merchant, Role, Segment, Tier
-from loyalty_app.services.earning.tiers import current_tier, load_tiers
+from loyalty_app.services.earning.tiers import current_tier, entry_tier, fallback_tier, load_tiers
 from loyalty_app.services.insight import analytics
 from loyalty_app.services.members.profile import consent_statuses
 
@@ -264,7 +264,6 @@ def _tier_condition(session: Session, merchant_id: int, tier_keys: tuple[str, ..
     wanted = [t.id for t in active if t.key in tier_keys]
     if not wanted:
         return false()
-    from loyalty_app.services.earning.tiers import entry_tier, fallback_tier
 
     entry = entry_tier(active)
     held = case((MemberTier.id.is_(None), entry.id if entry else None), else_=MemberTier.tier_id)

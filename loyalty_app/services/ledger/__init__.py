@@ -1,4 +1,5 @@
-"""The points ledger service: every credit and debit of a member's points goes through ``post``.
+"""The points context: posting, lots, balances, settlement jobs and the audit; every credit and
+debit of a member's points goes through ``post``. Uses only platform (it publishes events).
 
 Transactions belong to the caller (``loyalty_app.db.write_session`` or
 ``loyalty_app.services.platform.tx.run_in_transaction``): nothing here commits. What makes the ledger

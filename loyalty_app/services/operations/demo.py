@@ -18,7 +18,9 @@ from loyalty_app.db import get_engine, read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.theme import Theme
 from loyalty_app.models import Account, AppMeta, Merchant, Store
+from loyalty_app.services.members import accounts
 from loyalty_app.services.members.media import store_image
+from loyalty_app.services.operations.demo_program import seed_demo_program
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -164,7 +166,6 @@ def _existing(engine: Engine, merchant_id: int, email: str) -> Account | None:
 
 
 def _ensure_people(engine: Engine, spec: DemoMerchant, merchant_id: int, store_ids: list[int], now: datetime) -> list[int]:
-    from loyalty_app.services.members import accounts
 
     member_ids = []
     for email, first, last, lang in spec.members:
@@ -214,7 +215,6 @@ def seed_demo_data(engine: Engine | None = None, *, now: datetime | None = None)
     next start skip the checks entirely (a crash half way leaves no marker, so it resumes).
     ``now`` is the moment the history leads up to (tests seed on chosen calendar days).
     """
-    from loyalty_app.services.operations.demo_program import seed_demo_program
 
     engine = engine or get_engine()
     now = now or utcnow()

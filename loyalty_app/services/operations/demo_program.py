@@ -31,10 +31,12 @@ from loyalty_app.services import ledger
 from loyalty_app.services.catalog.donations import donate
 from loyalty_app.services.catalog.rewards import rate_reward, redeem_reward
 from loyalty_app.services.earning.actions import credit_purchase, record_action
+from loyalty_app.services.earning.engagement import upsert_survey
 from loyalty_app.services.earning.referrals import referral_code_for, register_referral
 from loyalty_app.services.earning.tiers import evaluate_tiers
 from loyalty_app.services.members.media import store_image
 from loyalty_app.services.program import program_admin as admin
+from loyalty_app.services.program.changelog import record_change
 
 TIERS_FULL = [
     ("bronze", "Bronze", "#b26b2c", 0, 0, {}),
@@ -299,8 +301,6 @@ def _define_program(session: Session, merchant: Merchant, store_ids: list[int], 
     )
     # The café asks its members three quick questions (Challenges tab, "Ways to earn").
     if not small:
-        from loyalty_app.services.earning.engagement import upsert_survey
-
         upsert_survey(session, mid, "taste-survey", title=DEMO_SURVEY[0], description=DEMO_SURVEY[1], questions=DEMO_SURVEY[2])
     for key, name, description in CHARITIES:
         admin.upsert_charity(session, mid, key, name=name, description=description)
@@ -370,7 +370,6 @@ DEMO_CHANGES = (
 def _changelog(session: Session, merchant_id: int, now: datetime, small: bool) -> None:
     """A short published history, written once (the changelog is append-only)."""
     from loyalty_app.models import ProgramChange
-    from loyalty_app.services.program.changelog import record_change
 
     if small or session.exec(select(ProgramChange.id).where(ProgramChange.merchant_id == merchant_id)).first():
         return

@@ -15,6 +15,7 @@ from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.domain.text import lines, one_line
 from loyalty_app.models import ProgramChange, Role
+from loyalty_app.services.earning.segments import MemberSegments
 from loyalty_app.services.platform import permissions
 from loyalty_app.services.platform.permissions import Action, Actor
 from loyalty_app.services.platform.tx import run_in_transaction
@@ -76,7 +77,6 @@ def record_change(
 def published_changes(engine: Engine, actor: Actor | None, *, limit: int = 50, now: datetime | None = None) -> list[ChangeView]:
     """Newest first, for a member of the program (entries of targeted offers only when the member
     is in the segment) or its admin (every entry)."""
-    from loyalty_app.services.earning.segments import MemberSegments
 
     is_admin = actor is not None and actor.role == Role.ADMIN
     action = Action.ADMIN_MANAGE_PROGRAM if is_admin else Action.VIEW_OWN_MEMBER_DATA

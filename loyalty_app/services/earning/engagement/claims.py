@@ -21,6 +21,7 @@ from loyalty_app.services import ledger
 from loyalty_app.services.earning import actions as earning
 from loyalty_app.services.earning.actions import load_context, lock_member
 from loyalty_app.services.earning.engagement.common import EarnResult, _member, _result
+from loyalty_app.services.members.profile import set_consent
 from loyalty_app.services.platform import permissions
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.platform.tx import run_in_transaction
@@ -51,7 +52,6 @@ def subscribe_newsletter(engine: Engine, actor: Actor | None, *, now: datetime |
 
     The consent is always recorded; the points only when a rule applies and they were never
     paid before (otherwise 0 points and ``already=True``)."""
-    from loyalty_app.services.members.profile import set_consent
 
     now = now or utcnow()
     member = _member(engine, actor)

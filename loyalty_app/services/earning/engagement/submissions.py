@@ -21,6 +21,8 @@ from loyalty_app.models import Submission
 from loyalty_app.services.earning import actions as earning
 from loyalty_app.services.earning.actions import load_context, lock_member
 from loyalty_app.services.earning.engagement.common import _member, _rule_for, _used
+from loyalty_app.services.members.media import store_image
+from loyalty_app.services.members.member_media import decode_upload
 from loyalty_app.services.platform.permissions import Action, Actor, authorize
 from loyalty_app.services.platform.tx import run_in_transaction
 
@@ -161,8 +163,6 @@ def submit_photo(
     ``services.members.member_media.decode_upload`` (JPEG/PNG/WebP only, size and pixel limits, EXIF
     stripped, at most 1280 px wide, WebP) before anything is written; the picture is stored as
     a private ``contest`` MediaBlob with the pending submission in one transaction."""
-    from loyalty_app.services.members.media import store_image
-    from loyalty_app.services.members.member_media import decode_upload
 
     now = now or utcnow()
     member = _member(engine, actor)

@@ -12,6 +12,8 @@ from sqlmodel import Session
 
 from loyalty_app.domain.errors import N_
 from loyalty_app.models import Charity, Merchant, Reward
+from loyalty_app.services.members.media import store_image
+from loyalty_app.services.members.member_media import decode_upload
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.program import program_admin as pa
 from loyalty_app.services.program.program_console.editor import _save, _Spec, list_function, retire_function, save_function
@@ -109,8 +111,6 @@ def _reward_view(row: Reward, ctx: _Ctx) -> RowView:
 
 
 def _reward_extra(image: bytes | None, remove_image: bool) -> Callable:
-    from loyalty_app.services.members.media import store_image
-    from loyalty_app.services.members.member_media import decode_upload
 
     picture = decode_upload(image, "reward") if image else None  # before the transaction: slow, and may refuse
 
@@ -161,7 +161,6 @@ retire_reward = retire_function(REWARD, "retire_reward")
 def prepare_reward_image(data: bytes) -> tuple[bytes, str]:
     """Check an uploaded reward picture now (clear errors at once) and return the cleaned WebP
     bytes to save later, plus a small preview as a data URL."""
-    from loyalty_app.services.members.member_media import decode_upload
 
     image = decode_upload(data or b"", "reward")
     buf = io.BytesIO()
