@@ -93,7 +93,7 @@ lint: dev-deps
 	$(VENV)/bin/lint-imports
 
 test-unit: install-dev
-	$(PY) -m pytest -m "not browser and not faults" -q
+	$(PY) -m pytest -m "not browser and not faults" -q -n $${TEST_WORKERS:-auto}
 
 test-browser: install-dev chromium
 	$(PY) -m pytest -m browser -q -p no:cacheprovider

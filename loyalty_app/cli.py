@@ -114,13 +114,19 @@ def parse_closing_line(line: str) -> dict[str, int]:
     return counts
 
 
+def unit_workers() -> str:
+    """pytest-xdist workers for the unit and engine tests: one per core, at most 4 (each has its
+    own SQLite files and its own PostgreSQL schema); ``TEST_WORKERS`` overrides."""
+    return os.environ.get("TEST_WORKERS") or str(max(1, min(4, os.cpu_count() or 1)))
+
+
 def run_tests() -> int:
     """Unit/engine tests and browser tests run as two pytest processes (Playwright's sync API
     must not share a thread with pytest-asyncio's loop); one combined closing line."""
     total: dict[str, int] = {}
     codes = []
     runs: list[tuple[list[str], dict[str, str]]] = [
-        (["-m", "not browser and not faults", "-q"], {}),
+        (["-m", "not browser and not faults", "-q", "-n", unit_workers()], {}),
         (["-m", "browser", "-q", "-p", "no:asyncio"], {}),
     ]
     if os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL"):

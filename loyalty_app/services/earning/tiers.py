@@ -171,7 +171,10 @@ def _set_tier(
     points: int,
     reason: str,
     now: datetime,
+    flush: bool = True,
 ) -> tuple[MemberTier, TierChange]:
+    """Write the member's new tier and its history row (``flush=False``: the caller flushes a
+    whole batch at once)."""
     if row is None:
         row = MemberTier(merchant_id=merchant_id, account_id=account_id)
     row.tier_id = new.id if new else None
@@ -190,7 +193,8 @@ def _set_tier(
             at=now,
         )
     )
-    session.flush()
+    if flush:
+        session.flush()
     change = TierChange(
         from_key=old.key if old else None,
         from_name=old.name if old else None,
@@ -261,11 +265,24 @@ class EvaluationReport:
     changes: tuple[tuple[int, TierChange], ...]
 
 
-def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None, *, batch_size: int = 200) -> EvaluationReport:
+def _qualifying_points_of(session: Session, account_ids: list[int], *, window: str, now: datetime, tz: str) -> dict[int, int]:
+    """``qualifying_points`` for a batch of members: one grouped ledger query per window."""
+    best = dict.fromkeys(account_ids, 0)
+    for start, end in tier_rules.qualification_windows(window, now, tz):
+        earned = ledger.earned_between_by_member(session, account_ids=account_ids, start=start, end=_through(end, now))
+        for account_id, points in earned.items():
+            best[account_id] = max(best[account_id], points)
+    return best
+
+
+def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None, *, batch_size: int = 1000) -> EvaluationReport:
     """Periodic evaluation of every member of one program: upgrades, grace, downgrades.
 
-    Each batch of members is its own transaction (short locks). A member whose state does not
-    change is not written, so running it twice at the same ``now`` writes nothing the second time.
+    Each batch of members is its own transaction (short locks) and is read set-based: the
+    members' tier rows in one query (locked), their qualifying points in one grouped query per
+    window; the decisions are the domain's, member by member, as on earn. A member whose state
+    does not change is not written, so running it twice at the same ``now`` writes nothing the
+    second time.
     """
     now = now or utcnow()
     counts = {"evaluated": 0, "upgraded": 0, "downgraded": 0, "grace_started": 0}
@@ -277,32 +294,32 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
             merchant = session.get(Merchant, merchant_id)
             settings = ledger.get_program_settings(session, merchant_id)
             tiers = load_tiers(session, merchant_id)
-            ids = session.exec(
-                select(Account.id)
-                .where(Account.merchant_id == merchant_id, Account.role == Role.MEMBER, Account.id > last_id)
-                .order_by(Account.id)
-                .limit(batch_size)
-            ).all()
-            local = {"evaluated": 0, "upgraded": 0, "downgraded": 0, "grace_started": 0}
+            ids = list(
+                session.exec(
+                    select(Account.id)
+                    .where(Account.merchant_id == merchant_id, Account.role == Role.MEMBER, Account.id > last_id)
+                    .order_by(Account.id)
+                    .limit(batch_size)
+                ).all()
+            )
+            local = {"evaluated": len(ids), "upgraded": 0, "downgraded": 0, "grace_started": 0}
             local_changes: list = []
-            for account_id in ids:
-                local["evaluated"] += 1
-                if not tiers:
-                    continue
-                row = session.exec(
+            if not tiers or not ids:
+                return (ids[-1] if ids else last_id), local, local_changes
+            rows = {
+                row.account_id: row
+                for row in session.exec(
                     select(MemberTier)
-                    .where(MemberTier.merchant_id == merchant_id, MemberTier.account_id == account_id)
+                    .where(MemberTier.merchant_id == merchant_id, MemberTier.account_id.in_(ids))  # type: ignore[attr-defined]
+                    .order_by(MemberTier.account_id)
                     .with_for_update()
-                ).first()
-                current, stale = _held(session, tiers, row)
-                points = qualifying_points(
-                    session,
-                    merchant_id=merchant_id,
-                    account_id=account_id,
-                    window=settings.tier_window,
-                    now=now,
-                    tz=merchant.timezone,
                 )
+            }
+            qualifying = _qualifying_points_of(session, ids, window=settings.tier_window, now=now, tz=merchant.timezone)
+            for account_id in ids:
+                row = rows.get(account_id)
+                current, stale = _held(session, tiers, row)
+                points = qualifying[account_id]
                 if stale:  # still pointing at a retired tier: write the move it already reads as
                     row = _rewrite_retired(session, row, current, points, now)
                 qualified = tier_rules.qualifying_tier(tiers, points)
@@ -321,6 +338,7 @@ def evaluate_tiers(engine: Engine, merchant_id: int, now: datetime | None = None
                         points=points,
                         reason="evaluation" if outcome is tier_rules.EvaluationOutcome.UPGRADE else "grace_expired",
                         now=now,
+                        flush=False,
                     )
                     local["upgraded" if change.upgraded else "downgraded"] += 1
                     local_changes.append((account_id, change))

@@ -43,6 +43,7 @@ from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind, LedgerRequest,
 from loyalty_app.services.ledger.auditing import AuditReport, Drift, audit, main_audit
 from loyalty_app.services.ledger.posting import adjust, credit, debit, post, reverse
 from loyalty_app.services.ledger.queries import (
+    earned_between_by_member,
     expiring_points,
     get_balance,
     get_program_settings,
@@ -63,6 +64,7 @@ __all__ = [
     "audit",
     "credit",
     "debit",
+    "earned_between_by_member",
     "expire_due",
     "expiring_points",
     "get_balance",

@@ -3,10 +3,11 @@ history and points earned in a window."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -115,21 +116,41 @@ def history(
     return entries
 
 
-def lifetime_earned_between(session: Session, *, merchant_id: int, account_id: int, start: datetime, end: datetime) -> int:
-    """Points EARNED in [start, end): earn entries in the window minus their reversals (whenever
-    reversed), so a returned purchase never counts towards a tier. Adjustments do not count."""
-    _require_member(session, merchant_id, account_id)
+def _earned_in_window(start: datetime, end: datetime, *by: ColumnElement):
+    """Points earned in [start, end) per member: earn entries minus their reversals (whenever
+    reversed). The member is the caller's predicate; there is deliberately no merchant predicate
+    here (callers have already checked each member belongs to the merchant): with one, planners
+    pick the merchant-wide analytics index and read the merchant's whole window, while
+    ``ix_ledgerentry_member_kind_time`` (account, kind, time) reads only the member's entries."""
     reversal = aliased(LedgerEntry)
-    stmt = (
-        select(func.coalesce(func.sum(LedgerEntry.earned_delta + func.coalesce(reversal.earned_delta, 0)), 0))
+    return (
+        sa_select(func.coalesce(func.sum(LedgerEntry.earned_delta + func.coalesce(reversal.earned_delta, 0)), 0), *by)
         .select_from(LedgerEntry)
         .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
         .where(
-            LedgerEntry.merchant_id == merchant_id,
-            LedgerEntry.account_id == account_id,
             LedgerEntry.kind == EntryKind.EARN.value,
             LedgerEntry.created_at >= _aware(start),
             LedgerEntry.created_at < _aware(end),
         )
     )
-    return int(session.exec(stmt).one())
+
+
+def lifetime_earned_between(session: Session, *, merchant_id: int, account_id: int, start: datetime, end: datetime) -> int:
+    """Points EARNED in [start, end): earn entries in the window minus their reversals (whenever
+    reversed), so a returned purchase never counts towards a tier. Adjustments do not count."""
+    _require_member(session, merchant_id, account_id)
+    return int(session.exec(_earned_in_window(start, end).where(LedgerEntry.account_id == account_id)).scalar_one())
+
+
+def earned_between_by_member(session: Session, *, account_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, int]:
+    """``lifetime_earned_between`` for many members in one grouped query: {account id: points}
+    (members who earned nothing in the window are absent). The caller passes members of one
+    merchant it has already selected (the periodic tier evaluation)."""
+    if not account_ids:
+        return {}
+    stmt = (
+        _earned_in_window(start, end, LedgerEntry.account_id)  # type: ignore[arg-type]
+        .where(LedgerEntry.account_id.in_(list(account_ids)))  # type: ignore[attr-defined]
+        .group_by(LedgerEntry.account_id)
+    )
+    return {int(account_id): int(points) for points, account_id in session.exec(stmt)}
