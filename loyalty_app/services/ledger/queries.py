@@ -123,10 +123,17 @@ def _earned_in_window(start: datetime, end: datetime, *by: ColumnElement):
     pick the merchant-wide analytics index and read the merchant's whole window, while
     ``ix_ledgerentry_member_kind_time`` (account, kind, time) reads only the member's entries."""
     reversal = aliased(LedgerEntry)
+    # The reversal of each entry, looked up by its unique ``reverses_entry_id`` (a correlated
+    # subquery: a join lets PostgreSQL hash the whole ledger once its statistics are known).
+    reversed_points = (
+        sa_select(reversal.earned_delta)
+        .where(reversal.reverses_entry_id == LedgerEntry.id)
+        .correlate(LedgerEntry)
+        .scalar_subquery()
+    )
     return (
-        sa_select(func.coalesce(func.sum(LedgerEntry.earned_delta + func.coalesce(reversal.earned_delta, 0)), 0), *by)
+        sa_select(func.coalesce(func.sum(LedgerEntry.earned_delta + func.coalesce(reversed_points, 0)), 0), *by)
         .select_from(LedgerEntry)
-        .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
         .where(
             LedgerEntry.kind == EntryKind.EARN.value,
             LedgerEntry.created_at >= _aware(start),
