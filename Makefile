@@ -24,7 +24,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make run    - install everything, migrate, load demo data, start the app on http://localhost:$(PORT)"
 	@echo "make test   - install everything (Chromium too) and run the whole test suite"
-	@echo "make bench  - run the benchmarks (figures, not pass/fail)"
+	@echo "make bench  - run every benchmark and write their figures to benchmarks/RESULTS.md"
 	@echo "make audit  - prove every member's balance equals the sum of their ledger entries"
 	@echo "make lint   - ruff (lint, format), mypy and the import contracts (make test runs them first)"
 
@@ -117,11 +117,7 @@ bench-tools:
 	fi
 
 bench: install-dev chromium bench-tools
-	$(PY) -m benchmarks.ledger
-	$(PY) -m benchmarks.scan
-	$(PY) -m benchmarks.cockpit
-	$(PY) -m benchmarks.analytics
-	$(PY) -m benchmarks.load --database-url $(LOAD_DATABASE_URL)
+	$(PY) -m benchmarks.run_all
 
 # Load on the backend only (1 worker, then 2), on fresh databases of this PostgreSQL server.
 LOAD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres

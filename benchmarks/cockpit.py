@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from benchmarks.common import percentile
+from benchmarks.common import percentile, result
 from benchmarks.ws_client import ReflexTab, open_session_cookie, state_event
 from loyalty_app.db import make_engine, read_session
 from loyalty_app.models import Account, Merchant
@@ -300,6 +300,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             p50, p95 = _p(samples[key])
             print(f"{label}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, ratio {p50 / ping50:.1f}x the no-op (p50)")
+            result(
+                "cockpit (events)",
+                label,
+                f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+                baseline=f"no-op event p50 {ping50:.1f} ms",
+                ratio=p50 / ping50,
+                goal="<= 3x" if key == "cockpit_refresh" else "<= 4x",
+            )
 
         times, cockpit_js = _first_render(base_url, _member_cookie(database_url), args.render_repeats)
         print(
@@ -325,6 +333,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.skip_lighthouse:
                 scores = lighthouse(blank_url + "/")
                 print("lighthouse mobile, blank Reflex app: " + ", ".join(f"{k} {v}" for k, v in scores.items()))
+                if cockpit_scores and scores.get("performance"):
+                    result(
+                        "cockpit (Lighthouse mobile)",
+                        "performance of the signed-in cockpit",
+                        str(cockpit_scores.get("performance")),
+                        baseline=f"blank Reflex app {scores['performance']}",
+                        ratio=cockpit_scores.get("performance", 0) / scores["performance"],
+                        goal=">= blank app",
+                    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
 import tempfile
 import time
@@ -81,3 +82,10 @@ def time_calls(fn: Callable[[int], object], count: int) -> Timing:
         latencies.append((time.perf_counter() - t) * 1000)
     total = time.perf_counter() - started
     return Timing(count, total, statistics.median(latencies) if latencies else 0.0, percentile(latencies, 0.95))
+
+
+def result(benchmark: str, figure: str, value: str, *, baseline: str = "", ratio: float | None = None, goal: str = "") -> None:
+    """One row of ``make bench``'s table (``benchmarks.run_all`` collects these lines)."""
+    row = {"benchmark": benchmark, "figure": figure, "value": value, "baseline": baseline, "goal": goal}
+    row["ratio"] = f"{ratio:.2f}x" if ratio is not None else ""
+    print("RESULT " + json.dumps(row, ensure_ascii=False), flush=True)

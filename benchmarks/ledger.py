@@ -22,8 +22,9 @@ from datetime import timedelta
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from benchmarks.common import Timing, private_database, time_calls
+from benchmarks.common import Timing, private_database, result, time_calls
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.models import Account, LedgerEntry, MemberBalance, Merchant, PointLot, ProgramSettings, Role
@@ -237,6 +238,116 @@ def time_cockpit(engine: Engine, merchant_id: int, account_id: int, repeats: int
     return time_calls(one, repeats), shown
 
 
+def add_histories(engine: Engine, merchant_id: int, sizes: Sequence[int], seed: int = 17) -> dict[int, int]:
+    """One new member per size, with that many earn entries (and lots) over the last year:
+    {size: account id}. For the cockpit's curve as a member's history grows."""
+    rng = random.Random(seed)
+    now = utcnow()
+    with engine.begin() as conn:
+        next_account = conn.execute(text("SELECT max(id) FROM account")).scalar_one() + 1
+        next_entry = conn.execute(text("SELECT max(id) FROM ledgerentry")).scalar_one() + 1
+        members: dict[int, int] = {}
+        for size in sizes:
+            account_id = next_account
+            next_account += 1
+            members[size] = account_id
+            conn.execute(
+                insert(Account.__table__),
+                [
+                    {
+                        "id": account_id,
+                        "merchant_id": merchant_id,
+                        "role": Role.MEMBER,
+                        "email": f"history{size}@bench.test",
+                        "password_hash": "x",
+                        "first_name": "",
+                        "last_name": "",
+                        "language": "en",
+                        "timezone": "UTC",
+                        "member_number": f"H{size:08d}",
+                        "consents": {},
+                        "is_active": True,
+                        "created_at": now,
+                    }
+                ],
+            )
+            total = 0
+            for start in range(0, size, CHUNK):
+                entries, lots = [], []
+                for entry_id in range(next_entry + start, next_entry + min(size, start + CHUNK)):
+                    points = rng.randint(1, 200)
+                    created = now - timedelta(days=rng.uniform(0, EXPIRY_DAYS - 5))
+                    total += points
+                    entries.append(
+                        {
+                            "id": entry_id,
+                            "merchant_id": merchant_id,
+                            "account_id": account_id,
+                            "kind": "earn",
+                            "points": points,
+                            "available_delta": points,
+                            "pending_delta": 0,
+                            "earned_delta": points,
+                            "spent_delta": 0,
+                            "expired_delta": 0,
+                            "donated_delta": 0,
+                            "reason": "Purchase",
+                            "reason_params": {},
+                            "source": {},
+                            "idempotency_key": f"bulk:{entry_id}",
+                            "request_hash": "bulk",
+                            "balance_after": {},
+                            "created_at": created,
+                        }
+                    )
+                    lots.append(
+                        {
+                            "id": entry_id,
+                            "merchant_id": merchant_id,
+                            "account_id": account_id,
+                            "source_entry_id": entry_id,
+                            "original_points": points,
+                            "remaining": points,
+                            "is_pending": False,
+                            "is_revoked": False,
+                            "available_at": created,
+                            "expires_at": created + timedelta(days=EXPIRY_DAYS),
+                            "created_at": created,
+                        }
+                    )
+                conn.execute(insert(LedgerEntry.__table__), entries)
+                conn.execute(insert(PointLot.__table__), lots)
+            next_entry += size
+            conn.execute(
+                insert(MemberBalance.__table__),
+                [
+                    {
+                        "account_id": account_id,
+                        "merchant_id": merchant_id,
+                        "available": total,
+                        "pending": 0,
+                        "lifetime_earned": total,
+                        "spent": 0,
+                        "expired": 0,
+                        "donated": 0,
+                        "entry_count": size,
+                        "updated_at": now,
+                    }
+                ],
+            )
+        if conn.dialect.name == "postgresql":
+            for table in ("account", "ledgerentry", "pointlot"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+    return members
+
+
+def program_seeded(engine: Engine, merchant_id: int) -> bool:
+    from loyalty_app.models import Tier
+
+    with read_session(engine) as s:
+        return s.exec(select(Tier.id).where(Tier.merchant_id == merchant_id)).first() is not None
+
+
 def time_full_cockpit(engine: Engine, merchant_id: int, account_id: int, repeats: int) -> Timing:
     """The member home's real call (services.member_app.cockpit.member_summary): balance, tier progress,
     expiring points, quests, challenges, badges and recommended rewards, on a program defined
@@ -245,12 +356,13 @@ def time_full_cockpit(engine: Engine, merchant_id: int, account_id: int, repeats
     from loyalty_app.services.member_app import cockpit
     from loyalty_app.services.operations.demo_program import seed_demo_program
 
-    with write_session(engine) as s:
-        store = Store(merchant_id=merchant_id, code="bench", name="Bench store")
-        s.add(store)
-        s.flush()
-        store_id = store.id
-    seed_demo_program(engine, merchant_id, [], [store_id], utcnow())
+    if not program_seeded(engine, merchant_id):
+        with write_session(engine) as s:
+            store = Store(merchant_id=merchant_id, code="bench", name="Bench store")
+            s.add(store)
+            s.flush()
+            store_id = store.id
+        seed_demo_program(engine, merchant_id, [], [store_id], utcnow())
     return time_calls(lambda _i: cockpit.member_summary(engine, merchant_id=merchant_id, account_id=account_id), repeats)
 
 
@@ -263,6 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cockpit-repeats", type=int, default=50)
     parser.add_argument("--database-url", help="PostgreSQL URL (a private schema is used); default: SQLite file in a temp dir")
     parser.add_argument("--skip-audit", action="store_true")
+    parser.add_argument(
+        "--curve", default="100,1000,10000,100000", help="history sizes of the members whose full cockpit is timed (the curve)"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     with private_database(args.database_url) as (_url, engine):
@@ -287,7 +402,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p50 {bare.p50_ms:.2f} ms, p95 {bare.p95_ms:.2f} ms",
             flush=True,
         )
-        print(f"ratio: bare insert is {bare.per_second / service.per_second:.1f}x the service credit rate", flush=True)
+        ratio = bare.per_second / service.per_second
+        print(f"ratio: bare insert is {ratio:.1f}x the service credit rate", flush=True)
+        result(
+            f"ledger ({backend})",
+            "service credit (own write transaction)",
+            f"{service.per_second:,.0f}/s, p50 {service.p50_ms:.2f} ms",
+            baseline=f"bare INSERT + commit {bare.per_second:,.0f}/s",
+            ratio=ratio,
+            goal="<= 1.5x",
+        )
 
         cockpit, shown = time_cockpit(engine, merchant_id, cockpit_id, args.cockpit_repeats)
         print(
@@ -302,6 +426,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p50 {full.p50_ms:.2f} ms, p95 {full.p95_ms:.2f} ms",
             flush=True,
         )
+        result(
+            f"ledger ({backend})",
+            f"full cockpit summary, member with {args.cockpit_entries:,} entries among {args.entries:,}",
+            f"p50 {full.p50_ms:.1f} ms, p95 {full.p95_ms:.1f} ms",
+            goal="<= 10 ms (SQLite), 15 ms (PostgreSQL)",
+        )
+        sizes = [int(n) for n in args.curve.split(",") if n.strip()]
+        if sizes:
+            members = add_histories(engine, merchant_id, sizes)
+            curve = {size: time_full_cockpit(engine, merchant_id, members[size], args.cockpit_repeats) for size in sizes}
+            line = ", ".join(f"{size:,}: {t.p50_ms:.1f} ms" for size, t in curve.items())
+            print(f"full cockpit summary p50 as a member's history grows: {line}", flush=True)
+            first, last = curve[sizes[0]], curve[sizes[-1]]
+            result(
+                f"ledger ({backend})",
+                f"full cockpit p50 by member history ({', '.join(f'{n:,}' for n in sizes)} entries)",
+                ", ".join(f"{t.p50_ms:.1f}" for t in curve.values()) + " ms",
+                baseline=f"{sizes[0]:,} entries",
+                ratio=last.p50_ms / first.p50_ms if first.p50_ms else None,
+                goal="flat",
+            )
         if not args.skip_audit:
             started = time.perf_counter()
             report = ledger.audit(engine)

@@ -42,7 +42,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.common import percentile
+from benchmarks.common import percentile, result
 from benchmarks.ws_client import ReflexTab, TabDisconnected, has_state, open_session_cookie, state_event
 
 REPO = Path(__file__).resolve().parents[1]
@@ -500,6 +500,24 @@ def _fmt(samples: list[float]) -> str:
     return f"{statistics.median(samples):.0f} / {percentile(samples, 0.95):.0f} / {percentile(samples, 0.99):.0f}"
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group ``pgid`` (the backend:
+    the respawning launcher, Granian and its workers), read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def report_phase(workers: int, stats: Stats, elapsed: float, audit: tuple[bool, str], receipts: Counter) -> list[str]:
     all_ms = [ms for v in stats.latencies.values() for ms in v]
     errors = sum(stats.errors.values())
@@ -561,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cast = make_cast(db_url, member_count, tag)
             with backend_server(db_url, redis.url, workers) as backend:
                 load_before = os.getloadavg()[0]
+                cpu_before = group_cpu_seconds(backend.process.pid)
                 stats, elapsed = asyncio.run(
                     run_phase(
                         backend,
@@ -574,11 +593,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 )
                 load_after = os.getloadavg()[0]
+                cpu_seconds = group_cpu_seconds(backend.process.pid) - cpu_before
             audit = run_audit(db_url)
             receipts = receipt_credits(db_url, tag + "-")
         for line in report_phase(workers, stats, elapsed, audit, receipts):
             print(line)
+        answered = stats.answered()
+        cpu_ms = 1000 * cpu_seconds / answered if answered else float("nan")
+        print(
+            f"backend CPU: {cpu_seconds:.1f} s over {answered} events = {cpu_ms:.1f} ms per event "
+            f"({workers} worker{'s' if workers > 1 else ''})",
+            flush=True,
+        )
         print(f"load average (1 min) before / after the phase: {load_before:.2f} / {load_after:.2f}\n", flush=True)
+        all_ms = [ms for v in stats.latencies.values() for ms in v]
+        result(
+            f"load ({workers} worker{'s' if workers > 1 else ''}, PostgreSQL + Redis)",
+            "backend CPU per event; throughput; p95 of all events",
+            f"{cpu_ms:.1f} ms; {answered / elapsed:.1f} events/s; p95 {percentile(all_ms, 0.95):.0f} ms",
+            goal="<= 8 ms per event; >= 100 events/s with p95 < 100 ms",
+        )
         failed |= not audit[0] or any(n > 1 for n in receipts.values()) or bool(stats.credited - set(receipts))
     if failed:
         print("LEDGER CHECK FAILED: see above")

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks.common import Timing, percentile, private_database, time_calls
+from benchmarks.common import Timing, percentile, private_database, result, time_calls
 from benchmarks.ledger import bulk_load, time_service_credits
 from loyalty_app.db import write_session
 from loyalty_app.models import ProgramRules, Role, StaffStore, Store
@@ -115,6 +115,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ratio50 = total.p50_ms / bare.p50_ms if bare.p50_ms else float("inf")
         ratio95 = total.p95_ms / bare.p95_ms if bare.p95_ms else float("inf")
         print(f"ratio: scan-to-credit is {ratio50:.1f}x (p50) and {ratio95:.1f}x (p95) the bare ledger credit")
+        result(
+            f"scan ({backend})",
+            "scan-to-credit at the till (p50)",
+            f"{total.p50_ms:.2f} ms ({total.per_second:.0f}/s)",
+            baseline=f"ledger credit {bare.p50_ms:.2f} ms",
+            ratio=ratio50,
+            goal="<= 2x",
+        )
     return 0
 
 

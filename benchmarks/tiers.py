@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from benchmarks.common import private_database
+from benchmarks.common import private_database, result
 from benchmarks.ledger import bulk_load
 from loyalty_app.db import read_session, write_session
 from loyalty_app.domain.clock import utcnow
@@ -72,6 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{label}: {report.evaluated:,} members in {seconds:.1f} s, {rate:,.0f} members/s "
                 f"({rate / one_by_one:.1f}x the one-by-one reads); upgraded {report.upgraded:,}",
                 flush=True,
+            )
+            result(
+                f"tiers ({engine.dialect.name})",
+                f"{label}, {report.evaluated:,} members",
+                f"{seconds:.1f} s ({rate:,.0f} members/s)",
+                baseline=f"one-by-one reads {one_by_one:,.0f} members/s",
+                ratio=rate / one_by_one,
+                goal="100,000 members < 60 s",
             )
     return 0
 
