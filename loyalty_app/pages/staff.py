@@ -27,6 +27,11 @@ TAKEN_BACK_PART = N_("challenge “{challenge}” {points}")
 CAMERA_REPEAT_SECONDS = 4.0  # a camera reads the same code many times a second
 
 
+# After a credit or a redemption, and when a scan arrived in the credit form: the next thing the
+# cashier (or the scanner) types lands in the scan field.
+NEXT_CUSTOMER_FOCUS = rx.call_script("document.getElementById('f-code')?.focus()")
+
+
 class TillState(rx.State):
     """The cashier's screen. The selected store, member, voucher and last credit are kept
     server-side and re-authorized on every event; the browser only sees names and numbers."""
@@ -45,6 +50,7 @@ class TillState(rx.State):
     error: str = ""
     undo_until: str = ""  # "until 14:05" while the last credit can be undone
     camera_on: bool = False
+    served: bool = False  # the member on screen was just credited: shown, no longer creditable
     _member_id: int = 0
     _voucher_code: str = ""
     _undo_entry_id: int = 0
@@ -77,6 +83,7 @@ class TillState(rx.State):
         self.result = self.error = ""
 
     def _clear(self) -> None:
+        self.served = False
         self._member_id, self.member_name, self.member_tier, self.member_number = 0, "", "", ""
         self.member_points, self.member_avatar = 0, ""
         self._voucher_code, self.voucher_reward, self.voucher_member, self.voucher_expires = "", "", "", ""
@@ -122,6 +129,10 @@ class TillState(rx.State):
     @rx.event
     async def credit(self, form: dict):
         self.error = self.result = ""
+        scanned = till.scanned_into_credit_form(str(form.get("amount", "")), str(form.get("receipt", "")))
+        if scanned:  # a scanner typed into Amount or Receipt: that is the next customer
+            await self._scan_text(scanned)
+            return NEXT_CUSTOMER_FOCUS
         if not self._member_id:
             self.error = await translated(self, N_("Scan the member's card or enter their number first."))
             return
@@ -151,9 +162,11 @@ class TillState(rx.State):
         self.member_points = outcome.balance.available
         self._undo_entry_id = (done.entry_id or 0) if done.undo_until else 0
         self.undo_until = format_time(lang, done.undo_until, session._merchant_tz) if done.undo_until else ""
+        member_id, self._member_id, self.served = self._member_id, 0, True  # the next credit needs a new scan
         if not outcome.replayed and actor is not None:
             messages, celebrate = earn_messages(outcome)
-            push_to_member(actor.merchant_id, self._member_id, messages, celebrate=celebrate)
+            push_to_member(actor.merchant_id, member_id, messages, celebrate=celebrate)
+        return NEXT_CUSTOMER_FOCUS
 
     @rx.event
     async def undo(self):
@@ -197,6 +210,7 @@ class TillState(rx.State):
         self.result = await translated(self, N_("Voucher redeemed: hand over {reward}."), reward=used.reward_name)
         if actor is not None:
             push_to_member(actor.merchant_id, used.account_id, [(VOUCHER_USED, {"reward": used.reward_name})])
+        return NEXT_CUSTOMER_FOCUS
 
 
 def _store_picker() -> rx.Component:
@@ -272,12 +286,36 @@ def _member_card() -> rx.Component:
             ),
             class_name="till-member-head",
         ),
-        rx.el.form(
-            field(t("Amount"), name="amount", inputmode="decimal", autocomplete="off", data_testid="till-amount"),
-            field(t("Receipt number"), name="receipt", autocomplete="off", max_length=64, data_testid="till-receipt"),
-            rx.el.button(t("Credit purchase"), type="submit", class_name="btn btn-block", data_testid="till-credit"),
-            on_submit=TillState.credit,
-            reset_on_submit=True,
+        rx.cond(
+            TillState.served,
+            rx.el.div(
+                rx.el.p(t("Scan the next customer's card."), class_name="muted", data_testid="till-served"),
+                rx.el.button(
+                    t("Next customer"),
+                    type="button",
+                    class_name="btn btn-secondary btn-block",
+                    on_click=[TillState.clear, NEXT_CUSTOMER_FOCUS],
+                    data_testid="till-next",
+                ),
+            ),
+            rx.el.form(
+                # Not `required`: a scanner's Enter in Amount must reach the server (which checks
+                # both fields and says what is missing), so a scanned card starts the next customer.
+                field(
+                    t("Amount"), name="amount", inputmode="decimal", autocomplete="off", required=False, data_testid="till-amount"
+                ),
+                field(
+                    t("Receipt number"),
+                    name="receipt",
+                    autocomplete="off",
+                    max_length=64,
+                    required=False,
+                    data_testid="till-receipt",
+                ),
+                rx.el.button(t("Credit purchase"), type="submit", class_name="btn btn-block", data_testid="till-credit"),
+                on_submit=TillState.credit,
+                reset_on_submit=True,
+            ),
         ),
         class_name="card",
     )

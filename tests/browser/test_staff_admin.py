@@ -58,7 +58,15 @@ def test_staff_credits_purchase_once_per_receipt(page: Page, browser: Browser, l
     assert credited >= 12
     screenshot(page, "staff-till")
 
-    # The same receipt again: credited once, and the cashier is told so.
+    # The till is ready for the next customer: the member is shown as served, no credit form.
+    expect(page.get_by_test_id("till-served")).to_be_visible()
+    expect(page.locator("#f-amount")).to_have_count(0)
+    expect(page.locator("#f-code")).to_be_focused()
+
+    # The same member and receipt again: credited once, and the cashier is told so.
+    page.fill("#f-code", number)
+    page.get_by_test_id("till-find").click()
+    expect(page.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
     page.fill("#f-amount", "12.50")
     page.fill("#f-receipt", receipt)
     page.get_by_test_id("till-credit").click()
@@ -311,3 +319,45 @@ def test_undo_takes_back_the_challenge_bonus_the_purchase_completed(browser: Bro
                 row.is_active = False
                 s.add(row)
         engine.dispose()
+
+
+def test_a_scan_after_a_credit_starts_the_next_customer(browser: Browser, live_app, screenshot):
+    """A cashier with a queue: right after a credit, the scanner (a keyboard wedge: it types where
+    the focus is, then Enter) reads the next customer's card. The next member is loaded and the
+    previous one is not credited again; a card scanned while a member's credit form is open (the
+    focus in Amount) also starts the next customer instead of becoming an amount."""
+    first, first_points = _member_number_and_points(browser, live_app.base_url, "mihai@demo.test")
+    second, second_points = _member_number_and_points(browser, live_app.base_url, "sofia@demo.test")
+    staff_ctx, till = _staff_page(browser, live_app.base_url)
+    try:
+        till.get_by_test_id("till-code").fill(first)
+        till.get_by_test_id("till-code").press("Enter")
+        expect(till.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
+        till.fill("#f-amount", "8")
+        till.fill("#f-receipt", f"Q-{uuid.uuid4().hex[:6]}")
+        till.locator("#f-receipt").press("Enter")
+        expect(till.get_by_test_id("till-result")).to_contain_text("points")
+        credited = int(re.search(r"\+(\d+)", till.get_by_test_id("till-result").inner_text()).group(1))
+        expect(till.locator("#f-code")).to_be_focused()
+
+        till.keyboard.type(second, delay=5)  # the wedge scanner, wherever the focus is...
+        till.keyboard.press("Enter")  # ...then Enter
+        expect(till.get_by_test_id("till-member")).not_to_have_text("Mihai Ionescu")
+        next_member = till.get_by_test_id("till-member").inner_text()
+        expect(till.locator("#f-amount")).to_be_visible()
+        screenshot(till, "staff-till-next-customer")
+
+        # With the next member's form open and the focus in Amount, the first card is scanned
+        # again: it loads that member; nothing is credited to anyone.
+        till.locator("#f-amount").click()
+        till.keyboard.type(first, delay=5)
+        till.keyboard.press("Enter")
+        expect(till.get_by_test_id("till-member")).to_have_text("Mihai Ionescu")
+        expect(till.get_by_test_id("form-error")).to_have_count(0)
+        assert next_member != "Mihai Ionescu"
+    finally:
+        staff_ctx.close()
+    _n, first_after = _member_number_and_points(browser, live_app.base_url, "mihai@demo.test")
+    _n, second_after = _member_number_and_points(browser, live_app.base_url, "sofia@demo.test")
+    assert first_after == first_points + credited  # once, not twice
+    assert second_after == second_points  # the next customer got nothing by mistake

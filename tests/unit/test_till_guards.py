@@ -431,3 +431,21 @@ def test_the_cashier_sees_the_members_own_photo(world):
     member_media.set_member_image(e, world["member_actor"], kind="avatar", data=buf.getvalue(), filename="me.png")
     found = till.find_member(e, world["staff"], store_id=world["a"], member_number=world["member"].member_number)
     assert found.avatar_src.startswith("data:image/")
+
+
+@pytest.mark.parametrize(
+    ("amount", "receipt", "scan"),
+    [
+        ("12.50", "R-1", ""),  # a purchase
+        ("1 250,00", "A1B2C3", ""),
+        ("1234567", "R-2", ""),  # seven digits: still an amount (12,345.67 typed without a separator)
+        ("7000 0599", "", "7000 0599"),  # a printed member number typed or scanned into Amount
+        ("70000599", "R-3", "70000599"),
+        ("LM1.eyJtIjoxfQ.sig", "", "LM1.eyJtIjoxfQ.sig"),  # a live card code in Amount...
+        ("", "LM1.eyJtIjoxfQ.sig", "LM1.eyJtIjoxfQ.sig"),  # ...or in Receipt
+        ("ABCDE-FGHJK-MNPQR-STVWX", "", "ABCDE-FGHJK-MNPQR-STVWX"),  # a voucher code in Amount
+        ("5", "ABCDEFGHJKMNPQRSTVWX", ""),  # a receipt shaped like a voucher code stays a receipt
+    ],
+)
+def test_a_scan_typed_into_the_credit_form_is_recognised(amount, receipt, scan):
+    assert till.scanned_into_credit_form(amount, receipt) == scan

@@ -159,6 +159,25 @@ def raise_flag(
         )
 
 
+def scanned_into_credit_form(amount_text: str, receipt_text: str) -> str:
+    """The code a keyboard-wedge scanner typed into the credit form instead of the scan field
+    ("" when the form holds a purchase). A scanner types wherever the focus is: a card or voucher
+    scanned while one member is on screen must start the next customer, never become an amount
+    or a receipt of the previous one. A live card code (``LM1.``...) is recognised in either
+    field; a voucher code or a printed member number (8 digits, no decimal separator: 10 million
+    or more is no till amount) only in Amount, since receipt numbers may look like either."""
+    amount, receipt = (amount_text or "").strip(), (receipt_text or "").strip()
+    for text in (amount, receipt):
+        if looks_like_member_code(text):
+            return text
+    if voucher_rules.normalise_code(amount):  # 20 characters of the voucher alphabet: no amount
+        return amount
+    digits = amount.replace(" ", "")
+    if len(digits) == 8 and digits.isdigit():
+        return amount
+    return ""
+
+
 def scan(engine: Engine, actor: Actor | None, *, store_id: int, text: str) -> MemberAtTill | VoucherAtTill:
     """Whatever the cashier scanned or typed: a member's live card code, a voucher code, or a
     member number."""
