@@ -46,6 +46,17 @@ class Action(str, enum.Enum):
     COMPLETE_PROFILE = "complete_profile"
     REFER_FRIEND = "refer_friend"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Action | None:
+        """A way registered beyond the built-in ones (``WAYS_TO_EARN.register``) is an action too,
+        while it is registered: adding one needs no member here. The built-in ones stay members,
+        because code names them (``Action.PURCHASE``)."""
+        if isinstance(value, str) and value in WAYS_TO_EARN:
+            action = str.__new__(cls, value)
+            action._name_, action._value_ = value.upper(), value
+            return action
+        return None
+
 
 class Claim(str, enum.Enum):
     """How a way to earn is claimed."""

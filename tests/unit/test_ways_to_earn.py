@@ -173,3 +173,43 @@ def test_a_new_way_with_a_card_and_a_claim_button():
         assert WAYS_TO_EARN.on_challenges_tab()[-1] == "attend_tasting"
         assert "attend_tasting" in WAYS_TO_EARN.claimed(Claim.CLAIM_BUTTON)
     assert WAYS_TO_EARN.on_challenges_tab() == engagement.WAYS
+
+
+def test_a_registered_way_is_earned_end_to_end(db_engine):
+    """With only its registry entry, "attend a tasting" is an action: a merchant sets an earning
+    rule for it, a member is paid through the ledger with its reason, and once unregistered it is
+    refused again (nothing to add to ``Action``)."""
+    from loyalty_app.db import read_session, write_session
+    from loyalty_app.domain.errors import LoyaltyError
+    from loyalty_app.services import ledger
+    from loyalty_app.services.earning import actions
+    from loyalty_app.services.program import program_admin
+    from tests.engine.test_rules_support import T0, make_program
+
+    p = make_program(db_engine, "tasting")
+    with WAYS_TO_EARN.registered(TASTING):
+        with write_session(db_engine) as s:
+            program_admin.upsert_earning_rule(s, p.merchant_id, "tasting", action="attend_tasting", points=40)
+        outcome = actions.record_action(
+            db_engine,
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[0],
+            action="attend_tasting",
+            idempotency_key="tasting-1",
+            now=T0,
+        )
+        assert outcome.points == 40 and outcome.reason == "Came to a tasting"
+        with read_session(db_engine) as s:
+            assert ledger.get_balance(s, merchant_id=p.merchant_id, account_id=p.member_ids[0]).available == 40
+            entry = ledger.history(s, merchant_id=p.merchant_id, account_id=p.member_ids[0], limit=1)[0]
+        assert entry.reason == "Came to a tasting" and entry.points == 40
+        assert activity.topic("earn", {"action": "attend_tasting"}) == "event"
+    with pytest.raises(LoyaltyError, match="Unknown action"):
+        actions.record_action(
+            db_engine,
+            merchant_id=p.merchant_id,
+            account_id=p.member_ids[0],
+            action="attend_tasting",
+            idempotency_key="tasting-2",
+            now=T0,
+        )

@@ -554,7 +554,7 @@ def record_action_in_session(
         rule=rule,
         store_id=store_id,
         idempotency_key=idempotency_key,
-        reasons=rules.ACTION_REASONS[action],
+        reasons=rules.earn_reasons(action.value),
         reason_params=params,
         source={"store_id": store_id, **({"detail": detail} if detail else {})},
         detail=detail,
