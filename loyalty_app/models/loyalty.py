@@ -131,6 +131,8 @@ class PointLot(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("remaining >= 0 AND remaining <= original_points", name="ck_pointlot_remaining_in_range"),
         Index("ix_pointlot_open", "account_id", "remaining"),
+        # The cockpit's "expiring within 30 days": a range of one member's lots by expiry date.
+        Index("ix_pointlot_member_expiry", "account_id", "expires_at"),
         Index("ix_pointlot_merchant_due", "merchant_id", "is_pending", "remaining", "expires_at"),
         Index("ix_pointlot_merchant_pending", "merchant_id", "is_pending", "available_at"),
     )
