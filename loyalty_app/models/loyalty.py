@@ -84,7 +84,9 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("merchant_id", "idempotency_key", name="uq_ledgerentry_merchant_key"),
         Index("ix_ledgerentry_member_id", "merchant_id", "account_id", "id"),
-        Index("ix_ledgerentry_member_kind_time", "account_id", "kind", "created_at"),
+        # A member's entries of one kind in a time window; with the earned points, so the tier
+        # window's sum reads the index alone (services.ledger.queries._earned_by_member).
+        Index("ix_ledgerentry_member_earned", "account_id", "kind", "created_at", "earned_delta"),
         # Analytics (services.insight.analytics): per-period sums and active members read this index only.
         Index(
             "ix_ledgerentry_merchant_time",
