@@ -14,7 +14,7 @@ details is a Conflict.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -25,9 +25,9 @@ from sqlmodel import Session, select
 from loyalty_app.domain import earning as rules
 from loyalty_app.domain import quests as quest_rules
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.earning import Action, AppliedMultiplier, EarnBreakdown, LimitPeriod, RuleSpec
-from loyalty_app.domain.errors import N_, Conflict, LoyaltyError, NotAllowed, NotFound
-from loyalty_app.domain.ledger import BalanceSnapshot, EntryKind
+from loyalty_app.domain.earning import Action, AppliedMultiplier, LimitPeriod, RuleSpec
+from loyalty_app.domain.errors import N_, Conflict, LoyaltyError
+from loyalty_app.domain.ledger import EntryKind
 from loyalty_app.domain.quests import QuestSpec
 from loyalty_app.domain.tiers import TierSpec
 from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN
@@ -35,163 +35,28 @@ from loyalty_app.models import (
     Account,
     EarningRule,
     MemberActivity,
-    Merchant,
-    ProgramRules,
-    ProgramSettings,
     Quest,
-    Role,
-    StaffStore,
     Store,
 )
 from loyalty_app.services import ledger
 from loyalty_app.services.earning import segments as segment_service
 from loyalty_app.services.earning.badges import AwardedBadge, award_earned_badges
 from loyalty_app.services.earning.challenges import ChallengeStep, CompletedChallenge, advance_challenges
-from loyalty_app.services.earning.tiers import TierChange, current_tier, load_tiers, upgrade_after_earn
+from loyalty_app.services.earning.context import ProgramContext as ProgramContext
+from loyalty_app.services.earning.context import load_context as load_context
+from loyalty_app.services.earning.context import lock_member as lock_member
+from loyalty_app.services.earning.context import program_rules as program_rules
+from loyalty_app.services.earning.context import require_spending_allowed as require_spending_allowed
+from loyalty_app.services.earning.context import require_staff as require_staff
+from loyalty_app.services.earning.context import require_store as require_store
+from loyalty_app.services.earning.outcomes import EarnOutcome as EarnOutcome
+from loyalty_app.services.earning.outcomes import _replay
+from loyalty_app.services.earning.outcomes import challenge_steps as challenge_steps
+from loyalty_app.services.earning.outcomes import find_activity as find_activity
+from loyalty_app.services.earning.tiers import TierChange, current_tier, upgrade_after_earn
 from loyalty_app.services.platform.tx import run_in_transaction
 
 MAX_RECEIPT_LENGTH = 60
-
-
-@dataclass
-class ProgramContext:
-    """What every rule decision in one transaction needs about the program (loaded once)."""
-
-    merchant: Merchant
-    settings: ProgramSettings
-    rules: ProgramRules
-    tiers: list[TierSpec]
-
-    @property
-    def tz(self) -> str:
-        return self.merchant.timezone or "UTC"
-
-    @property
-    def tier_ranks(self) -> dict:
-        return {t.key: t.rank for t in self.tiers}
-
-
-def program_rules(session: Session, merchant_id: int) -> ProgramRules:
-    """The engine settings of a program (defaults when never saved; not written by reading)."""
-    return session.get(ProgramRules, merchant_id) or ProgramRules(merchant_id=merchant_id)
-
-
-def load_context(session: Session, merchant_id: int) -> ProgramContext:
-    merchant = session.get(Merchant, merchant_id)
-    if merchant is None:
-        raise NotFound(N_("Program not found."), code="merchant_not_found")
-    return ProgramContext(
-        merchant=merchant,
-        settings=ledger.get_program_settings(session, merchant_id),
-        rules=program_rules(session, merchant_id),
-        tiers=load_tiers(session, merchant_id),
-    )
-
-
-def lock_member(session: Session, merchant_id: int, account_id: int) -> Account:
-    """Lock the member's account row for this transaction; another merchant's id is NotFound."""
-    account = session.exec(select(Account).where(Account.id == account_id).with_for_update()).first()
-    if account is None or account.merchant_id != merchant_id or account.role != Role.MEMBER:
-        raise NotFound(N_("Member not found."), code="member_not_found")
-    if not account.is_active or account.deleted_at is not None:
-        raise NotAllowed(N_("This membership is not active."), code="member_inactive")
-    return account
-
-
-def require_spending_allowed(account: Account) -> None:
-    """The merchant's fraud view can put a member's spending on hold (earning goes on)."""
-    if account.spending_suspended_at is not None:
-        raise NotAllowed(
-            N_("Spending points is on hold for this membership. Please contact the shop."), code="spending_suspended"
-        )
-
-
-def require_store(session: Session, merchant_id: int, store_id: int | None) -> Store | None:
-    if store_id is None:
-        return None
-    store = session.get(Store, store_id)
-    if store is None or store.merchant_id != merchant_id or not store.is_active:
-        raise NotFound(N_("Store not found."), code="store_not_found")
-    return store
-
-
-def require_staff(session: Session, merchant_id: int, staff_account_id: int, store_id: int | None) -> Account:
-    """Staff of this merchant; a staff role (not admin) must also be assigned to the store."""
-    staff = session.get(Account, staff_account_id)
-    if staff is None or staff.merchant_id != merchant_id or staff.role not in (Role.STAFF, Role.ADMIN) or not staff.is_active:
-        raise NotAllowed(N_("You are not allowed to do this."), code="not_staff")
-    if staff.role == Role.STAFF and store_id is not None:
-        assigned = session.get(StaffStore, (staff.id, store_id))
-        if assigned is None:
-            raise NotAllowed(N_("You are not assigned to this store."), code="not_store_staff")
-    return staff
-
-
-@dataclass(frozen=True)
-class EarnOutcome:
-    """Everything one earn did, for the member's toast and the staff screen."""
-
-    action: str
-    points: int  # credited for the action itself (after multipliers)
-    breakdown: EarnBreakdown
-    reason: str  # msgid of the ledger entry
-    reason_params: dict
-    entry_id: int | None
-    balance: BalanceSnapshot
-    replayed: bool = False
-    bonus_points: int = 0  # from challenges completed by this earn
-    badges_awarded: tuple[AwardedBadge, ...] = ()
-    challenges_completed: tuple[CompletedChallenge, ...] = ()
-    tier_change: TierChange | None = None
-    extra: dict = field(default_factory=dict)
-    bonus_parts: tuple[tuple[str, int], ...] = ()  # (challenge name, points) for each bonus, in order
-
-    @property
-    def total_points(self) -> int:
-        return self.points + self.bonus_points
-
-
-def _breakdown_from_dict(data: dict) -> EarnBreakdown:
-    return EarnBreakdown(
-        base_points=int(data.get("base", 0)),
-        tier_pct=int(data.get("tier_pct", 100)),
-        quest_pct=int(data.get("quest_pct", 100)),
-        total_pct=int(data.get("total_pct", 100)),
-        capped=bool(data.get("capped", False)),
-        points=int(data.get("points", 0)),
-        multipliers=tuple(
-            AppliedMultiplier(m["label"], int(m["pct"]), m["source"], m["key"]) for m in data.get("multipliers", [])
-        ),
-    )
-
-
-def _replay(session: Session, activity: MemberActivity) -> EarnOutcome:
-    """The first outcome again (the same total, bonuses included), without writing anything."""
-    balance = ledger.get_balance(session, merchant_id=activity.merchant_id, account_id=activity.account_id)
-    parts = tuple((str(name), int(points)) for name, points in activity.detail.get("bonus_parts", []))
-    return EarnOutcome(
-        action=activity.action,
-        points=activity.points,
-        breakdown=_breakdown_from_dict(activity.breakdown),
-        reason=activity.detail.get("reason", ""),
-        reason_params=activity.detail.get("reason_params", {}),
-        entry_id=activity.entry_id,
-        balance=balance,
-        replayed=True,
-        bonus_points=sum(points for _name, points in parts),
-        bonus_parts=parts,
-    )
-
-
-def challenge_steps(activity: MemberActivity) -> list[ChallengeStep]:
-    """The challenge steps this activity counted (what undoing it must take back)."""
-    return [ChallengeStep.from_dict(d) for d in activity.detail.get("challenge_steps", [])]
-
-
-def find_activity(session: Session, merchant_id: int, idempotency_key: str) -> MemberActivity | None:
-    return session.exec(
-        select(MemberActivity).where(MemberActivity.merchant_id == merchant_id, MemberActivity.idempotency_key == idempotency_key)
-    ).first()
 
 
 def member_facts(session: Session, account: Account) -> rules.MemberFacts:
