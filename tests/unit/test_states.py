@@ -129,6 +129,9 @@ def test_staff_credits_and_store_choice_is_checked_on_the_server(app_db):
     assert till.member_name == "Ana" and till.error == ""
     asyncio.run(run(till.credit({"amount": "10", "receipt": "R1"})))
     assert till.error == "" and till.result.startswith("+10 points") and ledger_rows(engine) == 1
+    asyncio.run(run(till.credit({"amount": "10", "receipt": "R2"})))  # served: a new scan is needed first
+    assert till.error == "Scan the member's card or enter their number first." and ledger_rows(engine) == 1
+    asyncio.run(run(till.scan({"code": ids["member_number"]})))
     till.store_id = "999"  # a tampered value is re-authorized, not trusted
     asyncio.run(run(till.credit({"amount": "10", "receipt": "R2"})))
     assert till.error == "You are not allowed to do this." and ledger_rows(engine) == 1
