@@ -19,6 +19,7 @@ from loyalty_app.services.earning.actions import lock_member
 from loyalty_app.services.earning.engagement.common import EarnResult, _member, _result
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.platform.tx import run_in_transaction
+from loyalty_app.services.platform.upsert import upsert_by_key
 
 DEFAULT_TEXT_MAX = 500
 MAX_TEXT_MAX = 2000
@@ -172,21 +173,7 @@ def upsert_survey(
         starts_at=starts_at,
         ends_at=ends_at,
     )
-    row = session.exec(select(Survey).where(Survey.merchant_id == merchant_id, Survey.key == key)).first()
-    if row is None:
-        row = Survey(merchant_id=merchant_id, key=key, **values)
-        session.add(row)
-        session.flush()
-        return row
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    if changed:
-        session.add(row)
-        session.flush()
-    return row
+    return upsert_by_key(session, Survey, merchant_id, key, **values)
 
 
 def survey_key(survey_id: int, account_id: int) -> str:
