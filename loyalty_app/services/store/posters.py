@@ -101,14 +101,7 @@ def _admin_store(engine: Engine, actor: Actor | None, store_id: int) -> tuple[Ac
     with read_session(engine) as s:
         store = s.get(Store, store_id) if isinstance(store_id, int) and store_id > 0 else None
         if store is not None and store.merchant_id != admin.merchant_id:
-            permissions.record_security_event(
-                engine,
-                merchant_id=admin.merchant_id,
-                account_id=admin.account_id,
-                action="poster",
-                reason="store_of_other_merchant",
-                detail={"store_id": store_id},
-            )
+            permissions.record_actor_event(engine, admin, "poster", "store_of_other_merchant", {"store_id": store_id})
             store = None
         if store is None or not store.is_active:
             raise NotFound(N_("Store not found."), code="store_not_found")
