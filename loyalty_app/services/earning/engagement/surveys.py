@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.clock import utcnow, within
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.models import Survey, SurveyResponse
@@ -195,7 +195,7 @@ def submit_survey(
         survey = session.get(Survey, survey_id) if isinstance(survey_id, int) and not isinstance(survey_id, bool) else None
         if survey is None or survey.merchant_id != member.merchant_id or not survey.is_active:
             raise NotFound(SURVEY_NOT_FOUND, code="survey_not_found")
-        if (survey.starts_at is not None and now < survey.starts_at) or (survey.ends_at is not None and now >= survey.ends_at):
+        if not within(now, survey.starts_at, survey.ends_at):
             raise LoyaltyError(SURVEY_NOT_FOUND, code="survey_closed")
         answered = session.exec(
             select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id, SurveyResponse.account_id == member.account_id)
