@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
-from loyalty_app.domain.errors import N_
+from loyalty_app.domain.segments import RFM_CLASSES, RFM_LABELS
 from loyalty_app.models import Account, MemberActivity, MemberBalance
 from loyalty_app.services.insight.analytics.common import VISIT_ACTIONS, _context, _day, _member_filter, _utc, _zone
 from loyalty_app.services.platform.permissions import Actor
@@ -18,15 +18,8 @@ from loyalty_app.services.platform.permissions import Actor
 RFM_YEAR_DAYS = 365
 RFM_NEW_DAYS = 30
 RFM_MIN_MEMBERS = 5
-SEGMENTS = ("champions", "loyal", "new", "at_risk", "hibernating", "others")
-SEGMENT_LABELS = {
-    "champions": N_("Champions"),
-    "loyal": N_("Loyal"),
-    "new": N_("New"),
-    "at_risk": N_("At risk"),
-    "hibernating": N_("Hibernating"),
-    "others": N_("Others"),
-}
+SEGMENTS = RFM_CLASSES
+SEGMENT_LABELS = RFM_LABELS
 
 
 # --------------------------------------------------------------------------- results
