@@ -315,16 +315,8 @@ def record_actor_event(
 ) -> None:
     """``record_security_event`` about what a signed-in ``actor`` did or tried: in their merchant,
     under their account."""
-    record_security_event(
-        engine_or_session,
-        merchant_id=actor.merchant_id,
-        account_id=actor.account_id,
-        action=action,
-        reason=reason,
-        detail=detail,
-        ip=ip,
-        now=now,
-    )
+    who = dict(merchant_id=actor.merchant_id, account_id=actor.account_id)
+    record_security_event(engine_or_session, **who, action=action, reason=reason, detail=detail, ip=ip, now=now)
 
 
 def _write_event(engine: Engine, row: dict) -> None:
