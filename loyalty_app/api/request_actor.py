@@ -10,6 +10,8 @@ stored by shared caches or the service worker.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from loyalty_app.db import read_session
+from loyalty_app.domain.errors import NotAllowed, NotFound
 from loyalty_app.models import Merchant
 from loyalty_app.pwa.brand import SLUG_PATTERN
 from loyalty_app.services.members import sessions
@@ -67,3 +70,28 @@ def to_sign_in(slug: str, back_to: str) -> Response:
     """Signed out: to this merchant's sign-in, then back to the page the download belongs to."""
     nxt = quote(f"/m/{slug}/{back_to}", safe="")
     return RedirectResponse(f"/m/{slug}/signin?next={nxt}", status_code=303, headers=PRIVATE)
+
+
+def admin_only(
+    engine: Engine,
+    request: Request,
+    match: re.Match[str] | None,
+    answer: Callable[[Engine, Actor, re.Match[str]], Response],
+    *,
+    refused: str,
+    signed_out: Callable[[str], Response],
+) -> Response:
+    """What every admin route checks, in order: a malformed path (``match`` None) or an unknown
+    merchant is 404; signed out, ``signed_out(slug)``; then ``answer``, whose service refuses
+    another role (403 with ``refused``) and what is not this merchant's (404)."""
+    found = request_actor(engine, request) if match is not None else None
+    if match is None or found is None:
+        return not_found()
+    if found.actor is None:
+        return signed_out(found.slug)
+    try:
+        return answer(engine, found.actor, match)
+    except NotAllowed:
+        return text(refused, 403)
+    except NotFound:
+        return not_found()
