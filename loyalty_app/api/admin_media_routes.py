@@ -11,15 +11,12 @@ merchant's submission: 404.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from loyalty_app.api.request_actor import PRIVATE, admin_only, text
-from loyalty_app.db import get_engine
+from loyalty_app.api.request_actor import PRIVATE, admin_route, text
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.program import program_console
 
@@ -31,20 +28,11 @@ def _photo(engine: Engine, admin: Actor, match: re.Match[str]) -> Response:
     return Response(data, media_type=content_type, headers=PRIVATE)
 
 
-def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route]:
-    """The admin media routes; tests pass their own engine."""
-
-    def submission_photo(request: Request) -> Response:
-        return admin_only(
-            engine_getter(),
-            request,
-            ID_PATTERN.match(request.path_params["submission_id"]),
-            _photo,
-            refused="Only the program's admins can see submissions.",
-            signed_out=lambda _slug: text("Sign in first.", 401),
-        )
-
-    return [Route("/m/{slug}/admin-media/submission/{submission_id}", submission_photo, methods=["GET"])]
-
-
+build_routes = admin_route(
+    "/m/{slug}/admin-media/submission/{submission_id}",
+    ID_PATTERN,
+    _photo,
+    refused="Only the program's admins can see submissions.",
+    signed_out=lambda _slug: text("Sign in first.", 401),
+)
 routes: list[Route] = build_routes()

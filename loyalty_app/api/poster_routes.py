@@ -8,15 +8,12 @@ authorizes (admins only) and checks the store belongs to this merchant. Signed o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from loyalty_app.api.request_actor import PRIVATE, admin_only, to_sign_in
-from loyalty_app.db import get_engine
+from loyalty_app.api.request_actor import PRIVATE, admin_route, to_sign_in
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.store import posters
 
@@ -29,20 +26,11 @@ def _poster(engine: Engine, admin: Actor, match: re.Match[str]) -> Response:
     return Response(poster.data, media_type=poster.content_type, headers=headers)
 
 
-def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route]:
-    """The poster routes; tests pass their own engine."""
-
-    def download(request: Request) -> Response:
-        return admin_only(
-            engine_getter(),
-            request,
-            _FILE_PATTERN.match(request.path_params["file"]),
-            _poster,
-            refused="Only the program's admins can download posters.",
-            signed_out=lambda slug: to_sign_in(slug, "admin"),
-        )
-
-    return [Route("/m/{slug}/admin/posters/{file}", download, methods=["GET"])]
-
-
+build_routes = admin_route(
+    "/m/{slug}/admin/posters/{file}",
+    _FILE_PATTERN,
+    _poster,
+    refused="Only the program's admins can download posters.",
+    signed_out=lambda slug: to_sign_in(slug, "admin"),
+)
 routes: list[Route] = build_routes()
