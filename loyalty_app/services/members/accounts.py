@@ -178,7 +178,7 @@ class NewAccount(TypedDict):
 
 def sign_up_member(engine: Engine, **account: Unpack[NewAccount]) -> Account:
     """Create a member. The same email may exist in another merchant's program."""
-    return _create_account(engine, role=Role.MEMBER, **account)
+    return _create_account(engine, role=Role.MEMBER, store_ids=(), **account)
 
 
 def create_staff(engine: Engine, *, store_ids: Iterable[int], **account: Unpack[NewAccount]) -> Account:
@@ -195,7 +195,7 @@ def create_staff(engine: Engine, *, store_ids: Iterable[int], **account: Unpack[
 
 def create_admin(engine: Engine, **account: Unpack[NewAccount]) -> Account:
     """Create a merchant admin (demo data, installation); no authorization here either."""
-    return _create_account(engine, role=Role.ADMIN, **account)
+    return _create_account(engine, role=Role.ADMIN, store_ids=(), **account)
 
 
 def sign_in(
