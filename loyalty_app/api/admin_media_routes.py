@@ -11,41 +11,28 @@ merchant's submission: 404.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from loyalty_app.api.request_actor import PRIVATE, not_found, request_actor, text
-from loyalty_app.db import get_engine
-from loyalty_app.domain.errors import NotAllowed, NotFound
+from loyalty_app.api.request_actor import PRIVATE, admin_route, text
+from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.program import program_console
 
 ID_PATTERN = re.compile(r"^[1-9][0-9]{0,11}$")
 
 
-def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route]:
-    """The admin media routes; tests pass their own engine."""
-
-    def submission_photo(request: Request) -> Response:
-        raw_id = request.path_params["submission_id"]
-        engine = engine_getter()
-        found = request_actor(engine, request) if ID_PATTERN.match(raw_id) else None
-        if found is None:
-            return not_found()
-        if found.actor is None:
-            return text("Sign in first.", 401)
-        try:
-            content_type, data = program_console.submission_photo(engine, found.actor, int(raw_id))
-        except NotAllowed:
-            return text("Only the program's admins can see submissions.", 403)
-        except NotFound:
-            return not_found()
-        return Response(data, media_type=content_type, headers=PRIVATE)
-
-    return [Route("/m/{slug}/admin-media/submission/{submission_id}", submission_photo, methods=["GET"])]
+def _photo(engine: Engine, admin: Actor, match: re.Match[str]) -> Response:
+    content_type, data = program_console.submission_photo(engine, admin, int(match.group(0)))
+    return Response(data, media_type=content_type, headers=PRIVATE)
 
 
+build_routes = admin_route(
+    "/m/{slug}/admin-media/submission/{submission_id}",
+    ID_PATTERN,
+    _photo,
+    refused="Only the program's admins can see submissions.",
+    signed_out=lambda _slug: text("Sign in first.", 401),
+)
 routes: list[Route] = build_routes()

@@ -8,42 +8,29 @@ authorizes (admins only) and checks the store belongs to this merchant. Signed o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from loyalty_app.api.request_actor import PRIVATE, not_found, request_actor, text, to_sign_in
-from loyalty_app.db import get_engine
-from loyalty_app.domain.errors import NotAllowed, NotFound
+from loyalty_app.api.request_actor import PRIVATE, admin_route, to_sign_in
+from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.store import posters
 
 _FILE_PATTERN = re.compile(r"^([1-9][0-9]{0,11})\.(png|pdf)$")
 
 
-def build_routes(engine_getter: Callable[[], Engine] = get_engine) -> list[Route]:
-    """The poster routes; tests pass their own engine."""
-
-    def download(request: Request) -> Response:
-        match = _FILE_PATTERN.match(request.path_params["file"])
-        engine = engine_getter()
-        found = request_actor(engine, request) if match else None
-        if match is None or found is None:
-            return not_found()
-        if found.actor is None:
-            return to_sign_in(found.slug, "admin")
-        try:
-            poster = posters.poster_file(engine, found.actor, store_id=int(match.group(1)), fmt=match.group(2))
-        except NotAllowed:
-            return text("Only the program's admins can download posters.", 403)
-        except NotFound:
-            return not_found()
-        headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{poster.filename}"'}
-        return Response(poster.data, media_type=poster.content_type, headers=headers)
-
-    return [Route("/m/{slug}/admin/posters/{file}", download, methods=["GET"])]
+def _poster(engine: Engine, admin: Actor, match: re.Match[str]) -> Response:
+    poster = posters.poster_file(engine, admin, store_id=int(match.group(1)), fmt=match.group(2))
+    headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{poster.filename}"'}
+    return Response(poster.data, media_type=poster.content_type, headers=headers)
 
 
+build_routes = admin_route(
+    "/m/{slug}/admin/posters/{file}",
+    _FILE_PATTERN,
+    _poster,
+    refused="Only the program's admins can download posters.",
+    signed_out=lambda slug: to_sign_in(slug, "admin"),
+)
 routes: list[Route] = build_routes()

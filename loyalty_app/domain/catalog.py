@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from loyalty_app.domain.clock import within
 from loyalty_app.domain.errors import N_, LoyaltyError
 
 
@@ -39,11 +40,7 @@ class RewardSpec:
 
 
 def is_in_window(reward: RewardSpec, now: datetime) -> bool:
-    if reward.valid_from is not None and now < reward.valid_from:
-        return False
-    if reward.valid_until is not None and now >= reward.valid_until:
-        return False
-    return True
+    return within(now, reward.valid_from, reward.valid_until)
 
 
 def tier_allows(reward: RewardSpec, tier_rank: int) -> bool:

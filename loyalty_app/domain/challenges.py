@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from loyalty_app.domain.clock import within
 from loyalty_app.domain.earning import VISIT_ACTIONS, local_date
 
 
@@ -50,11 +51,7 @@ def period_key(recurrence: Recurrence, at: datetime, tz: str) -> str:
 
 
 def is_open(spec: ChallengeSpec, at: datetime) -> bool:
-    if spec.starts_at is not None and at < spec.starts_at:
-        return False
-    if spec.ends_at is not None and at >= spec.ends_at:
-        return False
-    return True
+    return within(at, spec.starts_at, spec.ends_at)
 
 
 def counts_action(spec: ChallengeSpec, action: str) -> bool:

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from loyalty_app.domain.clock import within
 from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.domain.ways_to_earn import WAYS_TO_EARN
 from loyalty_app.domain.ways_to_earn import Action as Action  # re-exported: services import it from here
@@ -173,15 +175,32 @@ def rule_applies(
     store_id: int | None,
 ) -> bool:
     """Validity window [from, until), tier and segment targeting, store restriction."""
-    if rule.valid_from is not None and at < rule.valid_from:
+    return within(at, rule.valid_from, rule.valid_until) and offered_to(
+        rule, tier_key=tier_key, segments=segments, store_id=store_id
+    )
+
+
+class Targeted(Protocol):
+    """An offer that may be kept for some tiers, one segment or one store (rules and quests)."""
+
+    @property
+    def tier_keys(self) -> tuple[str, ...]: ...
+
+    @property
+    def segment_key(self) -> str | None: ...
+
+    @property
+    def store_id(self) -> int | None: ...
+
+
+def offered_to(offer: Targeted, *, tier_key: str | None, segments: Iterable[str], store_id: int | None) -> bool:
+    """Whether the offer's targeting lets this member in: their tier, their segments, this store
+    (an empty target lets everybody in)."""
+    if offer.tier_keys and tier_key not in offer.tier_keys:
         return False
-    if rule.valid_until is not None and at >= rule.valid_until:
+    if offer.segment_key and offer.segment_key not in set(segments):
         return False
-    if rule.tier_keys and tier_key not in rule.tier_keys:
-        return False
-    if rule.segment_key and rule.segment_key not in set(segments):
-        return False
-    if rule.store_id is not None and rule.store_id != store_id:
+    if offer.store_id is not None and offer.store_id != store_id:
         return False
     return True
 

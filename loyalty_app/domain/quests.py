@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from loyalty_app.domain.earning import offered_to
 from loyalty_app.domain.errors import N_, LoyaltyError
 
 
@@ -83,13 +84,7 @@ def quest_applies(
         return False
     if quest.actions and action not in quest.actions:
         return False
-    if quest.tier_keys and tier_key not in quest.tier_keys:
-        return False
-    if quest.segment_key and quest.segment_key not in set(segments):
-        return False
-    if quest.store_id is not None and quest.store_id != store_id:
-        return False
-    return True
+    return offered_to(quest, tier_key=tier_key, segments=segments, store_id=store_id)
 
 
 def combine_quests(multipliers: Iterable, stacking: str) -> tuple[int, list]:

@@ -30,6 +30,14 @@ REF_PREFIX = "seg:"
 CONSENT_CHANNELS = ("email", "sms", "push")
 SPEND_MEASURES = ("amount", "points")
 RFM_CLASSES = ("champions", "loyal", "new", "at_risk", "hibernating", "others")
+RFM_LABELS = {
+    "champions": N_("Champions"),
+    "loyal": N_("Loyal"),
+    "new": N_("New"),
+    "at_risk": N_("At risk"),
+    "hibernating": N_("Hibernating"),
+    "others": N_("Others"),
+}  # the RFM classes' names (the analytics chart, the segment editor)
 MAX_DAYS = 3650
 MAX_SPEND = 100_000_000  # cents or points
 

@@ -46,7 +46,8 @@ def normalize_hex(value: object) -> str | None:
     return "#" + text
 
 
-def _hex_to_rgb(value: str) -> tuple[int, int, int]:
+def hex_to_rgb(value: str) -> tuple[int, int, int]:
+    """(r, g, b) of "#rrggbb" or "#rgb" (the leading # is optional)."""
     value = value.lstrip("#")
     if len(value) == 3:
         value = "".join(c * 2 for c in value)
@@ -59,7 +60,7 @@ def _rgb_to_hex(rgb: Iterable[float]) -> str:
 
 def mix(a: str, b: str, weight_a: float) -> str:
     """``weight_a`` of colour ``a`` and the rest of ``b``, in sRGB (like CSS color-mix in srgb)."""
-    ra, rb = _hex_to_rgb(a), _hex_to_rgb(b)
+    ra, rb = hex_to_rgb(a), hex_to_rgb(b)
     return _rgb_to_hex(x * weight_a + y * (1 - weight_a) for x, y in zip(ra, rb))
 
 
@@ -70,7 +71,7 @@ def relative_luminance(hex_colour: str) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
 
-    r, g, b = _hex_to_rgb(hex_colour)
+    r, g, b = hex_to_rgb(hex_colour)
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -96,7 +97,7 @@ def nearest_lightness(colour: str, passes: Callable[[str], bool]) -> str | None:
     colour = normalize_hex(colour) or "#000000"
     if passes(colour):
         return colour
-    r, g, b = (c / 255 for c in _hex_to_rgb(colour))
+    r, g, b = (c / 255 for c in hex_to_rgb(colour))
     hue, lightness, saturation = colorsys.rgb_to_hls(r, g, b)
     seen = {colour}
     for step in range(1, round(1 / LIGHTNESS_STEP) + 1):

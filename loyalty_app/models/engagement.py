@@ -14,18 +14,14 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from loyalty_app.domain.clock import utcnow
+from loyalty_app.models.program import KeyedDefinition, MemberRow
 
 
-class Survey(SQLModel, table=True):
+class Survey(KeyedDefinition, table=True):
     """A short questionnaire. ``questions`` is a list of
     ``{"id", "text", "kind": "choice"|"text"|"stars", "options": [...], "required": bool,
     "max_length": int}`` (options only for ``choice``; ``required`` defaults to true)."""
 
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
     title: str = Field(max_length=120)
     description: str = Field(default="", max_length=300)
     questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -48,7 +44,7 @@ class SurveyResponse(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class Submission(SQLModel, table=True):
+class Submission(MemberRow, table=True):
     """A member's post link (``social``) or photo (``photo``) waiting for the merchant's review.
 
     ``status``: pending | approved | rejected. Approving pays the action's earning rule once
@@ -57,9 +53,6 @@ class Submission(SQLModel, table=True):
 
     __table_args__ = (Index("ix_submission_merchant_status", "merchant_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     kind: str = Field(max_length=8)  # social | photo
     url: str = Field(default="", max_length=500)
     media_id: int | None = Field(default=None, foreign_key="mediablob.id")

@@ -9,11 +9,36 @@ hold rules and the state the rules need (activity counters, tier state, vouchers
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from loyalty_app.domain.clock import utcnow
+
+
+class KeyedDefinition(SQLModel):
+    """The first columns of a definition kept by its natural key: ``key`` is unique per merchant
+    (``services.platform.upsert.upsert_by_key``). A table that needs more constraints lists this
+    one again in its own ``__table_args__``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    key: str = Field(max_length=40)
+
+    @declared_attr.directive  # a new constraint for each table
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (UniqueConstraint("merchant_id", "key"),)
+
+
+class MemberRow(SQLModel):
+    """The first columns of a row about one member of one program (tier, badges, progress,
+    vouchers, donations, submissions)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
 
 
 class ProgramRules(SQLModel, table=True):
@@ -27,12 +52,9 @@ class ProgramRules(SQLModel, table=True):
     till_undo_minutes: int = Field(default=10)  # how long a cashier may undo a credit
 
 
-class Tier(SQLModel, table=True):
+class Tier(KeyedDefinition, table=True):
     __table_args__ = (UniqueConstraint("merchant_id", "key"), UniqueConstraint("merchant_id", "rank"))
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
     name: str = Field(max_length=60)
     colour: str = Field(default="#888888", max_length=9)
     rank: int = 0
@@ -44,14 +66,11 @@ class Tier(SQLModel, table=True):
     is_active: bool = True
 
 
-class MemberTier(SQLModel, table=True):
+class MemberTier(MemberRow, table=True):
     """A member's current tier and grace state (one row per member)."""
 
     __table_args__ = (UniqueConstraint("merchant_id", "account_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     tier_id: int | None = Field(default=None, foreign_key="tier.id")
     since: datetime = Field(default_factory=utcnow)
     grace_until: datetime | None = None
@@ -59,12 +78,9 @@ class MemberTier(SQLModel, table=True):
     evaluated_at: datetime | None = None
 
 
-class MemberTierChange(SQLModel, table=True):
+class MemberTierChange(MemberRow, table=True):
     """Tier history: every upgrade and downgrade with the points that decided it."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     from_tier_id: int | None = Field(default=None, foreign_key="tier.id")
     to_tier_id: int | None = Field(default=None, foreign_key="tier.id")
     reason: str = Field(max_length=24)  # earn | evaluation | grace_expired
@@ -72,14 +88,9 @@ class MemberTierChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class EarningRule(SQLModel, table=True):
+class EarningRule(KeyedDefinition, table=True):
     """Points for an action (or, for ``purchase``, points per currency unit)."""
 
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
     action: str = Field(max_length=32, index=True)
     name: str = Field(default="", max_length=80)
     points: int = 0  # action rules
@@ -95,12 +106,7 @@ class EarningRule(SQLModel, table=True):
     is_active: bool = True
 
 
-class Quest(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
+class Quest(KeyedDefinition, table=True):
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=300)
     multiplier_pct: int = 200
@@ -113,12 +119,7 @@ class Quest(SQLModel, table=True):
     is_active: bool = True
 
 
-class Badge(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
+class Badge(KeyedDefinition, table=True):
     name: str = Field(max_length=60)
     description: str = Field(default="", max_length=200)
     kind: str = Field(max_length=24)
@@ -130,24 +131,16 @@ class Badge(SQLModel, table=True):
     is_active: bool = True
 
 
-class MemberBadge(SQLModel, table=True):
+class MemberBadge(MemberRow, table=True):
     """A badge awarded to a member; the unique constraint makes the award happen once."""
 
     __table_args__ = (UniqueConstraint("account_id", "badge_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     badge_id: int = Field(foreign_key="badge.id")
     awarded_at: datetime = Field(default_factory=utcnow)
 
 
-class Challenge(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
+class Challenge(KeyedDefinition, table=True):
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=300)
     action: str = Field(max_length=32)  # an action, or "visit"
@@ -162,12 +155,9 @@ class Challenge(SQLModel, table=True):
     is_active: bool = True
 
 
-class ChallengeProgress(SQLModel, table=True):
+class ChallengeProgress(MemberRow, table=True):
     __table_args__ = (UniqueConstraint("challenge_id", "account_id", "period_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     challenge_id: int = Field(foreign_key="challenge.id")
     period_key: str = Field(max_length=12)
     count: int = 0
@@ -204,12 +194,7 @@ class MemberActivity(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class Reward(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
+class Reward(KeyedDefinition, table=True):
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=300)
     kind: str = Field(max_length=24)
@@ -226,7 +211,7 @@ class Reward(SQLModel, table=True):
     sort_order: int = 0
 
 
-class Voucher(SQLModel, table=True):
+class Voucher(MemberRow, table=True):
     """A single-use code issued for a redeemed reward."""
 
     __table_args__ = (
@@ -234,9 +219,6 @@ class Voucher(SQLModel, table=True):
         Index("ix_voucher_merchant_issued", "merchant_id", "issued_at"),  # analytics: top rewards per period
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     reward_id: int = Field(foreign_key="reward.id", index=True)
     code: str = Field(max_length=32, unique=True, index=True)
     status: str = Field(default="issued", max_length=12)  # issued | used | cancelled
@@ -267,7 +249,7 @@ class RewardRating(SQLModel, table=True):
     hidden_reason: str = Field(default="", max_length=300)  # the moderator's reason (merchant console)
 
 
-class Segment(SQLModel, table=True):
+class Segment(KeyedDefinition, table=True):
     """A merchant-defined group of members (tiers, visits, spend, RFM class, consent), used to
     offer rewards, challenges, quests and earning rules to that group only.
 
@@ -277,11 +259,6 @@ class Segment(SQLModel, table=True):
     ``domain.segments.SegmentCriteria`` as a dict.
     """
 
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
     name: str = Field(max_length=60)
     description: str = Field(default="", max_length=200)
     criteria: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -289,23 +266,15 @@ class Segment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Charity(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("merchant_id", "key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    key: str = Field(max_length=40)
+class Charity(KeyedDefinition, table=True):
     name: str = Field(max_length=80)
     description: str = Field(default="", max_length=300)
     is_active: bool = True
 
 
-class Donation(SQLModel, table=True):
+class Donation(MemberRow, table=True):
     __table_args__ = (UniqueConstraint("merchant_id", "idempotency_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    merchant_id: int = Field(foreign_key="merchant.id", index=True)
-    account_id: int = Field(foreign_key="account.id", index=True)
     charity_id: int = Field(foreign_key="charity.id", index=True)
     points: int
     entry_id: int | None = None

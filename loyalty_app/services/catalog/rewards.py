@@ -362,21 +362,16 @@ def rate_reward(
         )
         session.add(rating)
         session.flush()
-        earn = None
-        try:  # refusals below are raised before anything is written
-            earn = record_action_in_session(
-                session,
-                merchant_id=merchant_id,
-                account_id=account_id,
-                action=Action.RATE_REWARD,
-                idempotency_key=f"rate:{reward_id}:{account_id}",
-                now=now,
-                allow_service_only=True,
-                detail={"reward_id": reward_id},
-            )
-        except LoyaltyError as refused:
-            if refused.code not in ("no_rule", "limit_reached"):
-                raise
+        earn = _optional_earn(  # refusals are raised before anything is written
+            session,
+            merchant_id=merchant_id,
+            account_id=account_id,
+            action=Action.RATE_REWARD,
+            idempotency_key=f"rate:{reward_id}:{account_id}",
+            now=now,
+            allow_service_only=True,
+            detail={"reward_id": reward_id},
+        )
         return RatingOutcome(rating.id, True, stars, earn, _review_points(session, merchant_id, account_id, reward_id, text, now))
 
     return run_in_transaction(engine, run)

@@ -20,7 +20,7 @@ from loyalty_app.services.members import passwords, sessions
 from loyalty_app.services.members.member_media import drop_blob_if_unused
 from loyalty_app.services.members.profile import _own_account
 from loyalty_app.services.platform import events, throttle
-from loyalty_app.services.platform.permissions import Action, Actor, authorize, record_security_event
+from loyalty_app.services.platform.permissions import Action, Actor, authorize, record_actor_event
 from loyalty_app.services.platform.tx import run_in_transaction
 from loyalty_app.settings import Settings, get_settings
 
@@ -82,26 +82,10 @@ def delete_account(
             s, merchant_id=actor.merchant_id, email=email, ip=ip, success=False, throttled=lockout is not None, now=now
         ).id
     if lockout is not None:
-        record_security_event(
-            engine,
-            merchant_id=actor.merchant_id,
-            account_id=actor.account_id,
-            action="delete_account",
-            reason=f"throttled_{lockout.scope}",
-            ip=ip,
-            now=now,
-        )
+        record_actor_event(engine, actor, "delete_account", f"throttled_{lockout.scope}", ip=ip, now=now)
         raise LoyaltyError(TOO_MANY_PASSWORD_TRIES, code="throttled", minutes=lockout.minutes)
     if not passwords.verify_password(password, password_hash):
-        record_security_event(
-            engine,
-            merchant_id=actor.merchant_id,
-            account_id=actor.account_id,
-            action="delete_account",
-            reason="wrong_password",
-            ip=ip,
-            now=now,
-        )
+        record_actor_event(engine, actor, "delete_account", "wrong_password", ip=ip, now=now)
         raise LoyaltyError(WRONG_PASSWORD, code="wrong_password")
     with write_session(engine) as s:
         s.exec(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
@@ -148,16 +132,8 @@ def delete_account(
             revoked = run_in_transaction(engine, anonymise)
         except _VouchersStillOpen:
             continue
-        record_security_event(
-            engine,
-            merchant_id=actor.merchant_id,
-            account_id=actor.account_id,
-            action="delete_account",
-            reason="deleted_by_member",
-            detail={"vouchers_cancelled": cancelled, "sessions_revoked": revoked},
-            ip=ip,
-            now=now,
-        )
+        detail = {"vouchers_cancelled": cancelled, "sessions_revoked": revoked}
+        record_actor_event(engine, actor, "delete_account", "deleted_by_member", detail, ip=ip, now=now)
         return DeletionOutcome(actor.account_id, cancelled, returned, revoked)
     raise Conflict(N_("Something went wrong. Please try again."), code="vouchers_still_open")
 

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NotRequired, TypedDict, Unpack
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -102,9 +103,9 @@ def _create_account(
     email: str,
     password: str,
     first_name: str,
-    last_name: str,
-    language: str,
-    now: datetime | None,
+    last_name: str = "",
+    language: str = "en",
+    now: datetime | None = None,
     store_ids: Iterable[int] = (),
 ) -> Account:
     """Validate everything, hash outside the transaction (argon2 is slow; a SQLite write lock
@@ -163,43 +164,24 @@ def _email_taken(session: Session, merchant_id: int, email: str) -> bool:
     return session.exec(select(Account.id).where(Account.merchant_id == merchant_id, Account.email == email)).first() is not None
 
 
-def sign_up_member(
-    engine: Engine,
-    *,
-    merchant_id: int,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str = "",
-    language: str = "en",
-    now: datetime | None = None,
-) -> Account:
+class NewAccount(TypedDict):
+    """Who a new account is: the fields every role's creation takes."""
+
+    merchant_id: int
+    email: str
+    password: str
+    first_name: str
+    last_name: NotRequired[str]  # default ""
+    language: NotRequired[str]  # default "en"
+    now: NotRequired[datetime | None]
+
+
+def sign_up_member(engine: Engine, **account: Unpack[NewAccount]) -> Account:
     """Create a member. The same email may exist in another merchant's program."""
-    return _create_account(
-        engine,
-        role=Role.MEMBER,
-        merchant_id=merchant_id,
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        language=language,
-        now=now,
-    )
+    return _create_account(engine, role=Role.MEMBER, store_ids=(), **account)
 
 
-def create_staff(
-    engine: Engine,
-    *,
-    merchant_id: int,
-    email: str,
-    password: str,
-    first_name: str,
-    store_ids: Iterable[int],
-    last_name: str = "",
-    language: str = "en",
-    now: datetime | None = None,
-) -> Account:
+def create_staff(engine: Engine, *, store_ids: Iterable[int], **account: Unpack[NewAccount]) -> Account:
     """Create a staff account bound to at least one store of the same merchant.
 
     No authorization here: callers (demo data, or an admin handler after
@@ -208,43 +190,12 @@ def create_staff(
     store_ids = list(store_ids)
     if not store_ids:
         raise LoyaltyError(N_("Choose at least one store for this staff member."), code="store_required")
-    return _create_account(
-        engine,
-        role=Role.STAFF,
-        merchant_id=merchant_id,
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        language=language,
-        now=now,
-        store_ids=store_ids,
-    )
+    return _create_account(engine, role=Role.STAFF, store_ids=store_ids, **account)
 
 
-def create_admin(
-    engine: Engine,
-    *,
-    merchant_id: int,
-    email: str,
-    password: str,
-    first_name: str,
-    last_name: str = "",
-    language: str = "en",
-    now: datetime | None = None,
-) -> Account:
+def create_admin(engine: Engine, **account: Unpack[NewAccount]) -> Account:
     """Create a merchant admin (demo data, installation); no authorization here either."""
-    return _create_account(
-        engine,
-        role=Role.ADMIN,
-        merchant_id=merchant_id,
-        email=email,
-        password=password,
-        first_name=first_name,
-        last_name=last_name,
-        language=language,
-        now=now,
-    )
+    return _create_account(engine, role=Role.ADMIN, store_ids=(), **account)
 
 
 def sign_in(

@@ -10,17 +10,17 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from loyalty_app.db import get_engine, read_session, write_session
 from loyalty_app.domain.clock import utcnow
-from loyalty_app.domain.theme import Theme
+from loyalty_app.domain.theme import Theme, hex_to_rgb
 from loyalty_app.models import Account, AppMeta, Merchant, Store
 from loyalty_app.services.members import accounts
 from loyalty_app.services.members.media import store_image
-from loyalty_app.services.operations.demo_program import seed_demo_program
+from loyalty_app.services.operations.demo_program import _font, seed_demo_program
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -95,28 +95,11 @@ DEMO_MERCHANTS = (CAFE, BOOKS)
 DEMO_LOGINS = {m.slug: [("member", m.members[0][0]), ("staff", m.staff_email), ("admin", m.admin_email)] for m in DEMO_MERCHANTS}
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    for path in (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-        "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
-    ):
-        try:
-            return ImageFont.truetype(path, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
-
-
-def _hex(c: str) -> tuple[int, int, int]:
-    c = c.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
 def make_logo(spec: DemoMerchant, size: int = 512) -> Image.Image:
     """A simple brand mark: the primary colour, an accent ring and the initials."""
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
-    primary, accent = _hex(spec.theme.primary), _hex(spec.theme.accent)
+    primary, accent = hex_to_rgb(spec.theme.primary), hex_to_rgb(spec.theme.accent)
     draw.rounded_rectangle((0, 0, size - 1, size - 1), radius=size // 5, fill=primary + (255,))
     ring = size // 9
     draw.ellipse((ring, ring, size - ring, size - ring), outline=accent + (255,), width=size // 22)

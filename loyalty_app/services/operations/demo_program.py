@@ -26,6 +26,7 @@ from loyalty_app.db import write_session
 from loyalty_app.domain.errors import LoyaltyError
 from loyalty_app.domain.quests import utc_to_local
 from loyalty_app.domain.segments import SegmentCriteria
+from loyalty_app.domain.theme import hex_to_rgb
 from loyalty_app.models import Account, Challenge, Merchant, Quest, Referral, Reward, Segment
 from loyalty_app.services import ledger
 from loyalty_app.services.catalog.donations import donate
@@ -138,15 +139,10 @@ def _font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    c = colour.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
 def reward_picture(name: str, icon: str, colours: tuple[str, str], size: tuple[int, int] = (480, 320)) -> Image.Image:
     """A diagonal gradient with a large white icon shape and the reward's name (no emoji)."""
     w, h = size
-    a, b = _rgb(colours[0]), _rgb(colours[1])
+    a, b = hex_to_rgb(colours[0]), hex_to_rgb(colours[1])
     gradient = Image.linear_gradient("L").rotate(45, expand=True).resize((w, h))
     img = Image.composite(Image.new("RGB", size, a), Image.new("RGB", size, b), gradient)
     draw = ImageDraw.Draw(img)

@@ -303,6 +303,22 @@ def record_security_event(
     _write_event(engine_or_session, row)
 
 
+def record_actor_event(
+    engine_or_session: Engine | Session,
+    actor: Actor,
+    action: str,
+    reason: str,
+    detail: dict | None = None,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+) -> None:
+    """``record_security_event`` about what a signed-in ``actor`` did or tried: in their merchant,
+    under their account."""
+    who = dict(merchant_id=actor.merchant_id, account_id=actor.account_id)
+    record_security_event(engine_or_session, **who, action=action, reason=reason, detail=detail, ip=ip, now=now)
+
+
 def _write_event(engine: Engine, row: dict) -> None:
     with write_session(engine) as s:
         s.add(SecurityEvent(**row))

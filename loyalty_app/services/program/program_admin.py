@@ -10,10 +10,9 @@ in UTC. Authorization (admin of this merchant) is the caller's job (services.pla
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from loyalty_app.db import write_session
 from loyalty_app.domain.badges import BadgeKind
@@ -34,27 +33,7 @@ from loyalty_app.models import (
     Store,
     Tier,
 )
-
-Row = TypeVar("Row", bound=SQLModel)
-
-
-def upsert_by_key(session: Session, model: type[Row], merchant_id: int, key: str, **values) -> Row:
-    """Create or update the row ``(merchant_id, key)``; only differing fields are assigned."""
-    row = session.exec(select(model).where(model.merchant_id == merchant_id, model.key == key)).first()
-    if row is None:
-        row = model(merchant_id=merchant_id, key=key, **values)
-        session.add(row)
-        session.flush()
-        return row
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    if changed:
-        session.add(row)
-        session.flush()
-    return row
+from loyalty_app.services.platform.upsert import upsert_by_key
 
 
 def require_merchant(session: Session, merchant_id: int) -> Merchant:

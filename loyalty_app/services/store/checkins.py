@@ -101,15 +101,7 @@ def checkin_key(store_id: int, account_id: int, day) -> str:
 
 
 def _refuse(engine: Engine, actor: Actor, err: LoyaltyError, token: str, ip: str) -> LoyaltyError:
-    permissions.record_security_event(
-        engine,
-        merchant_id=actor.merchant_id,
-        account_id=actor.account_id,
-        action="check_in",
-        reason=err.code,
-        detail={"token_prefix": (token or "")[:40]},
-        ip=ip,
-    )
+    permissions.record_actor_event(engine, actor, "check_in", err.code, {"token_prefix": (token or "")[:40]}, ip=ip)
     return err
 
 

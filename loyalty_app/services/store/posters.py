@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from loyalty_app.db import read_session
 from loyalty_app.domain.errors import N_, NotFound
-from loyalty_app.domain.theme import Theme, contrast_ratio, readable_text_on
+from loyalty_app.domain.theme import Theme, contrast_ratio, hex_to_rgb, readable_text_on
 from loyalty_app.i18n import translate
 from loyalty_app.models import MediaBlob, Merchant, Store
 from loyalty_app.pwa.brand import safe_colour
@@ -101,14 +101,7 @@ def _admin_store(engine: Engine, actor: Actor | None, store_id: int) -> tuple[Ac
     with read_session(engine) as s:
         store = s.get(Store, store_id) if isinstance(store_id, int) and store_id > 0 else None
         if store is not None and store.merchant_id != admin.merchant_id:
-            permissions.record_security_event(
-                engine,
-                merchant_id=admin.merchant_id,
-                account_id=admin.account_id,
-                action="poster",
-                reason="store_of_other_merchant",
-                detail={"store_id": store_id},
-            )
+            permissions.record_actor_event(engine, admin, "poster", "store_of_other_merchant", {"store_id": store_id})
             store = None
         if store is None or not store.is_active:
             raise NotFound(N_("Store not found."), code="store_not_found")
@@ -189,13 +182,8 @@ def _font(kind: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    c = colour.lstrip("#")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
-
-
 def _mix(a: str, b: str, t: float) -> tuple[int, int, int]:
-    ra, rb = _rgb(a), _rgb(b)
+    ra, rb = hex_to_rgb(a), hex_to_rgb(b)
     return tuple(round(x + (y - x) * t) for x, y in zip(ra, rb))  # type: ignore[return-value]
 
 
@@ -261,7 +249,7 @@ def _logo_tile(logo: bytes | None, size: int, spec: PosterSpec) -> Image.Image:
         except Exception:  # noqa: BLE001 - a broken logo must not break the poster
             art = None
     if art is None:
-        art = Image.new("RGBA", (size, size), (*_rgb(spec.accent), 255))
+        art = Image.new("RGBA", (size, size), (*hex_to_rgb(spec.accent), 255))
         draw = ImageDraw.Draw(art)
         initials = "".join(w[0] for w in spec.merchant_name.split()[:2]).upper() or "?"
         font = _font("bold", int(size * 0.4))
@@ -287,11 +275,11 @@ def render_poster(spec: PosterSpec) -> Image.Image:
 
     # Brand band with a soft accent arc, logo, merchant and store names.
     band_h = 640
-    draw.rectangle((0, 0, PAGE_W, band_h), fill=_rgb(primary))
+    draw.rectangle((0, 0, PAGE_W, band_h), fill=hex_to_rgb(primary))
     draw.ellipse((PAGE_W - 520, -420, PAGE_W + 380, 380), fill=_mix(primary, "#ffffff", 0.12))
     draw.ellipse((-360, band_h - 260, 360, band_h + 420), fill=_mix(primary, "#000000", 0.18))
     draw.rectangle((0, band_h, PAGE_W, PAGE_H), fill=(255, 255, 255))
-    draw.rectangle((0, band_h - 14, PAGE_W, band_h), fill=_rgb(accent))
+    draw.rectangle((0, band_h - 14, PAGE_W, band_h), fill=hex_to_rgb(accent))
 
     logo_size = 200
     tile = _logo_tile(spec.logo, logo_size, spec)
@@ -311,18 +299,18 @@ def render_poster(spec: PosterSpec) -> Image.Image:
     # Call to action.
     y = band_h + 80
     lines, font = _wrap(draw, spec.title, "bold", 128, PAGE_W - 200, max_lines=2, min_size=60)
-    y = _lines(draw, y, lines, font, _rgb(primary) if contrast_ratio(primary, "#ffffff") >= 4.5 else dark_text, 24) + 34
+    y = _lines(draw, y, lines, font, hex_to_rgb(primary) if contrast_ratio(primary, "#ffffff") >= 4.5 else dark_text, 24) + 34
     lines, font = _wrap(draw, spec.subtitle, "regular", 58, PAGE_W - 240, max_lines=2, min_size=32)
     y = _lines(draw, y, lines, font, dark_text, 14) + 60
 
     # The QR on a card with an accent frame; brand ink when it contrasts like black does.
-    ink = _rgb(primary) if contrast_ratio(primary, "#ffffff") >= 7 else (17, 17, 17)
+    ink = hex_to_rgb(primary) if contrast_ratio(primary, "#ffffff") >= 7 else (17, 17, 17)
     footer_h = 150
     space = PAGE_H - footer_h - 230 - y  # leave room for the hint and URL under the code
     qr = qr_image(spec.url, min(1040, space - 60), ink)
     card = qr.width + 60
     x0 = (PAGE_W - card) // 2
-    draw.rounded_rectangle((x0 - 10, y - 10, x0 + card + 10, y + card + 10), radius=56, fill=_rgb(accent))
+    draw.rounded_rectangle((x0 - 10, y - 10, x0 + card + 10, y + card + 10), radius=56, fill=hex_to_rgb(accent))
     draw.rounded_rectangle((x0, y, x0 + card, y + card), radius=48, fill=(255, 255, 255))
     img.paste(qr, (x0 + 30, y + 30))
     y += card + 56
@@ -334,8 +322,8 @@ def render_poster(spec: PosterSpec) -> Image.Image:
     _lines(draw, y, lines, font, dark_text, 6)
 
     # Footer: brand colour with the merchant and the store address.
-    draw.rectangle((0, PAGE_H - footer_h, PAGE_W, PAGE_H), fill=_rgb(primary))
-    draw.rectangle((0, PAGE_H - footer_h, PAGE_W, PAGE_H - footer_h + 10), fill=_rgb(accent))
+    draw.rectangle((0, PAGE_H - footer_h, PAGE_W, PAGE_H), fill=hex_to_rgb(primary))
+    draw.rectangle((0, PAGE_H - footer_h, PAGE_W, PAGE_H - footer_h + 10), fill=hex_to_rgb(accent))
     footer = spec.merchant_name + (f"  ·  {spec.store_address}" if spec.store_address else "")
     lines, font = _wrap(draw, footer, "regular", 38, PAGE_W - 160, max_lines=1, min_size=20)
     _lines(draw, PAGE_H - footer_h + 10 + (footer_h - 10 - 38) // 2, lines, font, on_primary, 0)

@@ -214,14 +214,8 @@ def find_member(engine: Engine, actor: Actor | None, *, store_id: int, member_nu
                 else None
             )
     if account is None:
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_find_member",
-            reason="member_not_found",
-            detail={"store_id": store_id, "typed": _normalise_number(member_number)[:16]},
-        )
+        detail = {"store_id": store_id, "typed": _normalise_number(member_number)[:16]}
+        permissions.record_actor_event(engine, staff, "till_find_member", "member_not_found", detail)
         raise NotFound(N_("No member has this number. Check the card and try again."), code="member_not_found")
     # Checked again with the member: staff never serve their own member account.
     _authorize_staff(engine, staff, Action.STAFF_SCAN_MEMBER, store_id=store_id, target=account.id)
@@ -257,14 +251,8 @@ def find_voucher(engine: Engine, actor: Actor | None, *, store_id: int, code: st
             raise NotFound(N_("Voucher not found."), code="voucher_not_found")
         voucher_rules.check_usable(voucher.status, voucher.expires_at, now)
     except LoyaltyError as refusal:
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_scan_voucher",
-            reason=refusal.code,
-            detail={"store_id": store_id, "code_prefix": (canonical or code or "")[:6]},
-        )
+        detail = {"store_id": store_id, "code_prefix": (canonical or code or "")[:6]}
+        permissions.record_actor_event(engine, staff, "till_scan_voucher", refusal.code, detail)
         raise
     _authorize_staff(engine, staff, Action.STAFF_REDEEM_VOUCHER, store_id=store_id, target=member.id)
     return VoucherAtTill(
@@ -292,14 +280,8 @@ def redeem_voucher_at_till(
             now=now,
         )
     except LoyaltyError as refusal:  # lost a race with another till
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_redeem_voucher",
-            reason=refusal.code,
-            detail={"store_id": store_id, "code_prefix": preview.code[:6]},
-        )
+        detail = {"store_id": store_id, "code_prefix": preview.code[:6]}
+        permissions.record_actor_event(engine, staff, "till_redeem_voucher", refusal.code, detail)
         raise
 
 
@@ -400,26 +382,12 @@ def credit_purchase_at_till(
             detail=detail,
             now=now,
         )
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_credit_purchase",
-            reason="velocity_limit",
-            detail={"member_account_id": member_account_id, **detail},
-            now=now,
-        )
+        logged = {"member_account_id": member_account_id, **detail}
+        permissions.record_actor_event(engine, staff, "till_credit_purchase", "velocity_limit", logged, now=now)
         raise
     except LoyaltyError as refusal:
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_credit_purchase",
-            reason=refusal.code,
-            detail={"member_account_id": member_account_id, "store_id": store_id, "receipt": receipt[:64]},
-            now=now,
-        )
+        detail = {"member_account_id": member_account_id, "store_id": store_id, "receipt": receipt[:64]}
+        permissions.record_actor_event(engine, staff, "till_credit_purchase", refusal.code, detail, now=now)
         raise
     with read_session(engine) as s:
         entry = s.get(LedgerEntry, outcome.entry_id) if outcome.entry_id else None
@@ -527,13 +495,6 @@ def undo_credit(engine: Engine, actor: Actor | None, *, store_id: int, entry_id:
     try:
         return run_in_transaction(engine, run)
     except LoyaltyError as refusal:
-        permissions.record_security_event(
-            engine,
-            merchant_id=staff.merchant_id,
-            account_id=staff.account_id,
-            action="till_undo_credit",
-            reason=refusal.code,
-            detail={"entry_id": entry_id, "store_id": store_id},
-            now=now,
-        )
+        detail = {"entry_id": entry_id, "store_id": store_id}
+        permissions.record_actor_event(engine, staff, "till_undo_credit", refusal.code, detail, now=now)
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -76,6 +77,11 @@ def _own_endpoint(s: Session, admin: Actor, endpoint_id: int, *, lock: bool = Fa
     if row is None or row.merchant_id != admin.merchant_id:
         raise _not_found()
     return row
+
+
+def _audit(s: Session, admin: Actor, action: str, row: WebhookEndpoint, now: datetime | None, **detail: Any) -> None:
+    """The admin audit entry of what was done to (or seen of) an endpoint: its URL and id."""
+    admin_audit.record(s, admin, action, target=row.url[:120], detail={"endpoint_id": row.id, **detail}, now=now)
 
 
 def list_endpoints(engine: Engine, actor: Actor | None) -> list[EndpointView]:
@@ -197,14 +203,7 @@ def save_endpoint(
             action = "webhook.create"
         s.add(row)
         s.flush()
-        admin_audit.record(
-            s,
-            admin,
-            action,
-            target=url[:120],
-            detail={"endpoint_id": row.id, "events": events, "active": active, "changed": sorted(changed)},
-            now=now,
-        )
+        _audit(s, admin, action, row, now, events=events, active=active, changed=sorted(changed))
         return _view(row), secret
 
 
@@ -218,14 +217,7 @@ def set_active(
         if row.is_active != active:
             row.is_active, row.updated_at = active, now
             s.add(row)
-            admin_audit.record(
-                s,
-                admin,
-                "webhook.enable" if active else "webhook.disable",
-                target=row.url[:120],
-                detail={"endpoint_id": row.id},
-                now=now,
-            )
+            _audit(s, admin, "webhook.enable" if active else "webhook.disable", row, now)
         return _view(row)
 
 
@@ -234,7 +226,7 @@ def reveal_secret(engine: Engine, actor: Actor | None, endpoint_id: int, *, now:
     admin = _admin(engine, actor)
     with write_session(engine) as s:
         row = _own_endpoint(s, admin, endpoint_id)
-        admin_audit.record(s, admin, "webhook.reveal_secret", target=row.url[:120], detail={"endpoint_id": row.id}, now=now)
+        _audit(s, admin, "webhook.reveal_secret", row, now)
         return row.secret
 
 
@@ -246,7 +238,7 @@ def rotate_secret(engine: Engine, actor: Actor | None, endpoint_id: int, *, now:
         row = _own_endpoint(s, admin, endpoint_id, lock=True)
         row.secret, row.updated_at = new_secret(), now
         s.add(row)
-        admin_audit.record(s, admin, "webhook.rotate_secret", target=row.url[:120], detail={"endpoint_id": row.id}, now=now)
+        _audit(s, admin, "webhook.rotate_secret", row, now)
         return row.secret
 
 
@@ -268,7 +260,7 @@ def send_test_event(engine: Engine, actor: Actor | None, endpoint_id: int, *, no
             now,
         )
         s.flush()
-        admin_audit.record(s, admin, "webhook.test", target=row.url[:120], detail={"endpoint_id": row.id}, now=now)
+        _audit(s, admin, "webhook.test", row, now)
         return delivery.id
 
 

@@ -121,16 +121,8 @@ def enter_event_code(engine: Engine, actor: Actor | None, code: str, *, now: dat
         )
     except LoyaltyError as err:
         if err.code == "invalid_event_code":
-            permissions.record_security_event(
-                engine,
-                merchant_id=member.merchant_id,
-                account_id=member.account_id,
-                action="event_code",
-                reason="invalid_event_code",
-                detail={"code": value[:MAX_EVENT_CODE_LENGTH]},
-                ip=ip,
-                now=now,
-            )
+            detail = {"code": value[:MAX_EVENT_CODE_LENGTH]}
+            permissions.record_actor_event(engine, member, "event_code", "invalid_event_code", detail, ip=ip, now=now)
         raise
     if outcome.replayed:
         raise LoyaltyError(EVENT_CODE_USED, code="event_code_used")

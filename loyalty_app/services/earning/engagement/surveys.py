@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from loyalty_app.domain.clock import utcnow
+from loyalty_app.domain.clock import utcnow, within
 from loyalty_app.domain.earning import Action as EarnAction
 from loyalty_app.domain.errors import N_, LoyaltyError, NotFound
 from loyalty_app.models import Survey, SurveyResponse
@@ -19,6 +19,7 @@ from loyalty_app.services.earning.actions import lock_member
 from loyalty_app.services.earning.engagement.common import EarnResult, _member, _result
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.platform.tx import run_in_transaction
+from loyalty_app.services.platform.upsert import upsert_by_key
 
 DEFAULT_TEXT_MAX = 500
 MAX_TEXT_MAX = 2000
@@ -172,21 +173,7 @@ def upsert_survey(
         starts_at=starts_at,
         ends_at=ends_at,
     )
-    row = session.exec(select(Survey).where(Survey.merchant_id == merchant_id, Survey.key == key)).first()
-    if row is None:
-        row = Survey(merchant_id=merchant_id, key=key, **values)
-        session.add(row)
-        session.flush()
-        return row
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    if changed:
-        session.add(row)
-        session.flush()
-    return row
+    return upsert_by_key(session, Survey, merchant_id, key, **values)
 
 
 def survey_key(survey_id: int, account_id: int) -> str:
@@ -208,7 +195,7 @@ def submit_survey(
         survey = session.get(Survey, survey_id) if isinstance(survey_id, int) and not isinstance(survey_id, bool) else None
         if survey is None or survey.merchant_id != member.merchant_id or not survey.is_active:
             raise NotFound(SURVEY_NOT_FOUND, code="survey_not_found")
-        if (survey.starts_at is not None and now < survey.starts_at) or (survey.ends_at is not None and now >= survey.ends_at):
+        if not within(now, survey.starts_at, survey.ends_at):
             raise LoyaltyError(SURVEY_NOT_FOUND, code="survey_closed")
         answered = session.exec(
             select(SurveyResponse.id).where(SurveyResponse.survey_id == survey.id, SurveyResponse.account_id == member.account_id)

@@ -1,10 +1,11 @@
 """The merchant console's analytics: one function per chart, every aggregation in SQL.
 
 Each chart function has the signature ``(engine, actor, *, period="day"|"week"|"month", now=None,
-merchant_id=None, ...)``: it authorizes ``Action.ADMIN_VIEW_ANALYTICS`` for the actor's merchant
-(or for ``merchant_id`` when given, which must be the actor's), runs a few grouped queries and
-returns small dataclasses ready for a chart. Python only fills empty periods with zeros and
-divides two sums; counting, summing, date truncation, ranking (NTILE) happen in the database.
+merchant_id=None, ...)``, given by ``common.chart`` to a function of ``(engine, ctx, ...)``: it
+authorizes ``Action.ADMIN_VIEW_ANALYTICS`` for the actor's merchant (or for ``merchant_id`` when
+given, which must be the actor's), runs a few grouped queries and returns small dataclasses
+ready for a chart. Python only fills empty periods with zeros and divides two sums; counting,
+summing, date truncation, ranking (NTILE) happen in the database.
 
 Periods and time zone. ``period`` picks the buckets and the window a chart covers:
 ``day`` = the last 30 days, ``week`` = the last 12 weeks (Monday to Sunday), ``month`` = the last

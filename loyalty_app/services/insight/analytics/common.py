@@ -4,10 +4,13 @@ dialect helpers, the chart context (authorization, window) and where the rollups
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Date, DateTime, String, and_, case, cast, extract, func, literal
@@ -20,6 +23,8 @@ from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.models import Account, AnalyticsRollupState, Merchant, Role
 from loyalty_app.services.platform import permissions
 from loyalty_app.services.platform.permissions import Action, Actor
+
+T = TypeVar("T")
 
 PERIODS = ("day", "week", "month")
 BUCKET = "bucket_key"  # grouped by this output name: PostgreSQL would not match two bound copies
@@ -215,6 +220,34 @@ def _context(engine: Engine, actor: Actor | None, period: str, now: datetime | N
         currency = merchant.currency if merchant else "EUR"
     starts = bucket_starts(period, moment, tz)
     return _Ctx(mid, tz, currency, engine.dialect.name, period, _utc(moment), starts, local_midnight_utc(starts[0], tz))
+
+
+def chart(default_period: str = "day") -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Give a chart the signature every chart shares (the package docstring):
+    ``(engine, actor, *, period=default_period, now=None, merchant_id=None, **options)``. The
+    decorated function is called as ``(engine, ctx, **options)``, ``ctx`` from ``_context`` (which
+    authorizes the actor first)."""
+
+    def decorate(compute: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(compute, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
+        def run(
+            engine: Engine,
+            actor: Actor | None,
+            *,
+            period: str = default_period,
+            now: datetime | None = None,
+            merchant_id: int | None = None,
+            **options: Any,
+        ) -> T:
+            return compute(engine, _context(engine, actor, period, now, merchant_id), **options)
+
+        # What help() and inspect show: the shared parameters, then the chart's own options.
+        shared = list(inspect.signature(run, follow_wrapped=False).parameters.values())[:-1]
+        own = list(inspect.signature(compute).parameters.values())[2:]
+        run.__signature__ = inspect.signature(compute).replace(parameters=shared + own)  # type: ignore[attr-defined]
+        return run
+
+    return decorate
 
 
 # --------------------------------------------------------------------------- rollups

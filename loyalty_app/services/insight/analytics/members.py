@@ -15,7 +15,6 @@ from loyalty_app.services.insight.analytics.common import (
     BUCKET,
     MEMBER_KINDS,
     Bucket,
-    _context,
     _Ctx,
     _day,
     _fill,
@@ -24,12 +23,12 @@ from loyalty_app.services.insight.analytics.common import (
     _zone,
     bucket_expr,
     bucket_starts,
+    chart,
     date_bucket_expr,
     local_midnight_utc,
     next_period_start,
     plus_days,
 )
-from loyalty_app.services.platform.permissions import Actor
 
 ACTIVE_DAYS = 30
 RETENTION_DAYS = (30, 60, 90)
@@ -74,11 +73,9 @@ def _activity_union(ctx: _Ctx, since: datetime, until: datetime):
     ).subquery("acts")
 
 
-def enrolments(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> list[Bucket]:
+@chart()
+def enrolments(engine: Engine, ctx: _Ctx) -> list[Bucket]:
     """New members per period (accounts with role member created then, deleted ones included)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     b = ctx.bucket(Account.created_at)
     stmt = (
         select(b.label(BUCKET), func.count())
@@ -89,16 +86,14 @@ def enrolments(
         return _fill(ctx.starts, s.execute(stmt).all())
 
 
-def active_members(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> ActiveMembers:
+@chart()
+def active_members(engine: Engine, ctx: _Ctx) -> ActiveMembers:
     """Distinct members with any activity per period, the 30-day active count (the KPI) and
     the member count. Activity = ledger earn/redeem/donate entries or rewarded actions.
 
     With rollups: closed periods count their member rows; the open period unites its closed
     days' member rows with the live activity since the rollup's end; the 30-day count unites
     the member rows of the whole days inside the 30 days with the live activity at both ends."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     cut = _rollup_cut(engine, ctx)
     mid, mp = ctx.merchant_id, AnalyticsMemberPeriod
     with read_session(engine) as s:
@@ -110,20 +105,20 @@ def active_members(
             ).all()
         else:
             # The period holding ``cut`` (and any later) is open: closed ones have complete rows.
-            tail = next(p for p in ctx.starts if next_period_start(p, period) > cut)
+            tail = next(p for p in ctx.starts if next_period_start(p, ctx.period) > cut)
             rows = s.execute(
                 select(mp.start, func.count())
-                .where(mp.merchant_id == mid, mp.period == period, mp.start >= ctx.starts[0], mp.start < tail)
+                .where(mp.merchant_id == mid, mp.period == ctx.period, mp.start >= ctx.starts[0], mp.start < tail)
                 .group_by(mp.start)
             ).all()
             live_from = local_midnight_utc(cut, ctx.tz)
             acts = _activity_union(ctx, live_from, ctx.now)
             open_rows = union_all(
-                select(date_bucket_expr(mp.start, period, ctx.dialect).label(BUCKET), mp.account_id.label("account_id")).where(
-                    mp.merchant_id == mid, mp.period == "day", mp.start >= tail, mp.start < cut
-                ),
                 select(
-                    bucket_expr(acts.c.at, period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET),
+                    date_bucket_expr(mp.start, ctx.period, ctx.dialect).label(BUCKET), mp.account_id.label("account_id")
+                ).where(mp.merchant_id == mid, mp.period == "day", mp.start >= tail, mp.start < cut),
+                select(
+                    bucket_expr(acts.c.at, ctx.period, ctx.dialect, ctx.tz, (live_from, ctx.now)).label(BUCKET),
                     acts.c.account_id.label("account_id"),
                 ),
             ).subquery("open_rows")
@@ -155,19 +150,11 @@ def active_members(
     return ActiveMembers(int(active or 0), int(members or 0), _fill(ctx.starts, rows))
 
 
-def cohort_retention(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "month",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    months: int = 12,
-) -> list[CohortRow]:
+@chart("month")
+def cohort_retention(engine: Engine, ctx: _Ctx, *, months: int = 12) -> list[CohortRow]:
     """Monthly enrolment cohorts of the last ``months`` months (whatever ``period`` is) and the
     share of each cohort active again in days 30-59, 60-89 and 90-119 after enrolment; only
     members enrolled at least 60/90/120 days before ``now`` are counted for each share."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     starts = bucket_starts("month", ctx.now, ctx.tz)[-months:]
     since = local_midnight_utc(starts[0], ctx.tz)
     span = (since, ctx.now)

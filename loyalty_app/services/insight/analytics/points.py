@@ -4,7 +4,7 @@ from the daily rollup) and the outstanding liability."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, literal_column, select, union_all
 from sqlalchemy.engine import Engine
@@ -13,15 +13,14 @@ from loyalty_app.db import read_session
 from loyalty_app.models import AnalyticsDailyPoints, LedgerEntry, MemberBalance, ProgramSettings
 from loyalty_app.services.insight.analytics.common import (
     BUCKET,
-    _context,
     _Ctx,
     _day,
     _rollup_cut,
     bucket_expr,
+    chart,
     date_bucket_expr,
     local_midnight_utc,
 )
-from loyalty_app.services.platform.permissions import Actor
 
 # --------------------------------------------------------------------------- results
 
@@ -89,32 +88,26 @@ def _ledger_sums(engine: Engine, ctx: _Ctx, *, by_bucket: bool):
         return s.execute(stmt).all()
 
 
-def points_flow(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> list[FlowBucket]:
+@chart()
+def points_flow(engine: Engine, ctx: _Ctx) -> list[FlowBucket]:
     """Points issued, redeemed, expired and donated per period (sums of the ledger's deltas;
     closed days from the daily rollup when there is one)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     got = {_day(row[0]): [int(v or 0) for v in row[1:]] for row in _ledger_sums(engine, ctx, by_bucket=True)}
     return [FlowBucket(d, *got.get(d, [0, 0, 0, 0])) for d in ctx.starts]
 
 
-def redemption_rate(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> RedemptionRate:
+@chart()
+def redemption_rate(engine: Engine, ctx: _Ctx) -> RedemptionRate:
     """Points redeemed / points issued over the whole window (None when nothing was issued)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     row = _ledger_sums(engine, ctx, by_bucket=False)[0]
     issued, redeemed = int(row[0] or 0), int(row[1] or 0)
     return RedemptionRate(issued, redeemed, round(redeemed / issued, 4) if issued > 0 else None)
 
 
-def liability(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> Liability:
+@chart()
+def liability(engine: Engine, ctx: _Ctx) -> Liability:
     """Outstanding points now (available + pending, from the balance rows) and their value when
     the program sets a point value. ``period`` does not apply: the liability is a stock."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     with read_session(engine) as s:
         available, pending = s.execute(
             select(func.coalesce(func.sum(MemberBalance.available), 0), func.coalesce(func.sum(MemberBalance.pending), 0)).where(

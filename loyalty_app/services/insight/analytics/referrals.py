@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
 from loyalty_app.models import MemberActivity, Referral, ReferralCode
-from loyalty_app.services.insight.analytics.common import _context
-from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.insight.analytics.common import _Ctx, chart
 
 # --------------------------------------------------------------------------- results
 
@@ -25,12 +23,10 @@ class FunnelStep:
 # --------------------------------------------------------------------------- charts
 
 
-def referral_funnel(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> list[FunnelStep]:
+@chart()
+def referral_funnel(engine: Engine, ctx: _Ctx) -> list[FunnelStep]:
     """Codes shared -> friends joined -> friends who bought after joining -> referrers rewarded
     (all time, up to ``now``)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     mid = ctx.merchant_id
     purchased = exists().where(
         MemberActivity.merchant_id == mid,

@@ -4,15 +4,13 @@ stars."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
 from loyalty_app.models import Reward, RewardRating, Voucher
-from loyalty_app.services.insight.analytics.common import _context
-from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.insight.analytics.common import _Ctx, chart
 
 # --------------------------------------------------------------------------- results
 
@@ -35,17 +33,9 @@ class RewardRatingRow:
 # --------------------------------------------------------------------------- charts
 
 
-def top_rewards_by_redemptions(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "day",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    limit: int = 5,
-) -> list[RewardCount]:
+@chart()
+def top_rewards_by_redemptions(engine: Engine, ctx: _Ctx, *, limit: int = 5) -> list[RewardCount]:
     """Rewards with the most vouchers issued in the window (cancelled vouchers left out)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     n = func.count(Voucher.id)
     stmt = (
         select(Reward.id, Reward.name, n)
@@ -65,18 +55,9 @@ def top_rewards_by_redemptions(
         return [RewardCount(int(i), name, int(c)) for i, name, c in s.execute(stmt).all()]
 
 
-def top_rewards_by_rating(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "day",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    limit: int = 5,
-    min_ratings: int = 1,
-) -> list[RewardRatingRow]:
+@chart()
+def top_rewards_by_rating(engine: Engine, ctx: _Ctx, *, limit: int = 5, min_ratings: int = 1) -> list[RewardRatingRow]:
     """Best-rated rewards (visible ratings, all time): average stars, then number of ratings."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     avg = func.round(func.avg(cast(RewardRating.stars, Numeric(10, 4))), 2)
     n = func.count(RewardRating.id)
     stmt = (
@@ -94,11 +75,9 @@ def top_rewards_by_rating(
         return [RewardRatingRow(int(i), name, float(a), int(c)) for i, name, a, c in s.execute(stmt).all()]
 
 
-def rating_distribution(
-    engine: Engine, actor: Actor | None, *, period: str = "day", now: datetime | None = None, merchant_id: int | None = None
-) -> dict[int, int]:
+@chart()
+def rating_distribution(engine: Engine, ctx: _Ctx) -> dict[int, int]:
     """How many visible ratings gave 1, 2, 3, 4 and 5 stars (all time)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     stmt = (
         select(RewardRating.stars, func.count())
         .where(RewardRating.merchant_id == ctx.merchant_id, RewardRating.hidden_at.is_(None))

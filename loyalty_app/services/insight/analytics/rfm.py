@@ -10,23 +10,15 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
-from loyalty_app.domain.errors import N_
+from loyalty_app.domain.segments import RFM_CLASSES, RFM_LABELS
 from loyalty_app.models import Account, MemberActivity, MemberBalance
-from loyalty_app.services.insight.analytics.common import VISIT_ACTIONS, _context, _day, _member_filter, _utc, _zone
-from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.insight.analytics.common import VISIT_ACTIONS, _Ctx, _day, _member_filter, _utc, _zone, chart
 
 RFM_YEAR_DAYS = 365
 RFM_NEW_DAYS = 30
 RFM_MIN_MEMBERS = 5
-SEGMENTS = ("champions", "loyal", "new", "at_risk", "hibernating", "others")
-SEGMENT_LABELS = {
-    "champions": N_("Champions"),
-    "loyal": N_("Loyal"),
-    "new": N_("New"),
-    "at_risk": N_("At risk"),
-    "hibernating": N_("Hibernating"),
-    "others": N_("Others"),
-}
+SEGMENTS = RFM_CLASSES
+SEGMENT_LABELS = RFM_LABELS
 
 
 # --------------------------------------------------------------------------- results
@@ -110,18 +102,10 @@ def rfm_scored(mid: int, now: datetime, tz: str):
     return base, segmented
 
 
-def rfm_segments(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "day",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    at_risk_limit: int = 20,
-) -> Rfm:
+@chart()
+def rfm_segments(engine: Engine, ctx: _Ctx, *, at_risk_limit: int = 20) -> Rfm:
     """RFM quintiles (NTILE(5) in SQL), members per named segment and the at-risk list (see the
     package docstring). ``period`` does not apply: recency and frequency have their own horizons."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     base, segmented = rfm_scored(ctx.merchant_id, ctx.now, ctx.tz)
     with read_session(engine) as s:
         total = int(s.execute(select(func.count()).select_from(base)).scalar_one() or 0)

@@ -10,8 +10,7 @@ from sqlalchemy.engine import Engine
 
 from loyalty_app.db import read_session
 from loyalty_app.models import Challenge, ChallengeProgress, LedgerEntry, MemberActivity, Quest
-from loyalty_app.services.insight.analytics.common import VISIT_ACTIONS, _context, _utc
-from loyalty_app.services.platform.permissions import Actor
+from loyalty_app.services.insight.analytics.common import VISIT_ACTIONS, _Ctx, _utc, chart
 
 UPLIFT_BASELINE_DAYS = 28
 
@@ -60,18 +59,10 @@ def _uplift(before: float, during: float) -> float | None:
 # --------------------------------------------------------------------------- charts
 
 
-def quest_uplift(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "day",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    limit: int = 6,
-) -> list[QuestUplift]:
+@chart()
+def quest_uplift(engine: Engine, ctx: _Ctx, *, limit: int = 6) -> list[QuestUplift]:
     """For the latest quests overlapping the window: visits and points per participant per week
     during the quest vs the same members' 4 weeks before (see the package docstring)."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     with read_session(engine) as s:
         quests = s.execute(
             select(Quest.id, Quest.name, Quest.starts_at, Quest.ends_at)
@@ -132,18 +123,10 @@ def quest_uplift(
     return out
 
 
-def challenge_uplift(
-    engine: Engine,
-    actor: Actor | None,
-    *,
-    period: str = "day",
-    now: datetime | None = None,
-    merchant_id: int | None = None,
-    limit: int = 6,
-) -> list[ChallengeUplift]:
+@chart()
+def challenge_uplift(engine: Engine, ctx: _Ctx, *, limit: int = 6) -> list[ChallengeUplift]:
     """Per challenge (most participants first): completers vs members who took part and never
     completed, and their average visits in the window."""
-    ctx = _context(engine, actor, period, now, merchant_id)
     progress = (
         select(
             ChallengeProgress.challenge_id.label("challenge_id"),

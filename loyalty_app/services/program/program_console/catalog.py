@@ -26,9 +26,9 @@ from loyalty_app.services.program.program_console.rows import (
     _Ctx,
     _segment_choice,
     _segment_fact,
-    _set_segment,
     _status,
     _tiers,
+    _upsert_with_segment,
     _window_facts,
 )
 
@@ -66,9 +66,7 @@ def _parse_reward(f: _Form, session: Session, merchant: Merchant, row: Reward | 
 
 
 def _upsert_reward(session: Session, merchant_id: int, key: str, values: dict) -> Reward:
-    values = dict(values)
-    segment_key = values.pop("segment_key", None)
-    return _set_segment(pa.upsert_reward(session, merchant_id, key, **values), segment_key)
+    return _upsert_with_segment(pa.upsert_reward, session, merchant_id, key, values)
 
 
 def _reward_view(row: Reward, ctx: _Ctx) -> RowView:

@@ -36,10 +36,10 @@ from loyalty_app.services.program.program_console.rows import (
     _Ctx,
     _segment_choice,
     _segment_fact,
-    _set_segment,
     _status,
     _store_choice,
     _tiers,
+    _upsert_with_segment,
     _window_facts,
 )
 
@@ -321,9 +321,7 @@ def _parse_challenge(f: _Form, session: Session, merchant: Merchant, row: Challe
 
 
 def _upsert_challenge(session: Session, merchant_id: int, key: str, values: dict) -> Challenge:
-    values = dict(values)
-    segment_key = values.pop("segment_key", None)
-    return _set_segment(pa.upsert_challenge(session, merchant_id, key, **values), segment_key)
+    return _upsert_with_segment(pa.upsert_challenge, session, merchant_id, key, values)
 
 
 def _challenge_view(row: Challenge, ctx: _Ctx) -> RowView:

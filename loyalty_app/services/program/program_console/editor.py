@@ -18,6 +18,7 @@ from loyalty_app.db import read_session
 from loyalty_app.domain.clock import utcnow
 from loyalty_app.domain.errors import N_, NotFound
 from loyalty_app.i18n import translate
+from loyalty_app.models import Merchant
 from loyalty_app.services.platform import admin_audit
 from loyalty_app.services.platform.permissions import Actor
 from loyalty_app.services.platform.tx import run_in_transaction
@@ -148,19 +149,8 @@ def _save(
                 now=now,
             )
         if published and spec.publish:
-            lang = merchant.default_language or "en"
-            template = TITLES[spec.kind][0 if row is None else 1]
-            start = spec.start(saved)
-            changelog.record_change(
-                session,
-                merchant_id=merchant.id,
-                kind=_change_kind(spec.kind),
-                title=_title(lang, template, **spec.title_params(saved, lang, tz)),
-                body=note,
-                effective_at=max(_aware(start), now) if start is not None else now,
-                author_id=admin.account_id,
-                now=now,
-                segment_key=getattr(saved, "segment_key", None),
+            _publish(
+                session, spec, merchant, admin, saved, TITLES[spec.kind][0 if row is None else 1], spec.start(saved), note, now
             )
         return dataclasses.replace(spec.view(saved, _ctx(session, merchant, now)), published=published)
 
@@ -196,23 +186,38 @@ def _set_active(
             if spec.on_set_active is not None:
                 spec.on_set_active(session, merchant, row, active, now)
             if spec.publish:
-                lang = merchant.default_language or "en"
-                template = TITLES[spec.kind][3 if active else 2]
                 start = spec.start(row) if active else None
-                changelog.record_change(
-                    session,
-                    merchant_id=merchant.id,
-                    kind=_change_kind(spec.kind),
-                    title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")),
-                    body=note,
-                    effective_at=max(_aware(start), now) if start is not None else now,
-                    author_id=admin.account_id,
-                    now=now,
-                    segment_key=getattr(row, "segment_key", None),
-                )
+                _publish(session, spec, merchant, admin, row, TITLES[spec.kind][3 if active else 2], start, note, now)
         return dataclasses.replace(spec.view(row, _ctx(session, merchant, now)), published=published)
 
     return run_in_transaction(engine, run)
+
+
+def _publish(
+    session: Session,
+    spec: _Spec,
+    merchant: Merchant,
+    admin: Actor,
+    row,
+    template: str,
+    start: datetime | None,
+    note: str,
+    now: datetime,
+) -> None:
+    """Tell the members on the changelog, in the program's default language; the change takes
+    effect at the rule's start, never before now."""
+    lang = merchant.default_language or "en"
+    changelog.record_change(
+        session,
+        merchant_id=merchant.id,
+        kind=_change_kind(spec.kind),
+        title=_title(lang, template, **spec.title_params(row, lang, merchant.timezone or "UTC")),
+        body=note,
+        effective_at=max(_aware(start), now) if start is not None else now,
+        author_id=admin.account_id,
+        now=now,
+        segment_key=getattr(row, "segment_key", None),
+    )
 
 
 def _change_kind(kind: str) -> str:

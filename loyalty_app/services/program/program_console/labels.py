@@ -9,6 +9,7 @@ from loyalty_app.domain.catalog import RewardKind
 from loyalty_app.domain.challenges import VISIT, Recurrence
 from loyalty_app.domain.earning import SEGMENTS, LimitPeriod
 from loyalty_app.domain.errors import N_
+from loyalty_app.domain.segments import RFM_LABELS as RFM_LABELS  # re-exported: the console lists it with its labels
 from loyalty_app.domain.ways_to_earn import VISIT_HOW, WAYS_TO_EARN
 
 REWARD_KIND_LABELS = {
@@ -73,13 +74,5 @@ SEGMENT_LABELS = {key: label for key, (label, _test) in SEGMENTS.items()}  # the
 STATUS_LABELS = {"active": N_("Active"), "scheduled": N_("Scheduled"), "ended": N_("Ended"), "retired": N_("Retired")}
 SPEND_MEASURE_LABELS = {"amount": N_("Money spent on purchases"), "points": N_("Points earned")}
 CONSENT_LABELS = {"email": N_("E-mail consent"), "sms": N_("SMS consent"), "push": N_("Push notification consent")}
-RFM_LABELS = {
-    "champions": N_("Champions"),
-    "loyal": N_("Loyal"),
-    "new": N_("New"),
-    "at_risk": N_("At risk"),
-    "hibernating": N_("Hibernating"),
-    "others": N_("Others"),
-}  # the analytics RFM classes (services.insight.analytics.SEGMENT_LABELS)
 EDITOR_KINDS = ("reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey", "segment")
 RETIRABLE = frozenset({"reward", "earning", "tier", "badge", "challenge", "quest", "charity", "survey", "segment"})

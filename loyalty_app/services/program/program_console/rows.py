@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -170,8 +171,12 @@ def _segment_fact(key: str | None, ctx: _Ctx) -> list[tuple[str, dict]]:
     return [(N_("Only for: {segment}"), {"segment": ctx.segment_names.get(key, key)})]
 
 
-def _set_segment(row, segment_key: str | None):
-    """Reward and challenge upserts (program_admin) predate targeting: set the key here, only when it changes."""
+def _upsert_with_segment(upsert: Callable, session: Session, merchant_id: int, key: str, values: dict):
+    """Reward and challenge upserts (program_admin) predate targeting: ``upsert`` takes the form's
+    values but its segment key, which is set here, only when it changes."""
+    values = dict(values)
+    segment_key = values.pop("segment_key", None)
+    row = upsert(session, merchant_id, key, **values)
     if row.segment_key != segment_key:
         row.segment_key = segment_key
     return row

@@ -15,7 +15,7 @@ from loyalty_app.domain.errors import N_, LoyaltyError
 from loyalty_app.models import Challenge, EarningRule, Merchant, Quest, Reward, Segment
 from loyalty_app.services.earning import segments as segment_service
 from loyalty_app.services.platform.permissions import Actor
-from loyalty_app.services.program import program_admin as pa
+from loyalty_app.services.platform.upsert import upsert_by_key
 from loyalty_app.services.program.program_console.editor import _Spec, retire_function, save_function
 from loyalty_app.services.program.program_console.forms import UNKNOWN_OPTION, _Form, _num
 from loyalty_app.services.program.program_console.labels import CONSENT_LABELS, RFM_LABELS, SPEND_MEASURE_LABELS
@@ -86,7 +86,7 @@ def _parse_segment(f: _Form, session: Session, merchant: Merchant, row: Segment 
 
 def _upsert_segment(session: Session, merchant_id: int, key: str, values: dict) -> Segment:
     segment_rules.validate(segment_rules.SegmentCriteria.from_dict(values["criteria"]))
-    return pa.upsert_by_key(session, Segment, merchant_id, key, **values)
+    return upsert_by_key(session, Segment, merchant_id, key, **values)
 
 
 def _money_text(cents: int) -> str:
