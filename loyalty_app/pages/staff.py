@@ -38,6 +38,9 @@ class TillState(rx.State):
 
     stores: list[dict[str, str]] = []
     store_id: str = ""
+    # The till's store, remembered on this device (a tablet stays in its shop); only ever used
+    # when it is one of the stores the signed-in person may act for, and re-checked on each action.
+    remembered_store: str = rx.LocalStorage("", name="loyalty-till-store")
     member_name: str = ""
     member_tier: str = ""
     member_points: int = 0
@@ -63,13 +66,16 @@ class TillState(rx.State):
         if actor is None:
             return
         self.stores = [{"id": str(i), "name": n} for i, n in till.staff_stores(get_engine(), actor)]
-        if self.stores and self.store_id not in {s["id"] for s in self.stores}:
+        allowed = {s["id"] for s in self.stores}
+        if self.remembered_store in allowed:
+            self.store_id = self.remembered_store
+        elif self.stores and self.store_id not in allowed:
             self.store_id = self.stores[0]["id"]
 
     @rx.event
     def choose_store(self, store_id: str):
         if store_id in {s["id"] for s in self.stores}:
-            self.store_id = store_id
+            self.store_id = self.remembered_store = store_id
             self._clear()
             self.result = self.error = ""
 

@@ -361,3 +361,33 @@ def test_a_scan_after_a_credit_starts_the_next_customer(browser: Browser, live_a
     _n, second_after = _member_number_and_points(browser, live_app.base_url, "sofia@demo.test")
     assert first_after == first_points + credited  # once, not twice
     assert second_after == second_points  # the next customer got nothing by mistake
+
+
+def test_the_till_remembers_its_store_on_the_device(browser: Browser, live_app):
+    """A till tablet stays in its shop: the store chosen is there again after a reload and a new
+    sign-in on the same device; a remembered store the person may not use is ignored."""
+    staff_ctx, till = _staff_page(browser, live_app.base_url)
+    try:
+        picker = till.locator("#f-store")
+        options = picker.locator("option")
+        expect(options).to_have_count(2)
+        second = options.nth(1).get_attribute("value")
+        first = options.nth(0).get_attribute("value")
+        picker.select_option(second)
+        expect(picker).to_have_value(second)
+        till.reload()
+        expect(till.locator("#f-store option")).to_have_count(2)
+        expect(till.locator("#f-store")).to_have_value(second)
+    finally:
+        staff_ctx.close()
+    # Another device whose storage names a store this person may not use (another shop's id).
+    context = browser.new_context(base_url=live_app.base_url, **harness.MOBILE_CONTEXT)
+    context.add_init_script("localStorage.setItem('loyalty-till-store', '999999')")
+    try:
+        page = context.new_page()
+        sign_in(page, "cafe", "staff@demo.test")
+        page.wait_for_url("**/m/cafe/staff")
+        expect(page.locator("#f-store option")).to_have_count(2)
+        expect(page.locator("#f-store")).to_have_value(first)
+    finally:
+        context.close()
