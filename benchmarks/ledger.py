@@ -35,6 +35,92 @@ CHUNK = 20_000
 EXPIRY_DAYS = 365
 
 
+_EMPTY: dict = {}  # shared by a million rows (never mutated): the JSON columns' empty value
+
+
+def _member_row(account_id: int, merchant_id: int, email: str, number: str, now) -> dict:
+    return {
+        "id": account_id,
+        "merchant_id": merchant_id,
+        "role": Role.MEMBER,
+        "email": email,
+        "password_hash": "x",
+        "first_name": "",
+        "last_name": "",
+        "language": "en",
+        "timezone": "UTC",
+        "member_number": number,
+        "consents": {},
+        "is_active": True,
+        "created_at": now,
+    }
+
+
+def _earn_rows(entry_id: int, merchant_id: int, account_id: int, points: int, created) -> tuple[dict, dict]:
+    """One earn entry and its lot, as the ledger would have written them (ids given here, so the
+    lot points at its entry without reading anything back)."""
+    entry = {
+        "id": entry_id,
+        "merchant_id": merchant_id,
+        "account_id": account_id,
+        "kind": "earn",
+        "points": points,
+        "available_delta": points,
+        "pending_delta": 0,
+        "earned_delta": points,
+        "spent_delta": 0,
+        "expired_delta": 0,
+        "donated_delta": 0,
+        "reason": "Purchase",
+        "reason_params": _EMPTY,
+        "rule_id": None,
+        "source": _EMPTY,
+        "idempotency_key": f"bulk:{entry_id}",
+        "request_hash": "bulk",
+        "author_id": None,
+        "reverses_entry_id": None,
+        "lot_id": None,
+        "balance_after": _EMPTY,
+        "created_at": created,
+    }
+    lot = {
+        "id": entry_id,
+        "merchant_id": merchant_id,
+        "account_id": account_id,
+        "source_entry_id": entry_id,
+        "original_points": points,
+        "remaining": points,
+        "is_pending": False,
+        "is_revoked": False,
+        "available_at": created,
+        "expires_at": created + timedelta(days=EXPIRY_DAYS),
+        "created_at": created,
+    }
+    return entry, lot
+
+
+def _balance_row(account_id: int, merchant_id: int, total: int, count: int, now) -> dict:
+    return {
+        "account_id": account_id,
+        "merchant_id": merchant_id,
+        "available": total,
+        "pending": 0,
+        "lifetime_earned": total,
+        "spent": 0,
+        "expired": 0,
+        "donated": 0,
+        "entry_count": count,
+        "updated_at": now,
+    }
+
+
+def _move_sequences(conn) -> None:
+    """Ids were given explicitly: move PostgreSQL's sequences past them."""
+    if conn.dialect.name == "postgresql":
+        for table in ("account", "ledgerentry", "pointlot"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+
+
 def bulk_load(engine: Engine, *, members: int, entries: int, cockpit_entries: int, seed: int = 7) -> tuple[int, list[int], int]:
     """Create one merchant, ``members`` accounts and ``entries`` earn entries with their lots.
 
@@ -50,24 +136,7 @@ def bulk_load(engine: Engine, *, members: int, entries: int, cockpit_entries: in
         merchant_id = merchant.id
         session.add(ProgramSettings(merchant_id=merchant_id, expiry_policy="after_days", expiry_days=EXPIRY_DAYS))
 
-    account_rows = [
-        {
-            "id": i + 1,
-            "merchant_id": merchant_id,
-            "role": Role.MEMBER,
-            "email": f"member{i}@bench.test",
-            "password_hash": "x",
-            "first_name": "",
-            "last_name": "",
-            "language": "en",
-            "timezone": "UTC",
-            "member_number": f"B{i:08d}",
-            "consents": {},
-            "is_active": True,
-            "created_at": now,
-        }
-        for i in range(members)
-    ]
+    account_rows = [_member_row(i + 1, merchant_id, f"member{i}@bench.test", f"B{i:08d}", now) for i in range(members)]
     with engine.begin() as conn:
         for start in range(0, len(account_rows), CHUNK):
             conn.execute(insert(Account.__table__), account_rows[start : start + CHUNK])
@@ -76,8 +145,6 @@ def bulk_load(engine: Engine, *, members: int, entries: int, cockpit_entries: in
 
     totals: dict[int, int] = defaultdict(int)
     counts: dict[int, int] = defaultdict(int)
-    empty: dict = {}
-    reason_params: dict = {}
     with engine.begin() as conn:
         entry_rows: list[dict] = []
         lot_rows: list[dict] = []
@@ -88,47 +155,9 @@ def bulk_load(engine: Engine, *, members: int, entries: int, cockpit_entries: in
             entry_id = i + 1
             totals[account_id] += points
             counts[account_id] += 1
-            entry_rows.append(
-                {
-                    "id": entry_id,
-                    "merchant_id": merchant_id,
-                    "account_id": account_id,
-                    "kind": "earn",
-                    "points": points,
-                    "available_delta": points,
-                    "pending_delta": 0,
-                    "earned_delta": points,
-                    "spent_delta": 0,
-                    "expired_delta": 0,
-                    "donated_delta": 0,
-                    "reason": "Purchase",
-                    "reason_params": reason_params,
-                    "rule_id": None,
-                    "source": empty,
-                    "idempotency_key": f"bulk:{entry_id}",
-                    "request_hash": "bulk",
-                    "author_id": None,
-                    "reverses_entry_id": None,
-                    "lot_id": None,
-                    "balance_after": empty,
-                    "created_at": created,
-                }
-            )
-            lot_rows.append(
-                {
-                    "id": entry_id,
-                    "merchant_id": merchant_id,
-                    "account_id": account_id,
-                    "source_entry_id": entry_id,
-                    "original_points": points,
-                    "remaining": points,
-                    "is_pending": False,
-                    "is_revoked": False,
-                    "available_at": created,
-                    "expires_at": created + timedelta(days=EXPIRY_DAYS),
-                    "created_at": created,
-                }
-            )
+            entry, lot = _earn_rows(entry_id, merchant_id, account_id, points, created)
+            entry_rows.append(entry)
+            lot_rows.append(lot)
             if len(entry_rows) >= CHUNK:
                 conn.execute(insert(LedgerEntry.__table__), entry_rows)
                 conn.execute(insert(PointLot.__table__), lot_rows)
@@ -136,27 +165,10 @@ def bulk_load(engine: Engine, *, members: int, entries: int, cockpit_entries: in
         if entry_rows:
             conn.execute(insert(LedgerEntry.__table__), entry_rows)
             conn.execute(insert(PointLot.__table__), lot_rows)
-        balance_rows = [
-            {
-                "account_id": account_id,
-                "merchant_id": merchant_id,
-                "available": totals[account_id],
-                "pending": 0,
-                "lifetime_earned": totals[account_id],
-                "spent": 0,
-                "expired": 0,
-                "donated": 0,
-                "entry_count": counts[account_id],
-                "updated_at": now,
-            }
-            for account_id in totals
-        ]
+        balance_rows = [_balance_row(a, merchant_id, totals[a], counts[a], now) for a in totals]
         for start in range(0, len(balance_rows), CHUNK):
             conn.execute(insert(MemberBalance.__table__), balance_rows[start : start + CHUNK])
-        if conn.dialect.name == "postgresql":
-            # Ids were given explicitly: move the sequences past them.
-            for table in ("account", "ledgerentry", "pointlot"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+        _move_sequences(conn)
     return merchant_id, account_ids, cockpit_id
 
 
@@ -253,23 +265,7 @@ def add_histories(engine: Engine, merchant_id: int, sizes: Sequence[int], seed: 
             members[size] = account_id
             conn.execute(
                 insert(Account.__table__),
-                [
-                    {
-                        "id": account_id,
-                        "merchant_id": merchant_id,
-                        "role": Role.MEMBER,
-                        "email": f"history{size}@bench.test",
-                        "password_hash": "x",
-                        "first_name": "",
-                        "last_name": "",
-                        "language": "en",
-                        "timezone": "UTC",
-                        "member_number": f"H{size:08d}",
-                        "consents": {},
-                        "is_active": True,
-                        "created_at": now,
-                    }
-                ],
+                [_member_row(account_id, merchant_id, f"history{size}@bench.test", f"H{size:08d}", now)],
             )
             total = 0
             for start in range(0, size, CHUNK):
@@ -278,66 +274,14 @@ def add_histories(engine: Engine, merchant_id: int, sizes: Sequence[int], seed: 
                     points = rng.randint(1, 200)
                     created = now - timedelta(days=rng.uniform(0, EXPIRY_DAYS - 5))
                     total += points
-                    entries.append(
-                        {
-                            "id": entry_id,
-                            "merchant_id": merchant_id,
-                            "account_id": account_id,
-                            "kind": "earn",
-                            "points": points,
-                            "available_delta": points,
-                            "pending_delta": 0,
-                            "earned_delta": points,
-                            "spent_delta": 0,
-                            "expired_delta": 0,
-                            "donated_delta": 0,
-                            "reason": "Purchase",
-                            "reason_params": {},
-                            "source": {},
-                            "idempotency_key": f"bulk:{entry_id}",
-                            "request_hash": "bulk",
-                            "balance_after": {},
-                            "created_at": created,
-                        }
-                    )
-                    lots.append(
-                        {
-                            "id": entry_id,
-                            "merchant_id": merchant_id,
-                            "account_id": account_id,
-                            "source_entry_id": entry_id,
-                            "original_points": points,
-                            "remaining": points,
-                            "is_pending": False,
-                            "is_revoked": False,
-                            "available_at": created,
-                            "expires_at": created + timedelta(days=EXPIRY_DAYS),
-                            "created_at": created,
-                        }
-                    )
+                    entry, lot = _earn_rows(entry_id, merchant_id, account_id, points, created)
+                    entries.append(entry)
+                    lots.append(lot)
                 conn.execute(insert(LedgerEntry.__table__), entries)
                 conn.execute(insert(PointLot.__table__), lots)
             next_entry += size
-            conn.execute(
-                insert(MemberBalance.__table__),
-                [
-                    {
-                        "account_id": account_id,
-                        "merchant_id": merchant_id,
-                        "available": total,
-                        "pending": 0,
-                        "lifetime_earned": total,
-                        "spent": 0,
-                        "expired": 0,
-                        "donated": 0,
-                        "entry_count": size,
-                        "updated_at": now,
-                    }
-                ],
-            )
-        if conn.dialect.name == "postgresql":
-            for table in ("account", "ledgerentry", "pointlot"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+            conn.execute(insert(MemberBalance.__table__), [_balance_row(account_id, merchant_id, total, size, now)])
+        _move_sequences(conn)
     return members
 
 
