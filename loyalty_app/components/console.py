@@ -50,7 +50,12 @@ ADMIN_SECTIONS = (
 
 
 def admin_nav(active: str) -> rx.Component:
-    """Tabs on a phone, a sidebar from tablet width up (CSS only)."""
+    """Tabs on a phone, a sidebar from tablet width up (CSS only). Shown once the session state
+    has arrived: its links are built from the merchant's slug (before, they read /m//...)."""
+    return rx.cond(SessionState.merchant_slug != "", _admin_nav_links(active))
+
+
+def _admin_nav_links(active: str) -> rx.Component:
     return rx.el.nav(
         *[
             rx.el.a(
